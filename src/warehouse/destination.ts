@@ -1,0 +1,87 @@
+/**
+ * The destination contract. Only `warehouse/` speaks SQL; the workflow runner talks to this interface.
+ *
+ * Tables follow the templates: created with the window column (VARCHAR) and `time BIGINT`, then
+ * widened with one column per top-level attribute as records arrive. All values reach the database
+ * through bound parameters or the appender, never through SQL text; identifiers are validated and quoted.
+ */
+
+/** Logical column types; each destination maps them to its own SQL types. */
+export type ColumnType = 'BOOLEAN' | 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'JSON';
+
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+}
+
+/** A flattened Klaviyo record. Objects and arrays are stored as JSON. */
+export type RowValue = string | number | bigint | boolean | null | RowValue[] | { [key: string]: RowValue };
+export type Row = Record<string, RowValue>;
+
+export type WriteMode = 'append' | 'replace' | 'merge';
+
+export type IngestionStatus = 'STARTED' | 'SUCCESS' | 'ERROR';
+
+/** One row of `<schema>.ingestion_log`, laid out as TD's logging pattern (plus duration_seconds). */
+export interface IngestionLogRow {
+  log_id: string;
+  source_name: string;
+  workflow_name: string;
+  table_name: string | null;
+  status: IngestionStatus;
+  start_time: string | null;
+  end_time: string | null;
+  records_processed: number;
+  error_message: string | null;
+  job_id: string | null;
+  job_url: string | null;
+  /** Unix seconds when the row was written. */
+  time: number;
+  duration_seconds: number | null;
+}
+
+export interface LoadTarget {
+  schema: string;
+  table: string;
+  mode: WriteMode;
+  /**
+   * The table's window column (the datasource's `incremental_field`, e.g. `updated_at`), or null for
+   * full loads (metrics). In `append` mode a staged row whose (`id`, window column) pair is already in
+   * the table, or earlier in the same load, is dropped: that is what makes re-reading the boundary
+   * second exactly-once.
+   */
+  windowColumn: string | null;
+}
+
+export interface LoadResult {
+  /** Rows written to the table. */
+  inserted: number;
+  /** Rows dropped because the same (id, window value) was already present. */
+  duplicatesSkipped: number;
+}
+
+/** Rows of one source load: staged first, then committed in a single transaction with the log row(s). */
+export interface LoadSession {
+  write(rows: Row[]): Promise<void>;
+  /** Moves staged rows into the table and inserts `logRows` into ingestion_log, atomically. */
+  commit(logRows: IngestionLogRow[]): Promise<LoadResult>;
+  /** Drops everything staged; the table is left exactly as before. */
+  abort(): Promise<void>;
+}
+
+export interface Destination {
+  /** e.g. `duckdb:/path/klaviyo.duckdb`, never containing a password. */
+  readonly description: string;
+  ensureSchema(schema: string): Promise<void>;
+  /** CREATE TABLE IF NOT EXISTS with exactly these columns (as the templates' setup step does). */
+  createTableIfMissing(schema: string, table: string, columns: ColumnSpec[]): Promise<void>;
+  /**
+   * The chronological maximum of a timestamp-text column (NULLs and unparseable values ignored),
+   * as epoch milliseconds; null when the table has no value.
+   */
+  maxTimestamp(schema: string, table: string, column: string): Promise<number | null>;
+  /** Inserts into `<schema>.ingestion_log`, creating it when missing. */
+  appendLog(schema: string, rows: IngestionLogRow[]): Promise<void>;
+  openLoad(target: LoadTarget): Promise<LoadSession>;
+  close(): Promise<void>;
+}
