@@ -1,0 +1,73 @@
+import type { Row } from '../warehouse/destination.js';
+import type { SourceCatalogEntry } from './catalog.js';
+
+/** A JSON:API resource object as Klaviyo returns it. */
+export interface Resource {
+  type: string;
+  id: string;
+  attributes?: Record<string, unknown>;
+  relationships?: Record<
+    string,
+    { data?: { type: string; id: string } | { type: string; id: string }[] | null }
+  >;
+  links?: Record<string, unknown>;
+}
+
+/** One page of a collection response. */
+export interface ResourcePage {
+  data: Resource[];
+  included: Resource[];
+}
+
+/** The part of the HTTP client the sources use: stream pages of one collection query. */
+export interface PageFetcher {
+  paginate(
+    path: string,
+    query: Record<string, string>,
+    options?: { signal?: AbortSignal },
+  ): AsyncIterable<ResourcePage>;
+}
+
+/** A time window: start inclusive, end exclusive, epoch ms; null means unbounded. */
+export interface TimeWindow {
+  startMs: number | null;
+  endMs: number | null;
+}
+
+/** The `in:` parameters of a load config that shape the requests, already resolved. */
+export interface SourceParams {
+  dataSource: string;
+  /** The connector field (`incremental_field_connector`), null for full loads (metrics). */
+  windowField: string | null;
+  window: TimeWindow;
+  revision: string;
+  /** `skip_related_objects` (events): true means no `include`. Default true. */
+  skipRelatedObjects: boolean;
+  /** Extra `additional-fields[...]` the user asked for (e.g. profiles' predictive_analytics). */
+  additionalFields: string[];
+}
+
+/**
+ * One collection query. Sources whose API lacks an exact operator ask for a slightly wider range,
+ * and `keep` cuts it exactly to the window on our side.
+ */
+export interface RequestStream {
+  /** e.g. `campaigns email archived=false`. */
+  label: string;
+  path: string;
+  query: Record<string, string>;
+  /** True when records come back in ascending window-field order. */
+  ascending: boolean;
+  /** Client-side cut: keep only records inside the window. */
+  keep: (record: Resource) => boolean;
+  /** With ascending order: true once a record lies past the window end, so paging can stop. */
+  pastEnd: (record: Resource) => boolean;
+}
+
+export interface SourceDefinition {
+  catalog: SourceCatalogEntry;
+  /** The requests that together return every record of the window exactly once. */
+  plan(params: SourceParams): RequestStream[];
+  /** A record to one table row (without `time`, which the runner adds). */
+  flatten(record: Resource, included: ReadonlyMap<string, Resource>): Row;
+}
