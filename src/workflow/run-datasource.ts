@@ -1,0 +1,129 @@
+import { getSource } from '../sources/registry.js';
+import { errorMessage } from '../util/errors.js';
+import { redact } from '../util/redact.js';
+import type { ColumnSpec } from '../warehouse/destination.js';
+import { loadSource } from './load-source.js';
+import { logRow } from './log-rows.js';
+import { sourceParamsFrom } from './source-params.js';
+import type { DatasourceSpec, RunDeps, RunOptions, SourceReport, WorkflowPlan } from './types.js';
+import { computeWindow, incrementalColumn, normaliseOverride } from './window.js';
+
+const DEFAULT_BATCH_SIZE = 5000;
+
+/**
+ * One iteration of the templates' for_each: log start, set up table and window, load, log success.
+ * Failures are caught and reported (the pool keeps the other sources going); the load's rows and its
+ * SUCCESS row commit together, so a failure leaves the table as it was.
+ */
+export async function runDatasource(
+  plan: WorkflowPlan,
+  datasource: DatasourceSpec,
+  deps: RunDeps,
+  options: RunOptions,
+): Promise<SourceReport> {
+  const { destination, clock } = deps;
+  const startedAt = clock.now();
+  const jobId = `${deps.runId}:${datasource.table_name}`;
+  const base = {
+    sourceName: datasource.table_name,
+    workflowName: datasource.workflow_name,
+    tableName: datasource.table_name,
+  };
+  const report: SourceReport = {
+    name: datasource.name,
+    table: datasource.table_name,
+    status: options.dryRun ? 'DRY_RUN' : 'SUCCESS',
+    startTime: '',
+    endTime: '',
+    records: 0,
+    duplicatesSkipped: 0,
+    pages: 0,
+    durationMs: 0,
+    jobId,
+  };
+  const dryRun = options.dryRun === true;
+  try {
+    if (!dryRun)
+      await destination.appendLog(plan.schema, [logRow({ ...base, status: 'STARTED', nowMs: startedAt })]);
+
+    const column = incrementalColumn(datasource);
+    const columns: ColumnSpec[] = column ? [{ name: column, type: 'VARCHAR' }] : [];
+    columns.push({ name: 'time', type: 'BIGINT' });
+    if (!dryRun) await destination.createTableIfMissing(plan.schema, datasource.table_name, columns);
+    const window = await computeWindow(destination, plan.schema, datasource, clock.now());
+    if (options.start !== undefined && column)
+      window.start_time = normaliseOverride('--start', options.start);
+    if (options.end !== undefined) window.end_time = normaliseOverride('--end', options.end);
+    report.startTime = window.start_time;
+    report.endTime = window.end_time;
+
+    const config = await plan.loadConfig(datasource, window);
+    const fetcher = deps.fetcherFor(config.in.td_authentication_id);
+    const source = getSource(config.in.data_source);
+    const params = sourceParamsFrom(config, fetcher.revision);
+    if (dryRun) {
+      report.requests = source
+        .plan(params)
+        .map((stream) => redact(fetcher.describeRequest(stream.path, stream.query)));
+      return report;
+    }
+
+    deps.progress?.(
+      `${datasource.table_name}: loading ${window.start_time || '(full load)'} .. ${window.end_time}`,
+    );
+    const session = await destination.openLoad({
+      schema: plan.schema,
+      table: datasource.table_name,
+      mode: config.mode,
+      windowColumn: column,
+    });
+    try {
+      const counts = await loadSource({
+        source,
+        params,
+        fetcher,
+        session,
+        loadTimeSeconds: Math.floor(startedAt / 1000),
+        batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+      });
+      report.pages = counts.pages;
+      const finishedAt = clock.now();
+      const result = await session.commit([
+        logRow({
+          ...base,
+          status: 'SUCCESS',
+          nowMs: finishedAt,
+          startTime: window.start_time,
+          endTime: window.end_time,
+          records: counts.rows,
+          jobId,
+          durationSeconds: (finishedAt - startedAt) / 1000,
+        }),
+      ]);
+      report.records = result.inserted;
+      report.duplicatesSkipped = result.duplicatesSkipped;
+    } catch (error) {
+      await session.abort().catch(() => undefined);
+      throw error;
+    }
+  } catch (error) {
+    report.status = 'ERROR';
+    report.error = redact(errorMessage(error));
+    if (!dryRun) {
+      const row = logRow({
+        ...base,
+        status: 'ERROR',
+        nowMs: clock.now(),
+        startTime: report.startTime || null,
+        endTime: report.endTime || null,
+        errorMessage: `${datasource.name} (${datasource.table_name}) failed: ${report.error}`,
+        jobId,
+        durationSeconds: (clock.now() - startedAt) / 1000,
+      });
+      await destination.appendLog(plan.schema, [row]).catch(() => undefined);
+    }
+  } finally {
+    report.durationMs = clock.now() - startedAt;
+  }
+  return report;
+}

@@ -1,0 +1,107 @@
+import type { PageFetcher } from '../sources/types.js';
+import type { Clock } from '../util/clock.js';
+import type { Destination, WriteMode } from '../warehouse/destination.js';
+
+/** One entry of `inc_datasources` / `hist_datasources`, as the runner needs it. */
+export interface DatasourceSpec {
+  name: string;
+  table_name: string;
+  config_file: string;
+  incremental_field: string | null;
+  incremental_field_connector: string | null;
+  default_start_time: string | null;
+  workflow_name: string;
+  mode: WriteMode;
+}
+
+/** The `in:` section of a filled load config. */
+export interface LoadInput {
+  type: string;
+  data_source: string;
+  td_authentication_id?: string | number | null;
+  incremental?: boolean | null;
+  start_time?: string | null;
+  end_time?: string | null;
+  incremental_field?: string | null;
+  skip_related_objects?: boolean | null;
+  additional_fields?: string[] | string | null;
+}
+
+export interface LoadedConfig {
+  /** Path of the load config, for error messages. */
+  file: string;
+  in: LoadInput;
+  mode: WriteMode;
+}
+
+/** What the runner needs from a project + workflow file; built from `src/project` by the CLI. */
+export interface WorkflowPlan {
+  /** The .dig file, e.g. `klaviyo_ingest_inc.dig`. */
+  file: string;
+  /** `databases.src`: the schema every table and the ingestion log live in. */
+  schema: string;
+  /** `_parallel.limit` of the for_each (1 when absent: Digdag then runs the iterations one by one). */
+  parallelLimit: number;
+  datasources: DatasourceSpec[];
+  /** The `_error` task's fixed parameters, when the .dig has one. */
+  errorLog: { source_name: string; workflow_name: string; error_message: string } | null;
+  /** Fill `${datasource.*}` / `${td.last_results.*}` into the datasource's load config and parse it. */
+  loadConfig(
+    datasource: DatasourceSpec,
+    lastResults: { start_time: string; end_time: string },
+  ): Promise<LoadedConfig>;
+}
+
+/** An API client bound to one account (API key + revision). */
+export interface AccountFetcher extends PageFetcher {
+  readonly revision: string;
+  /** The URL (with query) a request would go to, for --dry-run. */
+  describeRequest(path: string, query: Record<string, string>): string;
+}
+
+export interface RunOptions {
+  /** Only these datasources (by `name` or `table_name`). */
+  sources?: string[];
+  /** Override the computed window ("test with small date ranges first"). Template format or any ISO time. */
+  start?: string;
+  end?: string;
+  dryRun?: boolean;
+  /** Rows per write batch handed to the destination. */
+  batchSize?: number;
+}
+
+export interface RunDeps {
+  destination: Destination;
+  /** The client for a load config's td_authentication_id (several Klaviyo accounts per project). */
+  fetcherFor(authenticationId: string | number | null | undefined): AccountFetcher;
+  clock: Clock;
+  /** Progress lines (already redacted by the caller's sink). */
+  progress?: (line: string) => void;
+  /** A unique id for this run (job ids are derived from it). */
+  runId: string;
+}
+
+export type SourceStatus = 'SUCCESS' | 'ERROR' | 'DRY_RUN';
+
+export interface SourceReport {
+  name: string;
+  table: string;
+  status: SourceStatus;
+  startTime: string;
+  endTime: string;
+  records: number;
+  duplicatesSkipped: number;
+  pages: number;
+  durationMs: number;
+  jobId: string;
+  /** --dry-run: the first request of each stream, key redacted. */
+  requests?: string[];
+  error?: string;
+}
+
+export interface RunReport {
+  workflow: string;
+  ok: boolean;
+  sources: SourceReport[];
+  durationMs: number;
+}

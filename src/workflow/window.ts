@@ -1,0 +1,47 @@
+import { configError } from '../util/errors.js';
+import { formatTemplateTime, parseTimestamp } from '../util/timestamps.js';
+import type { Destination } from '../warehouse/destination.js';
+import type { DatasourceSpec } from './types.js';
+
+/** `td.last_results` of the templates' setup step: the window handed to the load config. */
+export interface WindowStrings {
+  start_time: string;
+  end_time: string;
+}
+
+export function incrementalColumn(datasource: DatasourceSpec): string | null {
+  const field = datasource.incremental_field;
+  return field === null || field === undefined || field === '' ? null : field;
+}
+
+/**
+ * The templates' `+setup_table_and_time` step. With an incremental field: start = the table's max of
+ * that field in UTC, cut to whole seconds, `.000000` format, or `default_start_time` when the table has
+ * no value; end = now, same format. Without: start = '' and end = now.
+ */
+export async function computeWindow(
+  destination: Destination | null,
+  schema: string,
+  datasource: DatasourceSpec,
+  nowMs: number,
+): Promise<WindowStrings> {
+  const end_time = formatTemplateTime(nowMs);
+  const column = incrementalColumn(datasource);
+  if (column === null) return { start_time: '', end_time };
+  const max = destination ? await destination.maxTimestamp(schema, datasource.table_name, column) : null;
+  const start_time = max === null ? (datasource.default_start_time ?? '') : formatTemplateTime(max);
+  return { start_time, end_time };
+}
+
+/** `--start` / `--end`: any timestamp we can read, written in the template format. */
+export function normaliseOverride(flag: '--start' | '--end', value: string): string {
+  const ms = parseTimestamp(value);
+  if (ms === null) {
+    throw configError(`${flag} '${value}' is not a timestamp`, {
+      code: 'BAD_WINDOW_OVERRIDE',
+      key: flag,
+      fix: `write it like 2025-09-01T00:00:00.000000 (UTC) or 2025-09-01`,
+    });
+  }
+  return formatTemplateTime(ms);
+}
