@@ -1,0 +1,70 @@
+/**
+ * A td_load> config (`config/<config_file>`), as Digdag reads it: the whole TEXT is filled with
+ * `${...}` first, then parsed as YAML, so an empty substitution (`start_time: ${...}` with '')
+ * becomes null. The result is typed as `LoadConfig`.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { configError } from '../util/errors.js';
+import type { ProjectFiles } from './files.js';
+import { parseWith } from './schema.js';
+import { fillTemplate, type TemplateParams } from './template.js';
+import { parseYamlFile } from './yaml.js';
+
+const optionalNullableText = z.union([z.string(), z.number(), z.null()]).optional().transform((v) =>
+  v === undefined || v === null ? v : String(v),
+);
+
+export const LoadConfigInSchema = z.looseObject({
+  type: z.string(),
+  data_source: z.string(),
+  td_authentication_id: z.union([z.number(), z.string()]).nullable().optional(),
+  incremental: z.boolean().nullable().optional(),
+  start_time: optionalNullableText,
+  end_time: optionalNullableText,
+  incremental_field: optionalNullableText,
+  skip_related_objects: z.boolean().nullable().optional(),
+});
+
+export const LoadConfigSchema = z.looseObject({
+  in: LoadConfigInSchema,
+  filters: z
+    .array(z.looseObject({ type: z.string() }))
+    .nullable()
+    .optional()
+    .transform((v) => v ?? []),
+  out: z.looseObject({ mode: z.string() }),
+});
+export type LoadConfig = z.output<typeof LoadConfigSchema>;
+export type LoadConfigIn = LoadConfig['in'];
+
+const LOAD_FIX =
+  'A load config needs "in:" (type, data_source, ...), optional "filters:" and "out: {mode: append}" — see klaviyo-ingest init.';
+
+/** Project-relative path of a td_load> argument; must stay inside the project. */
+export function resolveConfigPath(rendered: string, from: string): string {
+  const rel = path.posix.normalize(rendered.trim().replace(/\\/g, '/'));
+  if (rel === '' || rel === '.' || path.posix.isAbsolute(rel) || rel.split('/').includes('..')) {
+    throw configError(`td_load> path "${rendered}" must be a file inside the project folder`, {
+      code: 'LOAD_CONFIG_PATH',
+      file: from,
+      fix: 'Write "td_load>: config/${datasource.config_file}" and a config_file name such as klaviyo_events_load.yml.',
+    });
+  }
+  return rel;
+}
+
+/** Fill the load config text with `params`, then parse and type it. */
+export function parseLoadConfig(file: string, text: string, params: TemplateParams): LoadConfig {
+  const filled = fillTemplate(text, params, { file });
+  const yaml = parseYamlFile(file, filled);
+  return parseWith(LoadConfigSchema, yaml.value, yaml, { fix: LOAD_FIX });
+}
+
+export function readLoadConfigFile(files: ProjectFiles, file: string, params: TemplateParams): LoadConfig {
+  return parseLoadConfig(
+    file,
+    files.read(file, `Create ${file} (a Type 1, 2 or 3 load config from the templates), or fix config_file.`),
+    params,
+  );
+}
