@@ -1,0 +1,53 @@
+/**
+ * Which rate-limit buckets a request consumes (FACTS.md §4): the endpoint's own bucket, sized by
+ * its tier, plus the smaller bucket of an expensive query parameter (profiles with
+ * `additional-fields[profile]=predictive_analytics`: 10/s, 150/m). The server's `RateLimit-*`
+ * headers correct these starting values at run time.
+ */
+import { RATE_TIERS, type RateTier, SOURCE_CATALOG } from '../sources/catalog.js';
+import type { RateLimits } from './rate-limiter.js';
+
+const ENDPOINT_TIERS: ReadonlyMap<string, RateTier> = new Map<string, RateTier>([
+  ...Object.values(SOURCE_CATALOG).map((entry): [string, RateTier] => [entry.endpoint, entry.rateTier]),
+  ['/api/metric-aggregates', 'S'],
+]);
+
+/** Tier for endpoints we have no table entry for; the server's headers refine it. */
+export const DEFAULT_TIER: RateTier = 'M';
+
+export interface BucketSpec {
+  bucket: string;
+  limits: RateLimits;
+}
+
+/**
+ * `/api/events/` → `/api/events`; `/api/profiles/01H…/relationships/lists` →
+ * `/api/profiles/{id}/relationships/lists` (all single-resource calls share a bucket).
+ */
+export function normalizeEndpoint(pathname: string): string {
+  const segments = pathname.replace(/\/+$/, '').split('/');
+  const apiAt = segments.indexOf('api');
+  const idAt = apiAt >= 0 ? apiAt + 2 : -1;
+  if (idAt > 0 && segments.length > idAt) segments[idAt] = '{id}';
+  const path = segments.join('/');
+  return path === '' ? '/' : path;
+}
+
+export function limitsForTier(tier: RateTier): RateLimits {
+  return { ...RATE_TIERS[tier] };
+}
+
+export function bucketsFor(endpoint: string, search: URLSearchParams): BucketSpec[] {
+  const tier = ENDPOINT_TIERS.get(endpoint) ?? DEFAULT_TIER;
+  const buckets: BucketSpec[] = [{ bucket: endpoint, limits: limitsForTier(tier) }];
+  if (endpoint === '/api/profiles') {
+    const extra = search.get('additional-fields[profile]') ?? '';
+    if (extra.split(',').includes('predictive_analytics')) {
+      buckets.push({
+        bucket: '/api/profiles#predictive_analytics',
+        limits: { burstPerSecond: 10, steadyPerMinute: 150 },
+      });
+    }
+  }
+  return buckets;
+}
