@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKlaviyoClient, type KlaviyoClient } from '../../src/klaviyo/client.js';
+import { buildQuery } from '../../src/klaviyo/query.js';
+import { RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
+import { InstantClock } from './support/clocks.js';
+import { event, sendJson, startServer, type TestServer } from './support/server.js';
+
+const KEY = 'pk_paging_0123456789abcdef';
+let server: TestServer | undefined;
+let client: KlaviyoClient | undefined;
+
+afterEach(async () => {
+  await client?.close();
+  await server?.close();
+  client = undefined;
+  server = undefined;
+});
+
+function makeClient(baseUrl: string): KlaviyoClient {
+  const clock = new InstantClock();
+  return createKlaviyoClient({
+    apiKey: KEY,
+    revision: '2026-07-15',
+    baseUrl,
+    clock,
+    random: () => 0,
+    limiter: new RateLimiterRegistry(clock),
+  });
+}
+
+describe('paginate', () => {
+  it('follows links.next across 3 pages without re-appending the original params', async () => {
+    const query = buildQuery({ filter: 'greater-or-equal(datetime,2024-01-01T00:00:00Z)', sort: 'datetime' });
+    server = await startServer((req, res) => {
+      const url = new URL(req.url, 'http://x');
+      const cursor = url.searchParams.get('page[cursor]');
+      const page = cursor === null ? 1 : Number(cursor.slice(1));
+      const next = page < 3 ? `${server?.baseUrl}/api/events?${query}&page%5Bcursor%5D=c${page + 1}` : null;
+      sendJson(res, 200, { data: [event(`e${page}a`), event(`e${page}b`)], links: { self: req.url, next } });
+    });
+    client = makeClient(server.baseUrl);
+    const pages = [];
+    for await (const page of client.paginate('/api/events', {
+      filter: 'greater-or-equal(datetime,2024-01-01T00:00:00Z)',
+      sort: 'datetime',
+    })) {
+      pages.push(page);
+    }
+    expect(pages.map((p) => p.pageNumber)).toEqual([1, 2, 3]);
+    expect(pages.flatMap((p) => p.data.map((r) => r.id))).toEqual(['e1a', 'e1b', 'e2a', 'e2b', 'e3a', 'e3b']);
+    expect(pages[2]?.nextUrl).toBeNull();
+    expect(server.requests.map((r) => r.url)).toEqual([
+      `/api/events?${query}`,
+      `/api/events?${query}&page%5Bcursor%5D=c2`,
+      `/api/events?${query}&page%5Bcursor%5D=c3`,
+    ]);
+    for (const r of server.requests) {
+      expect(new URL(r.url, 'http://x').searchParams.getAll('filter')).toHaveLength(1);
+      expect(r.headers.authorization).toBe(`Klaviyo-API-Key ${KEY}`);
+      expect(r.headers.revision).toBe('2026-07-15');
+      expect(r.headers.accept).toBe('application/vnd.api+json');
+    }
+    expect(client.stats()).toMatchObject({ requests: 3, retries: 0, throttled: 0 });
+    expect(client.stats().byEndpoint['/api/events']?.requests).toBe(3);
+  });
+
+  it('accepts a relative next link', async () => {
+    server = await startServer((req, res) => {
+      const second = req.url.includes('page%5Bcursor%5D=2');
+      sendJson(res, 200, {
+        data: [event(second ? 'b' : 'a')],
+        links: { next: second ? null : '/api/events?page%5Bcursor%5D=2' },
+      });
+    });
+    client = makeClient(server.baseUrl);
+    const ids: string[] = [];
+    for await (const page of client.paginate('/api/events', { sort: 'datetime' }))
+      ids.push(...page.data.map((r) => r.id));
+    expect(ids).toEqual(['a', 'b']);
+    expect(server.requests[1]?.url).toBe('/api/events?page%5Bcursor%5D=2');
+  });
+
+  it('detects a next link that points back at the same page', async () => {
+    server = await startServer((_req, res) => {
+      sendJson(res, 200, {
+        data: [event('a')],
+        links: { next: `${server?.baseUrl}/api/events?page%5Bcursor%5D=same` },
+      });
+    });
+    client = makeClient(server.baseUrl);
+    const run = async () => {
+      for await (const _ of client!.paginate('/api/events')) {
+        // consume
+      }
+    };
+    await expect(run()).rejects.toMatchObject({ code: 'KLAVIYO_PAGINATION_LOOP' });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('streams: the next page is only requested when the consumer asks for it', async () => {
+    server = await startServer((req, res) => {
+      const n = Number(new URL(req.url, 'http://x').searchParams.get('page[cursor]') ?? '1');
+      sendJson(res, 200, {
+        data: [event(`e${n}`)],
+        links: { next: `/api/events?page%5Bcursor%5D=${n + 1}` },
+      });
+    });
+    client = makeClient(server.baseUrl);
+    const iterator = client.paginate('/api/events');
+    await iterator.next();
+    await iterator.next();
+    await iterator.return(undefined);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('rejects a body that is not JSON:API and names the URL', async () => {
+    server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><html><body>Welcome</body></html>');
+    });
+    client = makeClient(server.baseUrl);
+    await expect(client.get('/api/events', { sort: 'datetime' })).rejects.toThrow(
+      new RegExp(
+        `GET ${server.baseUrl}/api/events\\?sort=datetime answered 200 with text/html instead of JSON:API`,
+      ),
+    );
+    server.requests.length = 0;
+  });
+
+  it('rejects JSON that is not a JSON:API document', async () => {
+    server = await startServer((_req, res) => sendJson(res, 200, { items: [1, 2] }));
+    client = makeClient(server.baseUrl);
+    await expect(client.get('/api/events')).rejects.toMatchObject({ code: 'KLAVIYO_NOT_JSON_API' });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('posts a JSON body and returns a single-resource document', async () => {
+    server = await startServer((req, res) => {
+      sendJson(res, 200, {
+        data: { type: 'metric-aggregate', id: 'x', attributes: { echo: JSON.parse(req.body) } },
+      });
+    });
+    client = makeClient(server.baseUrl);
+    const doc = await client.post('/api/metric-aggregates', { data: { type: 'metric-aggregate' } });
+    expect(doc.data).toMatchObject({
+      type: 'metric-aggregate',
+      attributes: { echo: { data: { type: 'metric-aggregate' } } },
+    });
+    expect(server.requests[0]?.method).toBe('POST');
+    expect(server.requests[0]?.headers['content-type']).toBe('application/vnd.api+json');
+  });
+});
