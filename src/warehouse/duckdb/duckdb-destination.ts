@@ -1,0 +1,200 @@
+/**
+ * The DuckDB destination: one shared DuckDBInstance per file, an admin connection for setup and
+ * reads, one connection per load session. Commits are serialized (one write transaction at a time),
+ * which keeps DuckDB clear of catalog write conflicts while sessions stage in parallel.
+ */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { ingestionError } from '../../util/errors.js';
+import type { ColumnSpec, Destination, IngestionLogRow, LoadSession, LoadTarget } from '../destination.js';
+import { foldIdentifier, qualifiedName, quoteIdentifier, validateIdentifier } from '../identifiers.js';
+import { Mutex } from '../mutex.js';
+import { listTables, readTableColumns } from './duckdb-catalog.js';
+import { acquireInstance, type InstanceLease, MEMORY_PATH } from './duckdb-instances.js';
+import { type CommitHooks, DuckDBLoadSession, type SessionHost } from './duckdb-load-session.js';
+import { duckdbType } from './duckdb-types.js';
+import { insertLogRows } from './ingestion-log.js';
+import { newStageName, STAGE_PREFIX, stageTarget } from './stage-names.js';
+
+export interface DuckDBDestinationOptions {
+  /** Fault injection for tests of atomicity; never set in production. */
+  hooks?: CommitHooks;
+}
+
+/** Opens (creating when missing) the DuckDB database at `path` (a file path or `:memory:`). */
+export async function openDuckDBDestination(
+  path: string,
+  options: DuckDBDestinationOptions = {},
+): Promise<DuckDBDestination> {
+  const lease = await acquireInstance(path);
+  try {
+    const admin = await connect(lease);
+    return new DuckDBDestination(lease, admin, options.hooks ?? {});
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
+}
+
+async function connect(lease: InstanceLease): Promise<DuckDBConnection> {
+  const connection = await lease.instance.connect();
+  // Naive timestamps are UTC (the workflows' `timezone: UTC`), whatever the machine's zone.
+  await connection.run("SET TimeZone = 'UTC'");
+  return connection;
+}
+
+export class DuckDBDestination implements Destination, SessionHost {
+  readonly description: string;
+  readonly writeLock = new Mutex();
+  private readonly adminLock = new Mutex();
+  private readonly sessions = new Set<DuckDBLoadSession>();
+  private closed = false;
+
+  constructor(
+    private readonly lease: InstanceLease,
+    private readonly admin: DuckDBConnection,
+    readonly hooks: CommitHooks,
+  ) {
+    this.description = `duckdb:${lease.path}`;
+  }
+
+  /** The database file (resolved) or `:memory:`. */
+  get path(): string {
+    return this.lease.path;
+  }
+
+  get isMemory(): boolean {
+    return this.lease.path === MEMORY_PATH;
+  }
+
+  async ensureSchema(schema: string): Promise<void> {
+    validateIdentifier(schema, 'schema name');
+    await this.write((c) => c.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`));
+  }
+
+  async createTableIfMissing(schema: string, table: string, columns: ColumnSpec[]): Promise<void> {
+    const name = qualifiedName(schema, table);
+    if (columns.length === 0)
+      throw new Error(`createTableIfMissing(${schema}.${table}) needs at least one column`);
+    const list = columns
+      .map((column) => `${quoteIdentifier(column.name)} ${duckdbType(column.type)}`)
+      .join(', ');
+    await this.write((c) => c.run(`CREATE TABLE IF NOT EXISTS ${name} (${list})`));
+  }
+
+  async maxTimestamp(schema: string, table: string, column: string): Promise<number | null> {
+    const name = qualifiedName(schema, table);
+    return this.read(async (c) => {
+      const columns = await readTableColumns(c, schema, table);
+      const found = columns?.find((existing) => foldIdentifier(existing.name) === foldIdentifier(column));
+      if (found === undefined) return null;
+      // TRY_CAST reads ISO 8601 with `T` or space, fractions, `Z`/offsets/`UTC`, bare dates; naive
+      // values are read in the session zone, which is UTC. Anything else is NULL and ignored.
+      const reader = await c.runAndReadAll(
+        `SELECT epoch_ms(max(TRY_CAST(trim(CAST(${quoteIdentifier(found.name)} AS VARCHAR)) AS TIMESTAMPTZ))) FROM ${name}`,
+      );
+      const value = reader.getRows()[0]?.[0];
+      return value === null || value === undefined ? null : Number(value);
+    });
+  }
+
+  async appendLog(schema: string, rows: IngestionLogRow[]): Promise<void> {
+    validateIdentifier(schema, 'schema name');
+    await this.write(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        await insertLogRows(c, schema, rows);
+        await c.run('COMMIT');
+      } catch (error) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async openLoad(target: LoadTarget): Promise<LoadSession> {
+    return this.openDuckDBLoad(target);
+  }
+
+  /** openLoad with the concrete session type (exposes `stagedRows`, `stageName`). */
+  async openDuckDBLoad(target: LoadTarget): Promise<DuckDBLoadSession> {
+    this.assertOpen();
+    validateIdentifier(target.schema, 'schema name');
+    validateIdentifier(target.table, 'table name');
+    if (target.windowColumn !== null) validateIdentifier(target.windowColumn, 'incremental field');
+    await this.ensureSchema(target.schema);
+    await this.cleanupStaleStages(target.schema, target.table);
+    const connection = await connect(this.lease);
+    const session = new DuckDBLoadSession(this, connection, target, newStageName(target.table));
+    try {
+      await this.writeLock.run(() => session.start());
+    } catch (error) {
+      connection.closeSync();
+      throw ingestionError(`cannot start loading ${target.schema}.${target.table}: ${String(error)}`, {
+        code: 'DESTINATION_WRITE',
+        cause: error,
+      });
+    }
+    this.sessions.add(session);
+    return session;
+  }
+
+  /**
+   * Drops staging tables left by killed runs in `schema` (only those of `table` when given), never
+   * those of sessions open in this process. Returns the number dropped.
+   */
+  async cleanupStaleStages(schema: string, table?: string): Promise<number> {
+    validateIdentifier(schema, 'schema name');
+    const active = new Set([...this.sessions].map((session) => session.stageName));
+    return this.write(async (c) => {
+      const stale = (await listTables(c, schema, STAGE_PREFIX)).filter((name) => {
+        const owner = stageTarget(name);
+        return owner !== null && (table === undefined || owner === table) && !active.has(name);
+      });
+      for (const name of stale)
+        await c.run(`DROP TABLE IF EXISTS ${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
+      return stale.length;
+    });
+  }
+
+  /** The table's columns with their logical types, or null when it does not exist. */
+  async tableColumns(schema: string, table: string): Promise<ColumnSpec[] | null> {
+    validateIdentifier(schema, 'schema name');
+    validateIdentifier(table, 'table name');
+    const columns = await this.read((c) => readTableColumns(c, schema, table));
+    return columns?.map(({ name, type }) => ({ name, type })) ?? null;
+  }
+
+  /**
+   * Runs a read query on the admin connection and returns its rows as objects (status displays,
+   * tests). Values go in `params`, never in `sql`.
+   */
+  async query(sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
+    return this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowObjectsJS());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of [...this.sessions]) await session.abort().catch(() => undefined);
+    await this.adminLock.run(async () => this.admin.closeSync());
+    this.lease.release();
+  }
+
+  sessionEnded(session: DuckDBLoadSession): void {
+    this.sessions.delete(session);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`${this.description} is closed`);
+  }
+
+  private read<T>(action: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return this.adminLock.run(() => action(this.admin));
+  }
+
+  private write<T>(action: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return this.writeLock.run(() => this.adminLock.run(() => action(this.admin)));
+  }
+}

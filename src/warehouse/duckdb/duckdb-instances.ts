@@ -1,0 +1,108 @@
+/**
+ * One DuckDBInstance per database file per process (DuckDB must not attach the same file twice in
+ * one process), shared by reference count. `:memory:` databases are never shared.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ingestionError } from '../../util/errors.js';
+
+export const MEMORY_PATH = ':memory:';
+
+interface Entry {
+  instance: Promise<DuckDBInstance>;
+  refs: number;
+}
+
+const shared = new Map<string, Entry>();
+
+export interface InstanceLease {
+  readonly instance: DuckDBInstance;
+  /** The resolved path, or `:memory:`. */
+  readonly path: string;
+  release(): void;
+}
+
+export async function acquireInstance(path: string): Promise<InstanceLease> {
+  if (path === MEMORY_PATH) {
+    const instance = await createInstance(path);
+    let released = false;
+    return {
+      instance,
+      path,
+      release: () => {
+        if (!released) instance.closeSync();
+        released = true;
+      },
+    };
+  }
+  const key = resolve(path);
+  let entry = shared.get(key);
+  if (entry === undefined) {
+    const created: Entry = { instance: createInstance(key), refs: 0 };
+    shared.set(key, created);
+    created.instance.catch(() => shared.delete(key));
+    entry = created;
+  }
+  entry.refs++;
+  const current = entry;
+  let instance: DuckDBInstance;
+  try {
+    instance = await current.instance;
+  } catch (error) {
+    current.refs--;
+    throw error;
+  }
+  let released = false;
+  return {
+    instance,
+    path: key,
+    release: () => {
+      if (released) return;
+      released = true;
+      current.refs--;
+      if (current.refs === 0 && shared.get(key) === current) {
+        shared.delete(key);
+        instance.closeSync();
+      }
+    },
+  };
+}
+
+async function createInstance(path: string): Promise<DuckDBInstance> {
+  if (path !== MEMORY_PATH) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw ingestionError(`cannot create the folder for the database file ${path}`, {
+        code: 'DESTINATION_OPEN',
+        fix: 'check the --destination path and its permissions',
+        cause: error,
+      });
+    }
+  }
+  try {
+    return await DuckDBInstance.create(path);
+  } catch (error) {
+    throw openError(path, error);
+  }
+}
+
+function openError(path: string, error: unknown) {
+  const detail = error instanceof Error ? error.message : String(error);
+  if (/Could not set lock|Conflicting lock/i.test(detail)) {
+    return ingestionError(
+      `the database file ${path} is in use by another klaviyo-ingest run (or another program); wait for it to finish`,
+      {
+        code: 'DESTINATION_IN_USE',
+        fix: 'wait for the other run to finish, or close the program holding the file, then run again',
+        cause: error,
+      },
+    );
+  }
+  return ingestionError(`cannot open the DuckDB database file ${path}: ${detail}`, {
+    code: 'DESTINATION_OPEN',
+    fix: 'check the --destination path, its permissions, and that it is a DuckDB database file',
+    cause: error,
+  });
+}

@@ -1,0 +1,348 @@
+/**
+ * One source load into DuckDB. Rows are appended (DuckDB appender, flushed per batch) into a staging
+ * table whose columns follow the records; `commit` moves them into the target table together with
+ * the log rows in one transaction, so a failure or a crash leaves the table and the log untouched.
+ */
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import { IngestError, ingestionError } from '../../util/errors.js';
+import type {
+  ColumnSpec,
+  IngestionLogRow,
+  LoadResult,
+  LoadSession,
+  LoadTarget,
+  Row,
+} from '../destination.js';
+import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
+import { toJsonText } from '../json-text.js';
+import type { Mutex } from '../mutex.js';
+import { planTableChanges } from '../schema-evolution.js';
+import { type StageColumn, StageSchema, type StageSchemaChanges } from '../stage-schema.js';
+import { readTableColumns } from './duckdb-catalog.js';
+import { duckdbType } from './duckdb-types.js';
+import { insertLogRows } from './ingestion-log.js';
+
+/** The steps of a commit, in order; a fault hook can fail (or kill the process) before any of them. */
+export type CommitStep = 'schema' | 'rows' | 'log' | 'drop-stage' | 'commit';
+
+export interface CommitHooks {
+  /** Called inside the commit transaction before each step. Throwing aborts the commit (tests only). */
+  beforeCommitStep?: (step: CommitStep, target: LoadTarget) => void | Promise<void>;
+}
+
+/** What a session needs from its destination. */
+export interface SessionHost {
+  /** Serializes commits (and other writes to shared tables) across sessions. */
+  readonly writeLock: Mutex;
+  readonly hooks: CommitHooks;
+  sessionEnded(session: DuckDBLoadSession): void;
+}
+
+const SEQ = 'ki_seq';
+
+type State = 'open' | 'committing' | 'done' | 'broken';
+
+export class DuckDBLoadSession implements LoadSession {
+  private readonly schema = new StageSchema();
+  /** Physical SQL type of each staging column, by stage name. */
+  private readonly physical = new Map<string, string>();
+  private appender: DuckDBAppender | null = null;
+  private seq = 0;
+  private state: State = 'open';
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly connection: DuckDBConnection,
+    readonly target: LoadTarget,
+    /** Unqualified staging table name (in `target.schema`). */
+    readonly stageName: string,
+  ) {}
+
+  /** Creates the staging table; the caller has validated the names and created the schema. */
+  async start(): Promise<void> {
+    await this.connection.run(`CREATE TABLE ${this.stageTable} (${SEQ} INTEGER)`);
+    this.appender = await this.connection.createAppender(this.stageName, this.target.schema);
+  }
+
+  /** Rows staged so far. */
+  get stagedRows(): number {
+    return this.seq;
+  }
+
+  async write(rows: Row[]): Promise<void> {
+    this.assertOpen('write');
+    if (rows.length === 0) return;
+    try {
+      const changes = this.schema.observe(rows);
+      if (changes.added.length > 0 || changes.retyped.length > 0) await this.evolveStage(changes);
+      this.appendRows(rows);
+    } catch (error) {
+      this.state = 'broken';
+      throw this.failure('staging rows', error);
+    }
+  }
+
+  async commit(logRows: IngestionLogRow[]): Promise<LoadResult> {
+    this.assertOpen('commit');
+    this.state = 'committing';
+    try {
+      this.closeAppender();
+      return await this.host.writeLock.run(() => this.commitTransaction(logRows));
+    } catch (error) {
+      await this.dropStage().catch(() => undefined);
+      throw this.failure('committing the load (nothing was written; the table is as before)', error);
+    } finally {
+      this.end();
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === 'done' || this.state === 'committing') return;
+    this.state = 'done';
+    try {
+      try {
+        this.closeAppender();
+      } catch {
+        // A broken appender holds nothing we want; the stage is dropped below.
+      }
+      await this.dropStage();
+    } finally {
+      this.end();
+    }
+  }
+
+  private get stageTable(): string {
+    return `${quoteIdentifier(this.target.schema)}.${quoteIdentifier(this.stageName)}`;
+  }
+
+  private assertOpen(action: string): void {
+    if (this.state !== 'open') {
+      throw ingestionError(
+        `cannot ${action} the load of ${this.target.schema}.${this.target.table}: it is already ${this.state === 'broken' ? 'failed' : 'finished'}`,
+        { code: 'LOAD_SESSION_CLOSED' },
+      );
+    }
+  }
+
+  private failure(what: string, error: unknown): IngestError {
+    if (error instanceof IngestError) return error;
+    const detail = error instanceof Error ? error.message : String(error);
+    return ingestionError(`${this.target.schema}.${this.target.table}: ${what} failed: ${detail}`, {
+      code: 'DESTINATION_WRITE',
+      cause: error,
+    });
+  }
+
+  private closeAppender(): void {
+    const appender = this.appender;
+    this.appender = null;
+    appender?.closeSync();
+  }
+
+  private async evolveStage(changes: StageSchemaChanges): Promise<void> {
+    this.closeAppender();
+    for (const column of changes.added) {
+      const type = duckdbType(column.type ?? 'VARCHAR');
+      await this.connection.run(`ALTER TABLE ${this.stageTable} ADD COLUMN ${column.stageName} ${type}`);
+      this.physical.set(column.stageName, type);
+    }
+    for (const column of changes.retyped) {
+      const type = duckdbType(column.type ?? 'VARCHAR');
+      if (this.physical.get(column.stageName) === type) continue;
+      await this.connection.run(
+        `ALTER TABLE ${this.stageTable} ALTER COLUMN ${column.stageName} TYPE ${type}`,
+      );
+      this.physical.set(column.stageName, type);
+    }
+    this.appender = await this.connection.createAppender(this.stageName, this.target.schema);
+  }
+
+  /** The hot path: one native call per value, one flush per batch. */
+  private appendRows(rows: readonly Row[]): void {
+    const appender = this.appender!;
+    const columns = this.schema.columns;
+    const count = columns.length;
+    for (const row of rows) {
+      appender.appendInteger(this.seq);
+      for (let i = 0; i < count; i++) {
+        const column = columns[i]!;
+        const value = column.inherited && !Object.hasOwn(row, column.key) ? undefined : row[column.key];
+        if (value === null || value === undefined) {
+          appender.appendNull();
+          continue;
+        }
+        switch (column.type) {
+          case 'VARCHAR':
+            appender.appendVarchar(typeof value === 'string' ? value : asText(value));
+            break;
+          case 'BIGINT':
+            appender.appendBigInt(typeof value === 'bigint' ? value : BigInt(value as number));
+            break;
+          case 'DOUBLE':
+            appender.appendDouble(Number(value));
+            break;
+          case 'BOOLEAN':
+            appender.appendBoolean(value as boolean);
+            break;
+          case 'JSON':
+            appender.appendVarchar(toJsonText(value));
+            break;
+          default:
+            appender.appendNull();
+        }
+      }
+      appender.endRow();
+      this.seq++;
+    }
+    appender.flushSync();
+  }
+
+  private async commitTransaction(logRows: IngestionLogRow[]): Promise<LoadResult> {
+    const c = this.connection;
+    const { schema: targetSchema, table, windowColumn } = this.target;
+    const target = qualifiedName(targetSchema, table);
+    const step = async (name: CommitStep) => this.host.hooks.beforeCommitStep?.(name, this.target);
+    await c.run('BEGIN TRANSACTION');
+    try {
+      await step('schema');
+      let existing = await readTableColumns(c, targetSchema, table);
+      if (existing === null) {
+        // The workflow creates the table first; if not, create it as the templates' setup step would.
+        const base = [
+          ...(windowColumn === null ? [] : [`${quoteIdentifier(windowColumn)} VARCHAR`]),
+          'time BIGINT',
+        ];
+        await c.run(`CREATE TABLE ${target} (${base.join(', ')})`);
+        existing = await readTableColumns(c, targetSchema, table);
+      }
+      const staged = this.schema.columns.filter((column) => column.type !== null);
+      const plan = planTableChanges(existing ?? [], staged, foldIdentifier);
+      for (const column of plan.add) {
+        await c.run(
+          `ALTER TABLE ${target} ADD COLUMN ${quoteIdentifier(column.name)} ${duckdbType(column.type)}`,
+        );
+      }
+      for (const column of plan.alter) {
+        await c.run(
+          `ALTER TABLE ${target} ALTER COLUMN ${quoteIdentifier(column.name)} TYPE ${duckdbType(column.type)}`,
+        );
+      }
+
+      await step('rows');
+      const tableColumnNames = new Set(
+        [...(existing ?? []), ...plan.add].map((column) => foldIdentifier(column.name)),
+      );
+      const result =
+        this.seq === 0
+          ? { inserted: 0, duplicatesSkipped: 0 }
+          : await this.moveRows(target, staged, plan.resolved, tableColumnNames);
+
+      await step('log');
+      await insertLogRows(c, targetSchema, logRows);
+
+      await step('drop-stage');
+      await c.run(`DROP TABLE ${this.stageTable}`);
+
+      await step('commit');
+      await c.run('COMMIT');
+      this.state = 'done';
+      return result;
+    } catch (error) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async moveRows(
+    target: string,
+    staged: readonly StageColumn[],
+    resolved: ReadonlyMap<string, ColumnSpec>,
+    tableColumns: ReadonlySet<string>,
+  ): Promise<LoadResult> {
+    const { mode, windowColumn } = this.target;
+    const spec = (column: StageColumn) => resolved.get(column.name)!;
+    const names = staged.map((column) => column.stageName).join(', ');
+    const targetList = staged.map((column) => quoteIdentifier(spec(column).name)).join(', ');
+    const casts = staged
+      .map((column) => `CAST(${column.stageName} AS ${duckdbType(spec(column).type)}) AS ${column.stageName}`)
+      .join(', ');
+    const find = (name: string) =>
+      staged.find((column) => foldIdentifier(spec(column).name) === foldIdentifier(name));
+    const id = find('id');
+    const windowStage = windowColumn === null ? undefined : find(windowColumn);
+    const insert = async (sql: string) =>
+      Number((await this.connection.runAndReadAll(sql)).getRows()[0]?.[0] ?? 0);
+    const total = this.seq;
+
+    if (mode === 'replace') {
+      await this.connection.run(`DELETE FROM ${target}`);
+      const inserted = await insert(
+        `INSERT INTO ${target} (${targetList}) SELECT ${casts} FROM ${this.stageTable}`,
+      );
+      return { inserted, duplicatesSkipped: 0 };
+    }
+
+    if (mode === 'merge') {
+      if (id === undefined) {
+        throw ingestionError(
+          `${this.target.schema}.${this.target.table}: merge mode needs an 'id' in every record, and none had one`,
+          { code: 'DESTINATION_MERGE_KEY', fix: "use out.mode 'append' or 'replace' for this source" },
+        );
+      }
+      const idType = duckdbType(spec(id).type);
+      await this.connection.run(
+        `DELETE FROM ${target} WHERE ${quoteIdentifier(spec(id).name)} IN (SELECT CAST(${id.stageName} AS ${idType}) FROM ${this.stageTable} WHERE ${id.stageName} IS NOT NULL)`,
+      );
+      const newest =
+        windowStage === undefined
+          ? ''
+          : `TRY_CAST(trim(CAST(${windowStage.stageName} AS VARCHAR)) AS TIMESTAMPTZ) DESC NULLS LAST, `;
+      const inserted = await insert(
+        `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName} ORDER BY ${newest}${SEQ} DESC) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`,
+      );
+      return { inserted, duplicatesSkipped: total - inserted };
+    }
+
+    // append
+    if (windowColumn === null || id === undefined) {
+      // Full loads (metrics) are appended whole every run, as the templates do.
+      const inserted = await insert(
+        `INSERT INTO ${target} (${targetList}) SELECT ${casts} FROM ${this.stageTable}`,
+      );
+      return { inserted, duplicatesSkipped: 0 };
+    }
+    const windowInStage = windowStage === undefined ? 'NULL' : `s.${windowStage.stageName}`;
+    const windowInTable = tableColumns.has(foldIdentifier(windowColumn))
+      ? `t.${quoteIdentifier(windowColumn)}`
+      : 'NULL';
+    const inserted = await insert(
+      `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName}, ${windowStage?.stageName ?? 'NULL'} ORDER BY ${SEQ}) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR (s.ki_rn = 1 AND NOT EXISTS (SELECT 1 FROM ${target} t WHERE t.${quoteIdentifier(spec(id).name)} = s.${id.stageName} AND ${windowInTable} IS NOT DISTINCT FROM ${windowInStage}))`,
+    );
+    return { inserted, duplicatesSkipped: total - inserted };
+  }
+
+  private async dropStage(): Promise<void> {
+    await this.connection.run(`DROP TABLE IF EXISTS ${this.stageTable}`);
+  }
+
+  private end(): void {
+    if (this.state === 'committing' || this.state === 'open') this.state = 'done';
+    try {
+      this.connection.closeSync();
+    } catch {
+      // Already closed.
+    }
+    this.host.sessionEnded(this);
+  }
+}
+
+function asText(value: unknown): string {
+  switch (typeof value) {
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return String(value);
+    default:
+      return toJsonText(value);
+  }
+}

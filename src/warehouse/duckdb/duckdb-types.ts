@@ -1,0 +1,30 @@
+/** Logical column types <-> DuckDB SQL types. */
+import type { ColumnType } from '../destination.js';
+import type { ExistingColumn } from '../schema-evolution.js';
+
+export function duckdbType(type: ColumnType): string {
+  return type; // BOOLEAN, BIGINT, DOUBLE, VARCHAR and JSON are DuckDB type names as they are.
+}
+
+const NARROWER_INTEGERS = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT', 'UINTEGER']);
+
+/** How an existing DuckDB column (by `data_type` from duckdb_columns()) behaves logically. */
+export function columnTypeOfDuckdb(dataType: string): Pick<ExistingColumn, 'type' | 'exact'> {
+  const upper = dataType.toUpperCase();
+  switch (upper) {
+    case 'BOOLEAN':
+    case 'BIGINT':
+    case 'DOUBLE':
+    case 'VARCHAR':
+    case 'JSON':
+      return { type: upper, exact: true };
+    case 'FLOAT':
+      return { type: 'DOUBLE', exact: false };
+    default:
+      // Anything else (HUGEINT, DECIMAL, TIMESTAMP, lists, ...) holds its values as text when new data
+      // arrives for it, so nothing can fail to fit or lose digits.
+      return NARROWER_INTEGERS.has(upper)
+        ? { type: 'BIGINT', exact: false }
+        : { type: 'VARCHAR', exact: false };
+  }
+}

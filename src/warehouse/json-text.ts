@@ -1,0 +1,25 @@
+/** JSON text for object and array values, with bigints written as plain JSON numbers. */
+export function toJsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch (error) {
+    if (error instanceof TypeError) return stringifyWithBigints(value);
+    throw error;
+  }
+}
+
+function stringifyWithBigints(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) {
+    return `[${value.map((item) => (item === undefined ? 'null' : stringifyWithBigints(item))).join(',')}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const parts: string[] = [];
+    for (const [key, item] of Object.entries(value)) {
+      if (item === undefined || typeof item === 'function') continue;
+      parts.push(`${JSON.stringify(key)}:${stringifyWithBigints(item)}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

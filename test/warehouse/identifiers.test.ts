@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { IngestError } from '../../src/util/errors.js';
+import {
+  columnNameForKey,
+  foldIdentifier,
+  qualifiedName,
+  quoteIdentifier,
+  validateIdentifier,
+} from '../../src/warehouse/identifiers.js';
+import { DEFAULT_DUCKDB_PATH, parseDestinationUrl } from '../../src/warehouse/open-destination.js';
+
+describe('identifiers', () => {
+  it('accepts plain configuration identifiers', () => {
+    for (const name of ['client_src', '_x', 'A', 'a'.repeat(63), 'klaviyo_events_2']) {
+      expect(validateIdentifier(name, 'table name')).toBe(name);
+    }
+  });
+
+  it('rejects configuration identifiers that are not plain, naming the rule', () => {
+    for (const name of ['', '1abc', 'a-b', 'a b', 'a"b', 'a;drop table x', 'a'.repeat(64), 'é']) {
+      expect(() => validateIdentifier(name, 'table name')).toThrow(IngestError);
+    }
+    try {
+      validateIdentifier('bad-name', 'table name');
+    } catch (error) {
+      expect((error as IngestError).kind).toBe('config');
+      expect((error as IngestError).render()).toMatch(
+        /table name "bad-name".*\n.*letters, digits and underscores/,
+      );
+    }
+  });
+
+  it('quotes hostile column names by doubling double quotes', () => {
+    expect(quoteIdentifier('$value')).toBe('"$value"');
+    expect(quoteIdentifier('a "quoted" name')).toBe('"a ""quoted"" name"');
+    expect(quoteIdentifier('"; DROP TABLE x; --')).toBe('"""; DROP TABLE x; --"');
+    expect(qualifiedName('src', 'events')).toBe('"src"."events"');
+    expect(() => qualifiedName('src', 'ev ents')).toThrow(IngestError);
+  });
+
+  it('maps every record key to a usable column name', () => {
+    expect(columnNameForKey('')).toBe('_');
+    expect(columnNameForKey('a\u0000b')).toBe('a_b');
+    expect(columnNameForKey('Ünïcødé 名前.x')).toBe('Ünïcødé 名前.x');
+    expect(foldIdentifier('Email_ÉÀ')).toBe('email_ÉÀ');
+  });
+});
+
+describe('parseDestinationUrl', () => {
+  it('reads duckdb URLs with a default path', () => {
+    expect(parseDestinationUrl(undefined)).toEqual({ kind: 'duckdb', path: DEFAULT_DUCKDB_PATH });
+    expect(parseDestinationUrl('duckdb:')).toEqual({ kind: 'duckdb', path: DEFAULT_DUCKDB_PATH });
+    expect(parseDestinationUrl('duckdb:/tmp/x.duckdb')).toEqual({ kind: 'duckdb', path: '/tmp/x.duckdb' });
+    expect(parseDestinationUrl('duckdb:///tmp/x.duckdb')).toEqual({ kind: 'duckdb', path: '/tmp/x.duckdb' });
+    expect(parseDestinationUrl('duckdb:data/k.duckdb')).toEqual({ kind: 'duckdb', path: 'data/k.duckdb' });
+    expect(parseDestinationUrl('duckdb::memory:')).toEqual({ kind: 'duckdb', path: ':memory:' });
+  });
+
+  it('rejects other schemes with a config error naming --destination and the accepted forms', () => {
+    for (const url of ['mysql://h/db', 'klaviyo.duckdb', 'sqlite:x.db']) {
+      let caught: unknown;
+      try {
+        parseDestinationUrl(url);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(IngestError);
+      const error = caught as IngestError;
+      expect(error.kind).toBe('config');
+      expect(error.message).toContain('--destination');
+      expect(error.message).toContain('duckdb:<path>');
+      expect(error.message).toMatch(/PostgreSQL.*later/);
+    }
+    expect(() => parseDestinationUrl('postgres://u@h/db')).toThrow(/not supported yet.*later/);
+  });
+});
