@@ -1,0 +1,255 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKlaviyoClient, type KlaviyoClient } from '../../src/klaviyo/client.js';
+import { bucketsFor, normalizeEndpoint } from '../../src/klaviyo/limits.js';
+import { parseRateLimitLimit, RateLimiter, RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
+import { ManualClock } from './support/clocks.js';
+import { apiError, event, sendJson, startServer, type TestServer } from './support/server.js';
+
+const KEY = 'pk_limits_0123456789abcdef';
+const servers: TestServer[] = [];
+const clients: KlaviyoClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+/** The largest number of times inside any window of `windowMs` (half-open). */
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while ((sorted[hi] as number) - (sorted[lo] as number) >= windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+describe('RateLimiter (pure)', () => {
+  it('spends the whole burst at once, then keeps both windows', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 5, steadyPerMinute: 20 }, clock);
+    const granted: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 40 }, () => limiter.acquire().then(() => granted.push(clock.now()))),
+    );
+    await clock.drive(all, () => true);
+    const t0 = granted[0] as number;
+    expect(granted.slice(0, 5).every((t) => t === t0)).toBe(true);
+    expect(maxInWindow(granted, 1000)).toBe(5);
+    expect(maxInWindow(granted, 60_000)).toBe(20);
+    // Full use of the budget: the 21st request goes out as soon as the minute allows.
+    expect((granted[20] as number) - t0).toBeLessThan(61_000);
+    expect((granted[39] as number) - t0).toBeLessThan(65_000);
+  });
+
+  it('a pause holds every waiter; abort removes a waiter', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 100, steadyPerMinute: 1000 }, clock);
+    const t0 = clock.now();
+    limiter.pause(5000);
+    const times: number[] = [];
+    const ac = new AbortController();
+    const aborted = limiter.acquire(ac.signal).catch((e: unknown) => e);
+    const a = limiter.acquire().then(() => times.push(clock.now() - t0));
+    const b = limiter.acquire().then(() => times.push(clock.now() - t0));
+    ac.abort(new Error('stop'));
+    await clock.drive(Promise.all([a, b]), () => true);
+    expect(times).toEqual([5000, 5000]);
+    expect(await aborted).toMatchObject({ message: 'stop' });
+  });
+
+  it('slows down when the server reports fewer remaining than we think', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 100, steadyPerMinute: 1000 }, clock);
+    const t0 = clock.now();
+    await limiter.acquire();
+    limiter.observeHeaders({ limit: '1000', remaining: '2', reset: '30' });
+    const times: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 4 }, () => limiter.acquire().then(() => times.push(clock.now() - t0))),
+    );
+    await clock.drive(all, () => true);
+    expect(times).toEqual([0, 0, 30_000, 30_000]);
+  });
+
+  it('adopts RateLimit-Limit in both documented shapes', () => {
+    expect(parseRateLimitLimit('3500')).toEqual({ steadyPerMinute: 3500 });
+    expect(parseRateLimitLimit('350, 350;w=1, 3500;w=60')).toEqual({
+      burstPerSecond: 350,
+      steadyPerMinute: 3500,
+    });
+    expect(parseRateLimitLimit('')).toBeNull();
+    const limiter = new RateLimiter('k', { burstPerSecond: 75, steadyPerMinute: 750 }, new ManualClock());
+    limiter.observeHeaders({ limit: '3, 3;w=1, 60;w=60' });
+    expect(limiter.getLimits()).toEqual({ burstPerSecond: 3, steadyPerMinute: 60 });
+  });
+
+  it('the registry shares one limiter per base URL, key and bucket', () => {
+    const registry = new RateLimiterRegistry(new ManualClock());
+    const limits = { burstPerSecond: 1, steadyPerMinute: 1 };
+    const a = registry.get('http://h:1', 'pk_a_123456', '/api/events', limits);
+    expect(registry.get('http://h:1/', 'pk_a_123456', '/api/events', limits)).toBe(a);
+    expect(registry.get('http://h:1', 'pk_b_123456', '/api/events', limits)).not.toBe(a);
+    expect(registry.get('http://h:2', 'pk_a_123456', '/api/events', limits)).not.toBe(a);
+    expect(registry.get('http://h:1', 'pk_a_123456', '/api/profiles', limits)).not.toBe(a);
+    expect(a.key).not.toContain('pk_a_123456');
+  });
+
+  it('maps endpoints to buckets, with the predictive-analytics bucket for profiles', () => {
+    expect(normalizeEndpoint('/api/events/')).toBe('/api/events');
+    expect(normalizeEndpoint('/api/profiles/01H7/relationships/lists')).toBe(
+      '/api/profiles/{id}/relationships/lists',
+    );
+    expect(bucketsFor('/api/events', new URLSearchParams())).toEqual([
+      { bucket: '/api/events', limits: { burstPerSecond: 350, steadyPerMinute: 3500 } },
+    ]);
+    const profiles = bucketsFor(
+      '/api/profiles',
+      new URLSearchParams('additional-fields[profile]=subscriptions,predictive_analytics'),
+    );
+    expect(profiles.map((b) => b.bucket)).toEqual(['/api/profiles', '/api/profiles#predictive_analytics']);
+  });
+});
+
+describe('rate limiting over HTTP', () => {
+  it('burst 5/s and steady 20/min: the server never sees more, 40 requests', async () => {
+    const clock = new ManualClock();
+    const arrivals: number[] = [];
+    const server = await startServer((_req, res) => {
+      arrivals.push(clock.now());
+      sendJson(res, 200, { data: [event('a')], links: { next: null } });
+    });
+    servers.push(server);
+    let inFlight = 0;
+    const client = createKlaviyoClient({
+      apiKey: KEY,
+      revision: '2026-07-15',
+      baseUrl: server.baseUrl,
+      clock,
+      limiter: new RateLimiterRegistry(clock),
+      rateLimits: () => ({ burstPerSecond: 5, steadyPerMinute: 20 }),
+      onEvent: (e) => {
+        if (e.type === 'request') inFlight++;
+        if (e.type === 'response') inFlight--;
+      },
+    });
+    clients.push(client);
+    const t0 = clock.now();
+    await clock.drive(
+      Promise.all(Array.from({ length: 40 }, () => client.get('/api/flows'))),
+      () => inFlight === 0,
+    );
+    expect(arrivals).toHaveLength(40);
+    expect(maxInWindow(arrivals, 1000)).toBeLessThanOrEqual(5);
+    expect(maxInWindow(arrivals, 60_000)).toBeLessThanOrEqual(20);
+    // and it uses what is allowed: 20 in the first minute, the rest right after.
+    expect(arrivals.filter((t) => t - t0 < 60_000)).toHaveLength(20);
+    expect(Math.max(...arrivals) - t0).toBeLessThan(66_000);
+  });
+
+  it('with generous limits, N requests really are in flight at once', async () => {
+    const N = 12;
+    let active = 0;
+    let peak = 0;
+    const held: (() => void)[] = [];
+    const server = await startServer((_req, res) => {
+      active++;
+      peak = Math.max(peak, active);
+      const answer = () => {
+        active--;
+        sendJson(res, 200, { data: [event('a')], links: { next: null } });
+      };
+      held.push(answer);
+      if (held.length === N) for (const f of held.splice(0)) f();
+    });
+    servers.push(server);
+    const clock = new ManualClock();
+    const client = createKlaviyoClient({
+      apiKey: KEY,
+      revision: '2026-07-15',
+      baseUrl: server.baseUrl,
+      clock,
+      limiter: new RateLimiterRegistry(clock),
+    });
+    clients.push(client);
+    const guard = setTimeout(() => {
+      for (const f of held.splice(0)) f();
+    }, 3000);
+    await Promise.all(Array.from({ length: N }, () => client.get('/api/events')));
+    clearTimeout(guard);
+    expect(peak).toBe(N);
+  });
+
+  it('maxConcurrency caps requests in flight', async () => {
+    let active = 0;
+    let peak = 0;
+    const server = await startServer((_req, res) => {
+      active++;
+      peak = Math.max(peak, active);
+      setTimeout(() => {
+        active--;
+        sendJson(res, 200, { data: [], links: { next: null } });
+      }, 20);
+    });
+    servers.push(server);
+    const clock = new ManualClock();
+    const client = createKlaviyoClient({
+      apiKey: KEY,
+      revision: '2026-07-15',
+      baseUrl: server.baseUrl,
+      clock,
+      maxConcurrency: 3,
+      limiter: new RateLimiterRegistry(clock),
+    });
+    clients.push(client);
+    await Promise.all(Array.from({ length: 9 }, () => client.get('/api/events')));
+    expect(peak).toBe(3);
+  });
+
+  it('a 429 pauses the whole bucket, shared by two clients of the same account', async () => {
+    const clock = new ManualClock();
+    const arrivals: { n: number; t: number; who: string }[] = [];
+    const server = await startServer((req, res) => {
+      arrivals.push({ n: req.n, t: clock.now(), who: String(req.headers['user-agent']) });
+      if (req.n === 1)
+        sendJson(res, 429, apiError(429, 'throttled', 'Request was throttled.'), { 'retry-after': '10' });
+      else sendJson(res, 200, { data: [], links: { next: null } });
+    });
+    servers.push(server);
+    const registry = new RateLimiterRegistry(clock);
+    let inFlight = 0;
+    const make = (userAgent: string) => {
+      const c = createKlaviyoClient({
+        apiKey: KEY,
+        revision: '2026-07-15',
+        baseUrl: server.baseUrl,
+        clock,
+        random: () => 0,
+        limiter: registry,
+        userAgent,
+        onEvent: (e) => {
+          if (e.type === 'request') inFlight++;
+          if (e.type === 'response') inFlight--;
+        },
+      });
+      clients.push(c);
+      return c;
+    };
+    const a = make('a');
+    const b = make('b');
+    const t0 = clock.now();
+    const first = a.get('/api/events');
+    // b starts after a's 429 came back
+    const second = (async () => {
+      while (arrivals.length === 0 || inFlight > 0) await new Promise((r) => setTimeout(r, 2));
+      return b.get('/api/events');
+    })();
+    await clock.drive(Promise.all([first, second]), () => inFlight === 0);
+    const later = arrivals.filter((x) => x.n > 1);
+    expect(later).toHaveLength(2);
+    for (const x of later) expect(x.t - t0).toBeGreaterThanOrEqual(10_000);
+    expect(a.stats().throttled).toBe(1);
+  });
+});
