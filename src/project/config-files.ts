@@ -20,7 +20,10 @@ export const DatabaseConfigSchema = z.looseObject({
 });
 export type DatabaseConfig = z.output<typeof DatabaseConfigSchema>;
 
-const nullableText = z.union([z.string(), z.null()]).optional().transform((v) => (v === undefined ? null : v));
+const nullableText = z
+  .union([z.string(), z.null()])
+  .optional()
+  .transform((v) => (v === undefined ? null : v));
 
 export const DatasourceSchema = z.looseObject({
   name: z.string(),

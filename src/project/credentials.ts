@@ -81,12 +81,15 @@ function readCredentialsFile(file: string, display: string): { data: Credentials
   const parsed = CredentialsFileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw configError(`invalid credentials file at '${issue.path.join('.') || '(top level)'}' (expected ${issue.code === 'invalid_type' ? 'text' : 'a valid value'})`, {
-      code: 'CREDENTIALS_INVALID',
-      file: display,
-      key: issue.path.join('.'),
-      fix: 'Use {"klaviyo_api_token": "...", "klaviyo_revision_time": "...", "accounts": {"<td_authentication_id>": {...}}}.',
-    });
+    throw configError(
+      `invalid credentials file at '${issue.path.join('.') || '(top level)'}' (expected ${issue.code === 'invalid_type' ? 'text' : 'a valid value'})`,
+      {
+        code: 'CREDENTIALS_INVALID',
+        file: display,
+        key: issue.path.join('.'),
+        fix: 'Use {"klaviyo_api_token": "...", "klaviyo_revision_time": "...", "accounts": {"<td_authentication_id>": {...}}}.',
+      },
+    );
   }
   const data = parsed.data;
   registerSecret(data.klaviyo_api_token);
@@ -95,7 +98,9 @@ function readCredentialsFile(file: string, display: string): { data: Credentials
   try {
     const mode = statSync(file).mode;
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      warnings.push(`${display} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${display}`);
+      warnings.push(
+        `${display} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${display}`,
+      );
     }
   } catch {
     // stat failed after read: ignore
@@ -124,10 +129,13 @@ export function createCredentialsResolver(
     warnings: loaded?.warnings ?? [],
     knownKeys,
     resolve(tdAuthenticationId) {
-      const id = tdAuthenticationId === undefined || tdAuthenticationId === null ? null : String(tdAuthenticationId);
-      const account = id !== null && data?.accounts && Object.hasOwn(data.accounts, id) ? data.accounts[id] : undefined;
+      const id =
+        tdAuthenticationId === undefined || tdAuthenticationId === null ? null : String(tdAuthenticationId);
+      const account =
+        id !== null && data?.accounts && Object.hasOwn(data.accounts, id) ? data.accounts[id] : undefined;
       const fileRevision = account?.klaviyo_revision_time ?? data?.klaviyo_revision_time ?? null;
-      if (envKey) return { apiKey: envKey, revision: envRevision ?? fileRevision, source: 'env KLAVIYO_API_KEY' };
+      if (envKey)
+        return { apiKey: envKey, revision: envRevision ?? fileRevision, source: 'env KLAVIYO_API_KEY' };
       const key = account?.klaviyo_api_token ?? (data?.klaviyo_api_token || null);
       if (key && display) {
         return {

@@ -78,7 +78,8 @@ class Parser {
 
   parse(): Expr {
     const expr = this.or();
-    if (this.pos < this.tokens.length) throw new ExpressionError('unexpected text after the expression', 'syntax');
+    if (this.pos < this.tokens.length)
+      throw new ExpressionError('unexpected text after the expression', 'syntax');
     return expr;
   }
 
@@ -169,14 +170,21 @@ function evaluate(expr: Expr, params: Readonly<Record<string, unknown>>): unknow
     case 'not':
       return !truthy(evaluate(expr.operand, params));
     case 'ref': {
-      if (!Object.hasOwn(params, expr.name)) throw new ExpressionError(`${expr.name} is not defined`, 'unknown-name');
+      if (!Object.hasOwn(params, expr.name))
+        throw new ExpressionError(`${expr.name} is not defined`, 'unknown-name');
       let value: unknown = params[expr.name];
       let at = expr.name;
       for (const prop of expr.props) {
         if (value == null) {
-          throw new ExpressionError(`cannot read property "${prop}" of ${value === null ? 'null' : 'undefined'} (${at})`, 'null-property');
+          throw new ExpressionError(
+            `cannot read property "${prop}" of ${value === null ? 'null' : 'undefined'} (${at})`,
+            'null-property',
+          );
         }
-        value = typeof value === 'object' && Object.hasOwn(value, prop) ? (value as Record<string, unknown>)[prop] : undefined;
+        value =
+          typeof value === 'object' && Object.hasOwn(value, prop)
+            ? (value as Record<string, unknown>)[prop]
+            : undefined;
         at += `.${prop}`;
       }
       return value;

@@ -33,7 +33,11 @@ export class ProjectFiles {
       throw configError(missing ? 'file not found' : `cannot read file: ${(cause as Error).message}`, {
         code: missing ? 'FILE_MISSING' : 'FILE_UNREADABLE',
         file: rel,
-        fix: fix ?? (missing ? `Create ${rel} (klaviyo-ingest init writes a template of it).` : 'Check the file permissions.'),
+        fix:
+          fix ??
+          (missing
+            ? `Create ${rel} (klaviyo-ingest init writes a template of it).`
+            : 'Check the file permissions.'),
         cause,
       });
     }

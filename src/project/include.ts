@@ -17,7 +17,10 @@ export function keyOrigins(mapping: object): Readonly<Record<string, string>> {
 }
 
 /** Deep merge `source` into `target` (objects merged, everything else replaced), Digdag's Config.merge. */
-export function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+export function deepMerge(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+): Record<string, unknown> {
   for (const [key, value] of Object.entries(source)) {
     const existing = target[key];
     if (isPlainObject(existing) && isPlainObject(value)) {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings hold Digdag ${...} syntax on purpose
 /**
  * A td_load> config (`config/<config_file>`), as Digdag reads it: the whole TEXT is filled with
  * `${...}` first, then parsed as YAML, so an empty substitution (`start_time: ${...}` with '')
@@ -11,9 +12,10 @@ import { parseWith } from './schema.js';
 import { fillTemplate, type TemplateParams } from './template.js';
 import { parseYamlFile } from './yaml.js';
 
-const optionalNullableText = z.union([z.string(), z.number(), z.null()]).optional().transform((v) =>
-  v === undefined || v === null ? v : String(v),
-);
+const optionalNullableText = z
+  .union([z.string(), z.number(), z.null()])
+  .optional()
+  .transform((v) => (v === undefined || v === null ? v : String(v)));
 
 export const LoadConfigInSchema = z.looseObject({
   type: z.string(),

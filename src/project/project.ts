@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings hold Digdag ${...} syntax on purpose
 /**
  * A whole project folder. `readProjectSnapshot` reads every part it can and collects the problems
  * (what `validate` needs); `loadProject` does the same and throws the first problem (what `run`
@@ -8,12 +9,12 @@ import { configError, IngestError } from '../util/errors.js';
 import {
   DATABASE_FILE,
   DATASOURCE_FIX,
-  type DatabaseConfig,
   DATASOURCES_FILE,
+  DATE_RANGES_FILE,
+  type DatabaseConfig,
   type Datasource,
   DatasourceListSchema,
   type DatasourcesConfig,
-  DATE_RANGES_FILE,
   type DateRangesConfig,
   readDatabaseConfig,
   readDatasourcesConfig,
@@ -124,7 +125,8 @@ function attempt<T>(problems: IngestError[], read: () => T): T | null {
   } catch (error) {
     if (!(error instanceof IngestError)) throw error;
     const same = problems.some(
-      (p) => p.code === error.code && p.file === error.file && p.key === error.key && p.message === error.message,
+      (p) =>
+        p.code === error.code && p.file === error.file && p.key === error.key && p.message === error.message,
     );
     if (!same) problems.push(error);
     return null;
@@ -188,9 +190,21 @@ export function readProjectSnapshot(dir: string, options: ProjectOptions = {}): 
   }
   const database = attempt(problems, () => readDatabaseConfig(files));
   const datasources = attempt(problems, () => readDatasourcesConfig(files));
-  const dateRanges = files.exists(DATE_RANGES_FILE) ? attempt(problems, () => readDateRangesConfig(files)) : null;
+  const dateRanges = files.exists(DATE_RANGES_FILE)
+    ? attempt(problems, () => readDateRangesConfig(files))
+    : null;
   const credentials = attempt(problems, () => createCredentialsResolver(files.dir, options.env));
-  return { dir: files.dir, files, workflowFiles, workflows, database, datasources, dateRanges, credentials, problems };
+  return {
+    dir: files.dir,
+    files,
+    workflowFiles,
+    workflows,
+    database,
+    datasources,
+    dateRanges,
+    credentials,
+    problems,
+  };
 }
 
 /** Read a project folder; throws the first problem (IngestError, kind 'config'). */
@@ -222,7 +236,8 @@ export function loadProject(dir: string, options: ProjectOptions = {}): Project 
       all.find((w) => w.datasources?.includes(datasource)) ??
       all.find((w) => w.datasources?.some((d) => d.table_name === datasource.table_name)) ??
       all[0];
-    if (!found) throw configError('project has no workflow', { code: 'PROJECT_NO_WORKFLOWS', file: files.dir });
+    if (!found)
+      throw configError('project has no workflow', { code: 'PROJECT_NO_WORKFLOWS', file: files.dir });
     return found;
   };
 

@@ -16,11 +16,16 @@ export function parseWith<T extends z.ZodType>(
   const key = formatPath(at);
   const line = source.lineOf(at);
   const missing = issue.code === 'invalid_type' && issue.message.includes('received undefined');
-  throw configError(missing ? `missing required key '${key}'` : `invalid value at '${key || '(top level)'}': ${issue.message}`, {
-    code: options.code ?? (missing ? 'CONFIG_KEY_MISSING' : 'CONFIG_INVALID'),
-    file: source.file,
-    ...(key ? { key } : {}),
-    ...(line === undefined ? {} : { line }),
-    fix: options.fix,
-  });
+  throw configError(
+    missing
+      ? `missing required key '${key}'`
+      : `invalid value at '${key || '(top level)'}': ${issue.message}`,
+    {
+      code: options.code ?? (missing ? 'CONFIG_KEY_MISSING' : 'CONFIG_INVALID'),
+      file: source.file,
+      ...(key ? { key } : {}),
+      ...(line === undefined ? {} : { line }),
+      fix: options.fix,
+    },
+  );
 }

@@ -4,7 +4,7 @@
  * `${secret:...}` (any `${word:`) is left untouched. Errors name the file and the expression.
  */
 import { configError } from '../util/errors.js';
-import { evaluateExpression, ExpressionError } from './expression.js';
+import { ExpressionError, evaluateExpression } from './expression.js';
 
 export type TemplateParams = Readonly<Record<string, unknown>>;
 
@@ -53,14 +53,22 @@ function lineAt(text: string, offset: number): number {
 }
 
 /** Evaluate one expression with Digdag's rules; errors name the file and the expression. */
-export function evaluateTemplateExpression(expr: string, params: TemplateParams, context: TemplateContext): unknown {
+export function evaluateTemplateExpression(
+  expr: string,
+  params: TemplateParams,
+  context: TemplateContext,
+): unknown {
   try {
     return evaluateExpression(expr, params);
   } catch (cause) {
     if (!(cause instanceof ExpressionError)) throw cause;
     const unknown = cause.reason === 'unknown-name';
     throw configError(`cannot evaluate \${${expr.trim()}}: ${cause.message}`, {
-      code: unknown ? 'TEMPLATE_UNKNOWN_NAME' : cause.reason === 'syntax' ? 'TEMPLATE_SYNTAX' : 'TEMPLATE_NULL_PROPERTY',
+      code: unknown
+        ? 'TEMPLATE_UNKNOWN_NAME'
+        : cause.reason === 'syntax'
+          ? 'TEMPLATE_SYNTAX'
+          : 'TEMPLATE_NULL_PROPERTY',
       file: context.file,
       ...(context.key === undefined ? {} : { key: context.key }),
       ...(context.line === undefined ? {} : { line: context.line }),
@@ -84,7 +92,10 @@ export function fillTemplate(text: string, params: TemplateParams, context: Temp
       continue;
     }
     const line = context.line ?? (context.key === undefined ? lineAt(text, span.start) : undefined);
-    const value = evaluateTemplateExpression(span.expr, params, { ...context, ...(line === undefined ? {} : { line }) });
+    const value = evaluateTemplateExpression(span.expr, params, {
+      ...context,
+      ...(line === undefined ? {} : { line }),
+    });
     out += renderValue(value);
   }
   return out + text.slice(last);

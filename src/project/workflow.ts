@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings hold Digdag ${...} syntax on purpose
 /**
  * A `.dig` file read into what the runner needs: timezone, the exported params (includes merged),
  * the `for_each>` loop (variable, list, `_parallel.limit`), the steps of one iteration and the
@@ -102,7 +103,11 @@ function findSqlTask(
   }
   const byName = tasks.find((t) => t.taskName === `+${sqlName.replace(/\.sql$/, '')}`);
   if (byName && typeof byName.config['td>'] === 'string') {
-    return { taskName: byName.taskName, sqlFile: byName.config['td>'], params: withoutOperator(byName.config, 'td>') };
+    return {
+      taskName: byName.taskName,
+      sqlFile: byName.config['td>'],
+      params: withoutOperator(byName.config, 'td>'),
+    };
   }
   return null;
 }
@@ -113,13 +118,16 @@ function readLoop(taskName: string, config: Record<string, unknown>, yaml: YamlF
   const entries = isPlainObject(forEach) ? Object.entries(forEach) : [];
   const first = entries[0];
   if (!first || entries.length !== 1 || typeof first[1] !== 'string') {
-    throw configError('for_each> must map one variable to a list expression, e.g. "datasource: ${inc_datasources}"', {
-      code: 'WORKFLOW_FOR_EACH',
-      file: yaml.file,
-      key: formatPath(at),
-      line: yaml.lineOf(at),
-      fix: 'Write "for_each>:\\n    datasource: ${inc_datasources}".',
-    });
+    throw configError(
+      'for_each> must map one variable to a list expression, e.g. "datasource: ${inc_datasources}"',
+      {
+        code: 'WORKFLOW_FOR_EACH',
+        file: yaml.file,
+        key: formatPath(at),
+        line: yaml.lineOf(at),
+        fix: 'Write "for_each>:\\n    datasource: ${inc_datasources}".',
+      },
+    );
   }
   const [variable, listExpression] = first as [string, string];
   const listName = /^\$\{\s*([A-Za-z_]\w*)\s*\}$/.exec(listExpression.trim())?.[1] ?? null;
@@ -128,13 +136,16 @@ function readLoop(taskName: string, config: Record<string, unknown>, yaml: YamlF
   if (isPlainObject(parallelRaw) && parallelRaw.limit !== undefined && parallelRaw.limit !== null) {
     const limit = Number(parallelRaw.limit);
     if (!Number.isInteger(limit) || limit < 1) {
-      throw configError(`_parallel.limit must be a positive whole number, got ${JSON.stringify(parallelRaw.limit)}`, {
-        code: 'WORKFLOW_PARALLEL',
-        file: yaml.file,
-        key: formatPath([taskName, '_parallel', 'limit']),
-        line: yaml.lineOf([taskName, '_parallel', 'limit']),
-        fix: 'Write "_parallel:\\n    limit: 3".',
-      });
+      throw configError(
+        `_parallel.limit must be a positive whole number, got ${JSON.stringify(parallelRaw.limit)}`,
+        {
+          code: 'WORKFLOW_PARALLEL',
+          file: yaml.file,
+          key: formatPath([taskName, '_parallel', 'limit']),
+          line: yaml.lineOf([taskName, '_parallel', 'limit']),
+          fix: 'Write "_parallel:\\n    limit: 3".',
+        },
+      );
     }
     parallelLimit = limit;
   }
@@ -155,8 +166,12 @@ function readLoop(taskName: string, config: Record<string, unknown>, yaml: YamlF
       ? {
           taskName: ifStep.taskName,
           condition: String(ifStep.config['if>']),
-          thenTasks: isPlainObject(ifStep.config._do) ? tasksOf(ifStep.config._do).map((t) => t.taskName) : [],
-          elseTasks: isPlainObject(ifStep.config._else_do) ? tasksOf(ifStep.config._else_do).map((t) => t.taskName) : [],
+          thenTasks: isPlainObject(ifStep.config._do)
+            ? tasksOf(ifStep.config._do).map((t) => t.taskName)
+            : [],
+          elseTasks: isPlainObject(ifStep.config._else_do)
+            ? tasksOf(ifStep.config._else_do).map((t) => t.taskName)
+            : [],
         }
       : null,
     load: loadStep
@@ -194,7 +209,11 @@ export function readWorkflow(files: ProjectFiles, file: string): Omit<WorkflowDe
   const errorSql = findSqlTask(tasksOf(errorGroup), 'log_ingestion_error.sql');
   return {
     file,
-    name: file.replace(/\.dig$/, '').split('/').pop() ?? file,
+    name:
+      file
+        .replace(/\.dig$/, '')
+        .split('/')
+        .pop() ?? file,
     timezone: text(expanded.timezone),
     exports,
     exportOrigins: keyOrigins(exports),

@@ -24,7 +24,10 @@ const INCLUDE_LINE = /^(\s*(?:-\s+)?)!include(\s+):/gm;
 
 export function rewriteIncludeKeys(text: string): string {
   let n = 0;
-  return text.replace(INCLUDE_LINE, (_m, lead: string, space: string) => `${lead}'${INCLUDE_KEY_PREFIX}${n++}'${space}:`);
+  return text.replace(
+    INCLUDE_LINE,
+    (_m, lead: string, space: string) => `${lead}'${INCLUDE_KEY_PREFIX}${n++}'${space}:`,
+  );
 }
 
 /** `inc_datasources[2].table_name` */
@@ -47,17 +50,14 @@ export function parseYamlFile(file: string, text: string, options: { includes?: 
     const line = first.linePos?.[0]?.line;
     const duplicate = first.code === 'DUPLICATE_KEY';
     const summary = first.message.split('\n')[0] ?? first.message;
-    throw configError(
-      duplicate ? `duplicate key in YAML (${summary})` : `YAML syntax error: ${summary}`,
-      {
-        code: duplicate ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX',
-        file,
-        ...(line === undefined ? {} : { line }),
-        fix: duplicate
-          ? 'Digdag rejects duplicate keys: keep one of them.'
-          : 'Fix the YAML syntax at that line (indentation, quotes, a missing colon).',
-      },
-    );
+    throw configError(duplicate ? `duplicate key in YAML (${summary})` : `YAML syntax error: ${summary}`, {
+      code: duplicate ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX',
+      file,
+      ...(line === undefined ? {} : { line }),
+      fix: duplicate
+        ? 'Digdag rejects duplicate keys: keep one of them.'
+        : 'Fix the YAML syntax at that line (indentation, quotes, a missing colon).',
+    });
   }
   const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   const root = doc.contents;
@@ -70,7 +70,9 @@ export function parseYamlFile(file: string, text: string, options: { includes?: 
       let line: number | undefined = root?.range ? lineCounter.linePos(root.range[0]).line : undefined;
       for (const part of path) {
         if (isMap(node)) {
-          const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+          const pair = node.items.find(
+            (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part),
+          );
           if (!pair) break;
           const key = pair.key as Node;
           if (key.range) line = lineCounter.linePos(key.range[0]).line;

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings hold Digdag ${...} syntax on purpose
 /**
  * The workflow files, exactly as the templates give them (spec: klaviyo-ingestion-templates.md).
  * The historical workflow is the incremental one with `${hist_datasources}` instead of `${inc_datasources}`.

@@ -1,6 +1,57 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { TEMPLATE_FILES } from '../../templates/index.js';
+import { configError } from '../../util/errors.js';
 
-// Placeholder registration; replaced by the real command in this session's work.
+export const DEFAULT_PROJECT_DIR = './ingestion';
+
+export interface InitResult {
+  dir: string;
+  written: string[];
+}
+
+/** Write the template project into `dir`; refuses to overwrite any file unless `force`. */
+export function initProject(dir: string, options: { force?: boolean } = {}): InitResult {
+  const root = path.resolve(dir);
+  const existing = TEMPLATE_FILES.map((f) => f.path).filter((rel) => existsSync(path.join(root, rel)));
+  if (existing.length > 0 && !options.force) {
+    throw configError(
+      `refusing to overwrite ${existing.length} existing file(s) in ${dir}: ${existing.join(', ')}`,
+      {
+        code: 'INIT_WOULD_OVERWRITE',
+        file: dir,
+        fix: `Pick another folder, or pass --force to replace these files with the templates.`,
+      },
+    );
+  }
+  for (const file of TEMPLATE_FILES) {
+    const target = path.join(root, file.path);
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, file.content, 'utf8');
+  }
+  return { dir: root, written: TEMPLATE_FILES.map((f) => f.path) };
+}
+
 export function registerInitCommand(program: Command): void {
-  program.command('init').description('(init: not built yet)');
+  program
+    .command('init')
+    .description('write a Klaviyo ingestion project (the Treasure Data templates) into DIR')
+    .argument('[dir]', 'project folder to create', DEFAULT_PROJECT_DIR)
+    .option('--force', 'overwrite files that already exist', false)
+    .action((dir: string, opts: { force: boolean }) => {
+      const result = initProject(dir, { force: opts.force });
+      const out = process.stdout;
+      out.write(`Wrote ${result.written.length} files to ${dir}:\n`);
+      for (const file of result.written) out.write(`  ${path.join(dir, file)}\n`);
+      out.write(
+        '\nNext steps:\n' +
+          `  1. Put your Klaviyo private API key in ${path.join(dir, 'credentials_ingestion.json')}\n` +
+          `     (cp ${path.join(dir, 'credentials_ingestion.json.example')} ${path.join(dir, 'credentials_ingestion.json')}),\n` +
+          '     or export KLAVIYO_API_KEY=pk_...\n' +
+          `  2. Check the project:  klaviyo-ingest validate ${dir}\n` +
+          `  3. Load the data:      klaviyo-ingest run ${dir}\n` +
+          '  No key yet? Try:       klaviyo-ingest demo\n',
+      );
+    });
 }

@@ -1,0 +1,15 @@
+export { datasourceRules } from './datasources.js';
+export { loadConfigRules } from './load-configs.js';
+export {
+  assertValid,
+  LOAD_PROBLEM_CODES,
+  RULE_CODES,
+  RULE_GROUPS,
+  type ValidateOptions,
+  validateProject,
+  validateSnapshot,
+} from './registry.js';
+export { gitignoreIgnores, secretRules } from './secrets.js';
+export { timestampRules } from './timestamps.js';
+export type { Finding, RuleContext, RuleGroup, Severity, ValidationReport } from './types.js';
+export { workflowRules } from './workflows.js';

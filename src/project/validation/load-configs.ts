@@ -1,0 +1,241 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings hold Digdag ${...} syntax on purpose
+/**
+ * The load configs against the data sources they serve (critical reminders 2-7): the connector
+ * field is passed, it exists and is filterable, campaigns keep `_at` in the table only, events
+ * skip related objects and pass no incremental_field, metrics pass no incremental parameters.
+ */
+import { catalogEntry, SOURCE_CATALOG, type SourceCatalogEntry } from '../../sources/catalog.js';
+import { IngestError } from '../../util/errors.js';
+import { formatTemplateTime } from '../../util/timestamps.js';
+import { type LoadConfig, parseLoadConfig } from '../load-config.js';
+import { isPlainObject, type YamlFile } from '../yaml.js';
+import { type DatasourceRef, datasourceRefs, isIncremental, keyOf, lineOf } from './lists.js';
+import type { Finding, RuleContext, RuleGroup } from './types.js';
+
+const TABLE_FIELD_REF = /\$\{\s*datasource\.incremental_field\s*\}/;
+const INCREMENTAL_KEYS = ['incremental', 'start_time', 'end_time', 'incremental_field'] as const;
+
+function fromError(error: IngestError): Finding {
+  return {
+    code: error.code,
+    severity: 'error',
+    file: error.file ?? '',
+    ...(error.line === undefined ? {} : { line: error.line }),
+    ...(error.key === undefined ? {} : { key: error.key }),
+    message: error.message,
+    fix: error.fix ?? '',
+  };
+}
+
+function rawIn(yaml: YamlFile): Record<string, unknown> {
+  return isPlainObject(yaml.value) && isPlainObject(yaml.value.in) ? yaml.value.in : {};
+}
+
+function filled(ref: DatasourceRef, text: string, file: string, now: Date): LoadConfig {
+  const d = ref.datasource;
+  const end = formatTemplateTime(now.getTime());
+  const lastResults = isIncremental(d)
+    ? { start_time: d.default_start_time ?? end, end_time: end }
+    : { start_time: '', end_time: end };
+  const params = {
+    timezone: 'UTC',
+    ...(ref.workflow?.exports ?? {}),
+    [ref.workflow?.loop?.variable ?? 'datasource']: d,
+    td: { last_results: lastResults },
+  };
+  return parseLoadConfig(file, text, params);
+}
+
+function knownFields(entry: SourceCatalogEntry): string {
+  const names = Object.keys(entry.windowFields);
+  return names.length ? names.join(', ') : '(none: a full load)';
+}
+
+function checkSource(
+  ctx: RuleContext,
+  ref: DatasourceRef,
+  file: string,
+  raw: YamlFile,
+  config: LoadConfig,
+): void {
+  const d = ref.datasource;
+  const at = (field: string) => ({ file: ref.yaml.file, line: lineOf(ref, field), key: keyOf(ref, field) });
+  const inLoad = (field: string) => ({
+    file,
+    line: raw.lineOf(['in', field]) ?? raw.lineOf(['in']),
+    key: `in.${field}`,
+  });
+  const rawKeys = rawIn(raw);
+  const entry = catalogEntry(config.in.data_source);
+  if (!entry) {
+    const viaName = String(rawKeys.data_source ?? '').includes('datasource.name');
+    ctx.report({
+      code: 'UNKNOWN_DATA_SOURCE',
+      severity: 'error',
+      ...(viaName ? at('name') : inLoad('data_source')),
+      message: `data_source "${config.in.data_source}" (datasource ${d.table_name}) is not a Klaviyo data source`,
+      fix: `Use one of: ${Object.keys(SOURCE_CATALOG).join(', ')}.`,
+    });
+    return;
+  }
+  const source = entry.dataSource;
+  const connector = d.incremental_field_connector;
+  const windowFields = entry.windowFields;
+  const fullLoad = Object.keys(windowFields).length === 0;
+
+  if (fullLoad) {
+    for (const key of INCREMENTAL_KEYS) {
+      if (!Object.hasOwn(rawKeys, key)) continue;
+      ctx.report({
+        code: 'METRICS_INCREMENTAL',
+        severity: 'error',
+        ...inLoad(key),
+        message: `${source} is a full load: the load config must not set in.${key}`,
+        fix: `Remove incremental, start_time, end_time and incremental_field from ${file} (Type 3 load config).`,
+      });
+    }
+    for (const field of ['incremental_field', 'incremental_field_connector'] as const) {
+      if (d[field] === null || d[field] === '') continue;
+      ctx.report({
+        code: 'METRICS_INCREMENTAL',
+        severity: 'error',
+        ...at(field),
+        message: `${source} is a full load: datasource ${d.table_name} must leave ${field} empty`,
+        fix: `Write "${field}:" with no value.`,
+      });
+    }
+    return;
+  }
+
+  if (connector && !Object.hasOwn(windowFields, connector)) {
+    ctx.report({
+      code: 'UNKNOWN_INCREMENTAL_FIELD',
+      severity: 'error',
+      ...at('incremental_field_connector'),
+      message: `Unknown incremental field "${connector}" for data source ${source}: the connector takes ${knownFields(entry)}`,
+      fix:
+        source === 'campaigns'
+          ? 'Campaigns take created / updated in the connector (created_at / updated_at stay in the table incremental_field).'
+          : `Set incremental_field_connector to the API field name: ${knownFields(entry)}.`,
+    });
+  }
+  const field = connector ? windowFields[connector] : undefined;
+  if (field && !field.operators.some((op) => op === 'greater-than' || op === 'greater-or-equal')) {
+    ctx.report({
+      code: 'FIELD_NOT_FILTERABLE',
+      severity: 'error',
+      ...at('incremental_field_connector'),
+      message: `incremental field "${connector}" of ${source} cannot be filtered by a start time`,
+      fix: `Use a filterable field: ${knownFields(entry)}.`,
+    });
+  }
+  if (field && d.incremental_field && d.incremental_field !== field.tableColumn) {
+    const campaigns = source === 'campaigns';
+    ctx.report({
+      code: campaigns ? 'CAMPAIGNS_TABLE_FIELD' : 'TABLE_FIELD_MISMATCH',
+      severity: 'error',
+      ...at('incremental_field'),
+      message: campaigns
+        ? `campaigns table field must be "${field.tableColumn}" (with _at) for connector field "${connector}", not "${d.incremental_field}"`
+        : `table field "${d.incremental_field}" does not match the column "${field.tableColumn}" that connector field "${connector}" fills`,
+      fix: campaigns
+        ? `Set incremental_field: ${field.tableColumn} and incremental_field_connector: ${connector}.`
+        : `Set incremental_field: ${field.tableColumn}.`,
+    });
+  }
+
+  const loadField = config.in.incremental_field;
+  if (entry.implicitWindowField !== null) {
+    // events-like: windowed on start_time/end_time only.
+    if (config.in.skip_related_objects !== true) {
+      ctx.report({
+        code: 'EVENTS_SKIP_RELATED',
+        severity: 'error',
+        ...inLoad('skip_related_objects'),
+        message: `${source} load config must set in.skip_related_objects: true`,
+        fix: `Add "skip_related_objects: true" under in: in ${file} (Type 2 load config).`,
+      });
+    }
+    if (Object.hasOwn(rawKeys, 'incremental_field')) {
+      ctx.report({
+        code: 'EVENTS_INCREMENTAL_FIELD',
+        severity: 'error',
+        ...inLoad('incremental_field'),
+        message: `${source} load config must not pass in.incremental_field (events are windowed by start_time/end_time)`,
+        fix: `Remove "incremental_field:" from ${file}.`,
+      });
+    }
+  } else if (isIncremental(d)) {
+    if (loadField === undefined || loadField === null || loadField === '') {
+      ctx.report({
+        code: 'LOAD_NOT_INCREMENTAL',
+        severity: 'error',
+        ...inLoad('incremental_field'),
+        message: `datasource ${d.table_name} is incremental but ${file} passes no in.incremental_field`,
+        fix: 'Add "incremental_field: ${datasource.incremental_field_connector}" under in: (Type 1 load config).',
+      });
+    } else if (!Object.hasOwn(windowFields, loadField) && loadField !== connector) {
+      ctx.report({
+        code: 'UNKNOWN_INCREMENTAL_FIELD',
+        severity: 'error',
+        ...inLoad('incremental_field'),
+        message: `Unknown incremental field "${loadField}" for data source ${source}: the connector takes ${knownFields(entry)}`,
+        fix: 'Write "incremental_field: ${datasource.incremental_field_connector}".',
+      });
+    }
+  }
+  if (isIncremental(d) && (config.in.incremental !== true || !Object.hasOwn(rawKeys, 'start_time'))) {
+    ctx.report({
+      code: 'LOAD_NOT_INCREMENTAL',
+      severity: 'error',
+      ...inLoad(config.in.incremental !== true ? 'incremental' : 'start_time'),
+      message: `datasource ${d.table_name} is incremental but ${file} does not set in.incremental: true with start_time/end_time`,
+      fix: 'Add incremental: true, start_time: ${td.last_results.start_time} and end_time: ${td.last_results.end_time} under in:.',
+    });
+  }
+}
+
+export const loadConfigRules: RuleGroup = {
+  name: 'load-configs',
+  codes: [
+    'LOAD_USES_TABLE_FIELD',
+    'UNKNOWN_DATA_SOURCE',
+    'UNKNOWN_INCREMENTAL_FIELD',
+    'FIELD_NOT_FILTERABLE',
+    'CAMPAIGNS_TABLE_FIELD',
+    'TABLE_FIELD_MISMATCH',
+    'EVENTS_SKIP_RELATED',
+    'EVENTS_INCREMENTAL_FIELD',
+    'METRICS_INCREMENTAL',
+    'LOAD_NOT_INCREMENTAL',
+  ],
+  check(ctx) {
+    const { files } = ctx.snapshot;
+    for (const ref of datasourceRefs(ctx.snapshot)) {
+      const file = `config/${ref.datasource.config_file}`;
+      if (!files.exists(file)) continue;
+      try {
+        const raw = files.yaml(file);
+        const field = rawIn(raw).incremental_field;
+        if (typeof field === 'string' && TABLE_FIELD_REF.test(field)) {
+          ctx.report({
+            code: 'LOAD_USES_TABLE_FIELD',
+            severity: 'error',
+            file,
+            line: raw.lineOf(['in', 'incremental_field']),
+            key: 'in.incremental_field',
+            message:
+              'load config passes ${datasource.incremental_field} (the table column) as in.incremental_field',
+            fix: 'Write "incremental_field: ${datasource.incremental_field_connector}" (the API field name).',
+          });
+        }
+        checkSource(ctx, ref, file, raw, filled(ref, raw.text, file, ctx.now));
+      } catch (error) {
+        if (!(error instanceof IngestError)) throw error;
+        ctx.report(fromError(error));
+      }
+    }
+  },
+};
+
+export { fromError };
