@@ -128,6 +128,8 @@ export interface KlaviyoClient {
     query?: QueryInput,
     options?: PaginateOptions,
   ): AsyncGenerator<Page, void, undefined>;
+  /** The absolute URL (redacted) a GET would go to, e.g. for --dry-run. */
+  describeRequest(path: string, query?: QueryInput): string;
   stats(): ClientStats;
   /** Closes the connection pool; pending requests finish first. */
   close(): Promise<void>;
@@ -639,6 +641,7 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
         requestOptions?.signal,
       ),
     paginate,
+    describeRequest: (path, query) => safeUrl(resolveUrl(withQuery(path, query)).href),
     stats: () => ({
       ...totals,
       byEndpoint: Object.fromEntries([...byEndpoint].map(([k, v]) => [k, { ...v }])),

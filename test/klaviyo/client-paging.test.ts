@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createKlaviyoClient, type KlaviyoClient } from '../../src/klaviyo/client.js';
 import { buildQuery } from '../../src/klaviyo/query.js';
 import { RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
+import type { AccountFetcher } from '../../src/workflow/types.js';
 import { InstantClock } from './support/clocks.js';
 import { event, sendJson, startServer, type TestServer } from './support/server.js';
 
@@ -148,5 +149,20 @@ describe('paginate', () => {
     });
     expect(server.requests[0]?.method).toBe('POST');
     expect(server.requests[0]?.headers['content-type']).toBe('application/vnd.api+json');
+  });
+});
+
+describe('fits the workflow', () => {
+  it('is an AccountFetcher and describes requests without sending them', () => {
+    const c: AccountFetcher = createKlaviyoClient({
+      apiKey: KEY,
+      revision: '2026-07-15',
+      baseUrl: 'http://127.0.0.1:1/',
+      clock: new InstantClock(),
+    });
+    expect(c.revision).toBe('2026-07-15');
+    expect(
+      c.describeRequest('/api/profiles', { filter: 'greater-than(updated,2024-01-01T00:00:00+00:00)' }),
+    ).toBe('http://127.0.0.1:1/api/profiles?filter=greater-than(updated,2024-01-01T00:00:00%2B00:00)');
   });
 });
