@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Row } from '../../src/warehouse/destination.js';
+import { openDuckDBDestination } from '../../src/warehouse/duckdb/duckdb-destination.js';
+import { logRow, tempDir } from './helpers.js';
+
+const dir = tempDir();
+afterAll(() => dir.remove());
+
+const ROWS = 200_000;
+const BATCH = 1_000;
+
+/** An event as the flattening step produces it. */
+function event(i: number): Row {
+  const second = String(i % 60).padStart(2, '0');
+  return {
+    id: `evt_${i.toString(36).padStart(8, '0')}`,
+    datetime: `2025-09-03T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${second}+00:00`,
+    timestamp: 1_756_894_272 + i,
+    uuid: `0000${i}-aaaa-bbbb-cccc-dddddddddddd`,
+    event_properties: { $value: i % 100, $extra: { page: '/x' }, items: ['a', 'b'] },
+    metric_id: 'MET123',
+    profile_id: `01PROFILE${i % 5000}`,
+    value: (i % 1000) / 10,
+    flag: i % 2 === 0,
+    time: 1_756_900_000,
+  };
+}
+
+describe('appender staging throughput', () => {
+  it(`stages and commits ${ROWS} rows`, async () => {
+    const dest = await openDuckDBDestination(join(dir.path, 'bench.duckdb'));
+    try {
+      const session = await dest.openLoad({
+        schema: 'src',
+        table: 'events',
+        mode: 'append',
+        windowColumn: 'datetime',
+      });
+      const started = performance.now();
+      for (let offset = 0; offset < ROWS; offset += BATCH) {
+        const batch: Row[] = [];
+        for (let i = offset; i < offset + BATCH; i++) batch.push(event(i));
+        await session.write(batch);
+      }
+      const staged = performance.now();
+      const result = await session.commit([logRow({ records_processed: ROWS })]);
+      const committed = performance.now();
+      expect(result).toEqual({ inserted: ROWS, duplicatesSkipped: 0 });
+      const [count] = await dest.query(
+        'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM src.events',
+      );
+      expect(count).toEqual({ n: ROWS, ids: ROWS });
+      const rate = (ms: number) => Math.round(ROWS / (ms / 1000));
+      console.log(
+        `[warehouse throughput] ${ROWS} rows: staging ${rate(staged - started)} rows/s (${Math.round(staged - started)} ms), ` +
+          `commit ${Math.round(committed - staged)} ms, overall ${rate(committed - started)} rows/s`,
+      );
+    } finally {
+      await dest.close();
+    }
+  });
+});
