@@ -29,7 +29,17 @@ import {
 export const DEFAULT_BASE_URL = 'https://a.klaviyo.com';
 
 export type KlaviyoClientEvent =
-  | { type: 'request'; method: string; url: string; endpoint: string; attempt: number; at: number }
+  | {
+      type: 'request';
+      method: string;
+      url: string;
+      endpoint: string;
+      attempt: number;
+      /** Clock time the request was sent. */
+      at: number;
+      /** Time spent waiting for the rate limiter (and the concurrency cap) before sending. */
+      queuedMs: number;
+    }
   | {
       type: 'response';
       method: string;
@@ -348,11 +358,20 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
     hadCursor: boolean,
   ): Promise<AttemptOutcome> {
     const display = safeUrl(url.href);
+    const queuedAt = clock.now();
     if (semaphore) await semaphore.acquire(signal);
     try {
       for (const limiter of limiters) await limiter.acquire(signal);
       const started = clock.now();
-      emit({ type: 'request', method, url: display, endpoint, attempt: attemptNo, at: started });
+      emit({
+        type: 'request',
+        method,
+        url: display,
+        endpoint,
+        attempt: attemptNo,
+        at: started,
+        queuedMs: started - queuedAt,
+      });
       count(endpoint, 'requests');
       inFlight++;
       let status = 0;

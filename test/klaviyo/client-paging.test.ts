@@ -81,6 +81,21 @@ describe('paginate', () => {
     expect(server.requests[1]?.url).toBe('/api/events?page%5Bcursor%5D=2');
   });
 
+  it('sends a next link on another host to our base URL, never elsewhere with the key', async () => {
+    server = await startServer((req, res) => {
+      const second = req.url.includes('cursor');
+      sendJson(res, 200, {
+        data: [event(second ? 'b' : 'a')],
+        links: { next: second ? null : 'https://a.klaviyo.com/api/events?page%5Bcursor%5D=2' },
+      });
+    });
+    client = makeClient(server.baseUrl);
+    const pages = [];
+    for await (const page of client.paginate('/api/events')) pages.push(page);
+    expect(pages[0]?.nextUrl).toBe(`${server.baseUrl}/api/events?page%5Bcursor%5D=2`);
+    expect(server.requests.map((r) => r.url)).toEqual(['/api/events', '/api/events?page%5Bcursor%5D=2']);
+  });
+
   it('detects a next link that points back at the same page', async () => {
     server = await startServer((_req, res) => {
       sendJson(res, 200, {
