@@ -1,0 +1,98 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TEMPLATE_FILES } from '../../src/templates/index.js';
+import { cleanupTempDirs, runCli, specBlocks, tempDir } from '../project/helpers.js';
+
+afterAll(cleanupTempDirs);
+
+function read(dir: string, rel: string): string {
+  return readFileSync(path.join(dir, rel), 'utf8');
+}
+
+describe('klaviyo-ingest init', () => {
+  it('writes the templates byte for byte as the spec gives them', async () => {
+    const dir = path.join(tempDir(), 'ingestion');
+    const result = await runCli(['init', dir]);
+    expect(result.code).toBe(0);
+    const blocks = specBlocks();
+    const inc = blocks.get('klaviyo_ingest_inc.dig')!;
+    const standard = blocks.get('config/klaviyo_profiles_load.yml')!;
+    expect(inc).toContain('${inc_datasources}');
+    expect(read(dir, 'klaviyo_ingest_inc.dig')).toBe(inc);
+    expect(read(dir, 'klaviyo_ingest_hist.dig')).toBe(
+      inc.replace('${inc_datasources}', '${hist_datasources}'),
+    );
+    expect(read(dir, 'config/klaviyo_datasources.yml')).toBe(blocks.get('config/klaviyo_datasources.yml'));
+    expect(read(dir, 'config/klaviyo_events_load.yml')).toBe(blocks.get('config/klaviyo_events_load.yml'));
+    expect(read(dir, 'config/klaviyo_metric_data_load.yml')).toBe(
+      blocks.get('config/klaviyo_metric_data_load.yml'),
+    );
+    for (const name of ['profiles', 'lists', 'campaigns', 'email_templates']) {
+      expect(read(dir, `config/klaviyo_${name}_load.yml`)).toBe(standard);
+    }
+  });
+
+  it('writes every file with exactly one trailing newline, and the support files', async () => {
+    const dir = path.join(tempDir(), 'proj');
+    expect((await runCli(['init', dir])).code).toBe(0);
+    for (const file of TEMPLATE_FILES) {
+      const text = read(dir, file.path);
+      expect(text.endsWith('\n') && !text.endsWith('\n\n'), file.path).toBe(true);
+    }
+    expect(read(dir, '.gitignore')).toContain('credentials_ingestion.json\n');
+    expect(read(dir, 'config/database.yml')).toBe(
+      'databases:\n  src: klaviyo_src\n\ntd_authentication_ids:\n  klaviyo:\n    default: 360030\n',
+    );
+    const ranges = read(dir, 'config/hist_date_ranges.yml');
+    expect(ranges.match(/start_time:/g)).toHaveLength(24);
+    expect(ranges).toContain('start_time: "2023-09-01T00:00:00.000000"');
+    expect(ranges).toContain('start_time: "2025-08-01T00:00:00.000000"');
+    expect(ranges).toContain('end_time: "2025-09-01T00:00:00.000000"');
+    for (const step of ['start', 'success', 'error']) {
+      const sql = read(dir, `sql/log_ingestion_${step}.sql`);
+      expect(sql).toContain('INSERT INTO ingestion_log');
+      expect(sql).toContain('duration_seconds');
+    }
+    expect(JSON.parse(read(dir, 'credentials_ingestion.json.example'))).toHaveProperty('klaviyo_api_token');
+  });
+
+  it('prints what it wrote and the next steps', async () => {
+    const dir = path.join(tempDir(), 'printed');
+    const result = await runCli(['init', dir]);
+    expect(result.stdout).toContain(`Wrote ${TEMPLATE_FILES.length} files to ${dir}:`);
+    expect(result.stdout).toContain(path.join(dir, 'klaviyo_ingest_inc.dig'));
+    expect(result.stdout).toContain('Next steps:');
+    expect(result.stdout).toContain(`klaviyo-ingest validate ${dir}`);
+  });
+
+  it('refuses to overwrite existing files without --force (exit 2, lists them)', async () => {
+    const dir = path.join(tempDir(), 'existing');
+    expect((await runCli(['init', dir])).code).toBe(0);
+    writeFileSync(path.join(dir, 'config/klaviyo_events_load.yml'), 'my own\n');
+    const again = await runCli(['init', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('refusing to overwrite');
+    expect(again.stderr).toContain('klaviyo_ingest_inc.dig');
+    expect(again.stderr).toContain('config/klaviyo_events_load.yml');
+    expect(again.stderr).toContain('--force');
+    expect(read(dir, 'config/klaviyo_events_load.yml')).toBe('my own\n');
+    const forced = await runCli(['init', dir, '--force']);
+    expect(forced.code).toBe(0);
+    expect(read(dir, 'config/klaviyo_events_load.yml')).toBe(
+      specBlocks().get('config/klaviyo_events_load.yml'),
+    );
+  });
+
+  it('defaults to ./ingestion', async () => {
+    const cwd = process.cwd();
+    const parent = tempDir();
+    process.chdir(parent);
+    try {
+      expect((await runCli(['init'])).code).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(existsSync(path.join(parent, 'ingestion', 'klaviyo_ingest_inc.dig'))).toBe(true);
+  });
+});
