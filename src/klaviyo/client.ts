@@ -236,7 +236,7 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
   registerSecret(apiKey);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const baseUrlText = (options.baseUrl ?? process.env.KLAVIYO_BASE_URL ?? DEFAULT_BASE_URL).replace(
+  const baseUrlText = (options.baseUrl || process.env.KLAVIYO_BASE_URL || DEFAULT_BASE_URL).replace(
     /\/+$/,
     '',
   );

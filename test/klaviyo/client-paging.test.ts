@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKlaviyoClient, type KlaviyoClient } from '../../src/klaviyo/client.js';
 import { buildQuery } from '../../src/klaviyo/query.js';
@@ -94,6 +95,32 @@ describe('paginate', () => {
     for await (const page of client.paginate('/api/events')) pages.push(page);
     expect(pages[0]?.nextUrl).toBe(`${server.baseUrl}/api/events?page%5Bcursor%5D=2`);
     expect(server.requests.map((r) => r.url)).toEqual(['/api/events', '/api/events?page%5Bcursor%5D=2']);
+  });
+
+  it('decodes a gzip body', async () => {
+    server = await startServer((req, res) => {
+      expect(req.headers['accept-encoding']).toContain('gzip');
+      const body = gzipSync(JSON.stringify({ data: [event('z')], links: { next: null } }));
+      res.writeHead(200, {
+        'content-type': 'application/vnd.api+json',
+        'content-encoding': 'gzip',
+        'content-length': body.length,
+      });
+      res.end(body);
+    });
+    client = makeClient(server.baseUrl);
+    const doc = await client.get('/api/events');
+    expect(doc.data).toEqual([event('z')]);
+  });
+
+  it('stops when the signal aborts', async () => {
+    server = await startServer(() => undefined); // never answers
+    client = makeClient(server.baseUrl);
+    const ac = new AbortController();
+    const pending = client.get('/api/events', undefined, { signal: ac.signal }).catch((e: unknown) => e);
+    setTimeout(() => ac.abort(new Error('cancelled by user')), 20);
+    expect(await pending).toMatchObject({ message: 'cancelled by user' });
+    expect(client.stats().retries).toBe(0);
   });
 
   it('detects a next link that points back at the same page', async () => {
