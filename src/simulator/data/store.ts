@@ -1,0 +1,243 @@
+import type { CollectionName } from '../spec/types.js';
+import type { Collection, FieldValue } from './collection.js';
+import { EventsCollection } from './events.js';
+import { ProfilesCollection } from './profiles.js';
+import { Rng } from './random.js';
+import {
+  type CampaignRecord,
+  campaignsCollection,
+  flowsCollection,
+  generateCampaign,
+  generateFlow,
+  generateList,
+  generateMetrics,
+  generateSegment,
+  generateTemplate,
+  listsCollection,
+  MetricsCollection,
+  type SmallCollection,
+  type SmallRecord,
+  segmentsCollection,
+  templatesCollection,
+} from './small.js';
+
+export interface DataOptions {
+  seed?: number;
+  /** Reference "now" in epoch ms (default: Date.now() at start). Data is generated up to it. */
+  now?: number;
+  /** Start of the generated time range (default 2025-08-01T00:00:00Z). */
+  start?: number;
+  profiles?: number;
+  events?: number;
+  campaigns?: number;
+  lists?: number;
+  templates?: number;
+  metrics?: number;
+  segments?: number;
+  flows?: number;
+  /** Write event `datetime` with a space separator (`2021-05-17 23:43:28+00:00`). Default 'T'. */
+  eventDatetimeSeparator?: 'T' | ' ';
+}
+
+export type RecordCounts = Partial<Record<CollectionName, number>>;
+
+export const DEFAULT_COUNTS: Record<CollectionName, number> = {
+  profiles: 500,
+  events: 5000,
+  campaigns: 40,
+  lists: 12,
+  templates: 15,
+  metrics: 14,
+  segments: 10,
+  flows: 12,
+};
+
+/** Range condition for `count()`; datetimes in epoch ms (or numbers for `timestamp`). */
+export interface WindowSpec {
+  field: string;
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+}
+
+/** Everything the simulator holds, plus the simulated clock and the mutation API. */
+export class SimulatorData {
+  readonly seed: number;
+  private nowMs: number;
+  /** Time up to which records have been generated. */
+  private generatedUpTo: number;
+  private mutations = 0;
+  readonly metrics: MetricsCollection;
+  readonly profiles: ProfilesCollection;
+  readonly events: EventsCollection;
+  readonly campaigns: SmallCollection<CampaignRecord>;
+  readonly lists = listsCollection();
+  readonly templates = templatesCollection();
+  readonly segments = segmentsCollection();
+  readonly flows = flowsCollection();
+
+  constructor(options: DataOptions = {}) {
+    this.seed = (options.seed ?? 1) >>> 0;
+    this.nowMs = options.now ?? Date.now();
+    const start = options.start ?? Date.UTC(2025, 7, 1);
+    const counts = { ...DEFAULT_COUNTS };
+    for (const key of Object.keys(counts) as CollectionName[]) {
+      const v = options[key];
+      if (typeof v === 'number') counts[key] = Math.max(0, Math.floor(v));
+    }
+    counts.metrics = Math.max(1, counts.metrics);
+    counts.profiles = Math.max(1, counts.profiles);
+    this.metrics = new MetricsCollection();
+    this.profiles = new ProfilesCollection(this.seed);
+    this.events = new EventsCollection(
+      this.seed,
+      this.metrics,
+      this.profiles,
+      options.eventDatetimeSeparator ?? 'T',
+    );
+    this.campaigns = campaignsCollection();
+    const rng = new Rng(this.seed ^ 0x5eed);
+    generateMetrics(this.metrics, counts.metrics, start, this.seed, rng);
+    this.profiles.generate(counts.profiles, start - 1, this.nowMs, rng);
+    this.events.generate(counts.events, start - 1, this.nowMs, rng);
+    this.generateSmall(counts, start, this.nowMs, rng);
+    this.generatedUpTo = this.nowMs;
+  }
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  collection(name: CollectionName): Collection {
+    return this[name === 'metrics' ? 'metrics' : name] as Collection;
+  }
+
+  /** Moves the simulated clock forward. */
+  advanceTime(ms: number): number {
+    this.nowMs += Math.max(0, ms);
+    return this.nowMs;
+  }
+
+  /**
+   * Adds records created in (last generation time, now]. When the clock has not moved since the last
+   * generation it is advanced by one second first, so new records are always strictly newer.
+   */
+  addRecords(counts: RecordCounts): void {
+    if (this.nowMs <= this.generatedUpTo) this.nowMs = this.generatedUpTo + 1000;
+    const from = this.generatedUpTo;
+    const rng = new Rng(this.seed ^ (0x1000 + ++this.mutations));
+    if (counts.metrics)
+      generateMetrics(this.metrics, counts.metrics, from, this.seed + this.mutations * 7, rng);
+    if (counts.profiles) this.profiles.generate(counts.profiles, from, this.nowMs, rng);
+    if (counts.events) this.events.generate(counts.events, from, this.nowMs, rng);
+    this.generateSmall(
+      {
+        campaigns: counts.campaigns ?? 0,
+        lists: counts.lists ?? 0,
+        templates: counts.templates ?? 0,
+        segments: counts.segments ?? 0,
+        flows: counts.flows ?? 0,
+      },
+      from + 1,
+      this.nowMs,
+      rng,
+    );
+    this.generatedUpTo = this.nowMs;
+  }
+
+  /**
+   * Touches `N` existing records per type: their `updated` (`updated_at`) moves to a time in
+   * (max(old, last generation), now], always later than before. Events are immutable and ignored.
+   */
+  updateRecords(counts: RecordCounts): void {
+    if (this.nowMs <= this.generatedUpTo) this.nowMs = this.generatedUpTo + 1000;
+    const rng = new Rng(this.seed ^ (0x2000 + ++this.mutations));
+    const newTime = (old: number) => {
+      const floor = Math.max(old, this.generatedUpTo);
+      return Math.min(this.nowMs, floor + 1 + Math.floor(rng.next() * Math.max(0, this.nowMs - floor - 1)));
+    };
+    const pickIndices = (size: number, n: number) => {
+      const chosen = new Set<number>();
+      const want = Math.min(size, n);
+      while (chosen.size < want) chosen.add(rng.int(size));
+      return [...chosen];
+    };
+    if (counts.profiles) {
+      for (const i of pickIndices(this.profiles.size(), counts.profiles)) {
+        this.profiles.updated.set(i, newTime(this.profiles.updated.get(i)));
+      }
+      this.profiles.touch();
+    }
+    for (const name of ['campaigns', 'lists', 'templates', 'segments', 'flows', 'metrics'] as const) {
+      const n = counts[name];
+      if (!n) continue;
+      const coll = this[name] as unknown as SmallCollection<SmallRecord>;
+      for (const i of pickIndices(coll.size(), n)) {
+        const rec = coll.records[i] as SmallRecord;
+        rec.updated = newTime(rec.updated);
+      }
+      coll.touch();
+    }
+    this.generatedUpTo = this.nowMs;
+  }
+
+  /** How many records of a type have `field` inside the window (all records when no bound given). */
+  count(source: CollectionName, window?: WindowSpec): number {
+    const coll = this.collection(source);
+    if (!window) return coll.size();
+    const def = coll.field(window.field);
+    if (!def) throw new Error(`${source} has no field '${window.field}'`);
+    let n = 0;
+    for (let i = 0; i < coll.size(); i++) {
+      if (inWindow(def.get(i), window)) n++;
+    }
+    return n;
+  }
+
+  /** Ids of records matching `predicate` (called with the field getter), in index order. */
+  ids(
+    source: CollectionName,
+    predicate: (get: (field: string) => FieldValue, index: number) => boolean = () => true,
+  ): string[] {
+    const coll = this.collection(source);
+    const out: string[] = [];
+    for (let i = 0; i < coll.size(); i++) {
+      const get = (field: string) => coll.field(field)?.get(i) ?? null;
+      if (predicate(get, i)) out.push(coll.id(i));
+    }
+    return out;
+  }
+
+  private generateSmall(counts: RecordCounts, from: number, to: number, rng: Rng): void {
+    const span = Math.max(1, to - from);
+    const times = (n: number) =>
+      Array.from({ length: n }, () => {
+        const c = from + Math.floor(rng.next() * span);
+        const created = rng.next() < 0.5 ? Math.max(from, Math.floor(c / 1000) * 1000) : c;
+        const updated = rng.next() < 0.3 ? created : created + Math.floor(rng.next() * (to - created));
+        return [created, Math.min(to, updated)] as const;
+      }).sort((a, b) => a[0] - b[0]);
+    const add = <R extends SmallRecord>(
+      coll: SmallCollection<R>,
+      n: number | undefined,
+      make: (k: number, c: number, u: number) => R,
+    ) => {
+      for (const [c, u] of times(n ?? 0)) coll.add(make(coll.size() + this.mutations * 100000, c, u));
+    };
+    add(this.campaigns, counts.campaigns, (k, c) => generateCampaign(k, c, to, this.seed, rng));
+    add(this.lists, counts.lists, (k, c, u) => generateList(k, c, u, this.seed, rng));
+    add(this.templates, counts.templates, (k, c, u) => generateTemplate(k, c, u, this.seed, rng));
+    add(this.segments, counts.segments, (k, c, u) => generateSegment(k, c, u, this.seed, rng));
+    add(this.flows, counts.flows, (k, c, u) => generateFlow(k, c, u, this.seed, rng));
+  }
+}
+
+function inWindow(v: FieldValue, w: WindowSpec): boolean {
+  if (typeof v !== 'number') return false;
+  if (w.gt !== undefined && !(v > w.gt)) return false;
+  if (w.gte !== undefined && !(v >= w.gte)) return false;
+  if (w.lt !== undefined && !(v < w.lt)) return false;
+  if (w.lte !== undefined && !(v <= w.lte)) return false;
+  return true;
+}

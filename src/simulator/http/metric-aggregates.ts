@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { EventsCollection } from '../data/events.js';
+import type { MetricsCollection } from '../data/small.js';
+import { formatKlaviyoTime } from '../data/time-format.js';
+import { parseFilter } from '../query/filter-parser.js';
+import { ApiError, invalidParam } from './errors.js';
+
+const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
+type Interval = (typeof INTERVALS)[number];
+const MEASUREMENTS = new Set(['count', 'sum_value', 'unique']);
+
+function bad(pointer: string, detail: string): ApiError {
+  return new ApiError(400, 'invalid', 'Invalid input.', detail, { pointer });
+}
+
+function bucketStart(ms: number, interval: Interval): number {
+  const d = new Date(ms);
+  switch (interval) {
+    case 'hour':
+      return Math.floor(ms / 3_600_000) * 3_600_000;
+    case 'day':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    case 'week': {
+      const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+      return day - ((d.getUTCDay() + 6) % 7) * 86_400_000;
+    }
+    case 'month':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  }
+}
+
+function nextBucket(ms: number, interval: Interval): number {
+  if (interval === 'month') {
+    const d = new Date(ms);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  }
+  return ms + (interval === 'hour' ? 3_600_000 : interval === 'day' ? 86_400_000 : 7 * 86_400_000);
+}
+
+/**
+ * POST /api/metric-aggregates: count / sum_value / unique per interval (UTC) for one metric over a
+ * `greater-or-equal(datetime,…)` + `less-than(datetime,…)` range. `by` dimensions are accepted but
+ * not split (one row with empty dimensions).
+ */
+export function handleMetricAggregates(
+  body: unknown,
+  events: EventsCollection,
+  metrics: MetricsCollection,
+  baseUrl: string,
+): Record<string, unknown> {
+  const data = (body as { data?: { type?: unknown; attributes?: Record<string, unknown> } } | null)?.data;
+  if (data?.type !== 'metric-aggregate' || !data.attributes) {
+    throw bad('/data', "Request body must be a 'metric-aggregate' resource object.");
+  }
+  const a = data.attributes;
+  const metricId = a.metric_id;
+  if (typeof metricId !== 'string') throw bad('/data/attributes/metric_id', "'metric_id' is required.");
+  const measurements = a.measurements;
+  if (
+    !Array.isArray(measurements) ||
+    measurements.length === 0 ||
+    !measurements.every((m) => MEASUREMENTS.has(m))
+  ) {
+    throw bad(
+      '/data/attributes/measurements',
+      "'measurements' must be a non-empty list of count, sum_value, unique.",
+    );
+  }
+  const interval = (a.interval ?? 'day') as Interval;
+  if (!INTERVALS.includes(interval))
+    throw bad('/data/attributes/interval', `'${String(a.interval)}' is not a valid interval.`);
+  const filters = a.filter;
+  if (!Array.isArray(filters) || !filters.every((f) => typeof f === 'string')) {
+    throw bad(
+      '/data/attributes/filter',
+      "'filter' must be a list of filter strings and must include a time range.",
+    );
+  }
+  let from: number | null = null;
+  let to: number | null = null;
+  for (const text of filters as string[]) {
+    let conds: ReturnType<typeof parseFilter>;
+    try {
+      conds = parseFilter(text);
+    } catch {
+      throw bad('/data/attributes/filter', 'Invalid filter provided. Verify your parentheses match.');
+    }
+    for (const c of conds) {
+      if (c.field !== 'datetime') continue;
+      if (c.value?.kind !== 'datetime') throw bad('/data/attributes/filter', 'Invalid filter provided.');
+      if (c.op === 'greater-or-equal') from = c.value.ms;
+      else if (c.op === 'less-than') to = c.value.ms;
+    }
+  }
+  if (from === null || to === null || to <= from) {
+    throw bad(
+      '/data/attributes/filter',
+      'Must include a time range: greater-or-equal(datetime,…) and less-than(datetime,…).',
+    );
+  }
+  if (to - from > 366 * 86_400_000)
+    throw bad('/data/attributes/filter', 'The time range may span a maximum of one year.');
+  let metricIndex = -1;
+  for (let i = 0; i < metrics.size(); i++) if (metrics.id(i) === metricId) metricIndex = i;
+  if (metricIndex < 0) throw invalidParam('metric_id', `Metric '${metricId}' does not exist.`);
+
+  const starts: number[] = [];
+  for (let b = bucketStart(from, interval); b < to; b = nextBucket(b, interval)) starts.push(b);
+  const count = new Array<number>(starts.length).fill(0);
+  const sum = new Array<number>(starts.length).fill(0);
+  const uniques = starts.map(() => new Set<number>());
+  let k = 0;
+  for (let i = events.times.upperBound(from - 1); i < events.size(); i++) {
+    const t = events.times.get(i);
+    if (t < from) continue;
+    if (t >= to) break;
+    if (events.metric.get(i) !== metricIndex) continue;
+    while (k + 1 < starts.length && (starts[k + 1] as number) <= t) k++;
+    count[k] = (count[k] as number) + 1;
+    sum[k] = (sum[k] as number) + events.value(i);
+    uniques[k]?.add(events.profile.get(i));
+  }
+  const m: Record<string, number[]> = {};
+  for (const name of measurements as string[]) {
+    if (name === 'count') m.count = count;
+    if (name === 'sum_value') m.sum_value = sum.map((v) => Math.round(v * 100) / 100);
+    if (name === 'unique') m.unique = uniques.map((s) => s.size);
+  }
+  const self = `${baseUrl}/api/metric-aggregates`;
+  return {
+    data: {
+      type: 'metric-aggregate',
+      id: randomUUID(),
+      attributes: {
+        dates: starts.map((s) => formatKlaviyoTime(s)),
+        data: [{ dimensions: [], measurements: m }],
+      },
+      links: { self },
+    },
+    links: { self },
+  };
+}

@@ -1,0 +1,122 @@
+import { CATALOG } from '../spec/catalog.js';
+import type { EndpointName } from '../spec/types.js';
+
+export interface Limits {
+  /** requests per 1-second window */
+  burst: number;
+  /** requests per 60-second window */
+  steady: number;
+}
+
+export type TierName = 'XS' | 'S' | 'M' | 'L' | 'XL';
+
+export interface RateLimitOptions {
+  /** `real` (spec values), `off`, or `scaled:F` (multiply every limit by F, at least 1). Default `real`. */
+  mode?: string;
+  /** Per endpoint (`events`) or per tier (`XL`) limits, taking precedence over `mode`'s values. */
+  overrides?: Partial<Record<EndpointName | TierName, Limits>>;
+}
+
+export function tierOf(limits: Limits): TierName {
+  if (limits.burst >= 350) return 'XL';
+  if (limits.burst >= 75) return 'L';
+  if (limits.burst >= 10) return 'M';
+  if (limits.burst >= 3) return 'S';
+  return 'XS';
+}
+
+/** Spec limits at the newest revision (Klaviyo raised limits for all revisions). */
+export function specLimits(endpoint: EndpointName): Limits {
+  const revs = CATALOG[endpoint].revisions;
+  return (revs[revs.length - 1] as { rateLimit: Limits }).rateLimit;
+}
+
+/** Extra bucket for `additional-fields[profile]=predictive_analytics` (10/s, 150/m). */
+export const PREDICTIVE_LIMITS: Limits = { burst: 10, steady: 150 };
+
+export function parseRateLimitMode(mode: string): { off: boolean; scale: number } {
+  if (mode === 'off') return { off: true, scale: 1 };
+  if (mode === 'real') return { off: false, scale: 1 };
+  const m = /^scaled:(\d+(?:\.\d+)?)$/.exec(mode);
+  if (m && Number(m[1]) > 0) return { off: false, scale: Number(m[1]) };
+  throw new Error(`invalid rate limit mode '${mode}' (expected real, off or scaled:F)`);
+}
+
+interface Window {
+  start: number;
+  count: number;
+}
+
+export type RateDecision =
+  | { ok: true; headers: Record<string, string> }
+  | { ok: false; retryAfterSeconds: number };
+
+/** Fixed-window counters per (key, bucket): a 1 s burst window and a 60 s steady window. */
+export class RateLimiter {
+  private readonly off: boolean;
+  private readonly scale: number;
+  private readonly windows = new Map<string, { burst: Window; steady: Window }>();
+
+  constructor(
+    private readonly options: RateLimitOptions,
+    private readonly now: () => number,
+  ) {
+    const parsed = parseRateLimitMode(options.mode ?? 'real');
+    this.off = parsed.off;
+    this.scale = parsed.scale;
+  }
+
+  limitsFor(endpoint: EndpointName, bucket: 'main' | 'predictive' = 'main'): Limits | null {
+    const spec = bucket === 'predictive' ? PREDICTIVE_LIMITS : specLimits(endpoint);
+    const override =
+      bucket === 'main'
+        ? (this.options.overrides?.[endpoint] ?? this.options.overrides?.[tierOf(spec)])
+        : undefined;
+    if (override) return override;
+    if (this.off) return null;
+    return {
+      burst: Math.max(1, Math.floor(spec.burst * this.scale)),
+      steady: Math.max(1, Math.floor(spec.steady * this.scale)),
+    };
+  }
+
+  /** Checks every bucket, and only when all have room consumes one request from each. */
+  take(apiKey: string, endpoint: EndpointName, buckets: ('main' | 'predictive')[]): RateDecision {
+    const t = this.now();
+    const checks: { w: { burst: Window; steady: Window }; limits: Limits }[] = [];
+    let retry = 0;
+    for (const bucket of buckets) {
+      const limits = this.limitsFor(endpoint, bucket);
+      if (!limits) continue;
+      const key = `${apiKey}\u0000${endpoint}\u0000${bucket}`;
+      let w = this.windows.get(key);
+      if (!w) {
+        w = { burst: { start: 0, count: 0 }, steady: { start: 0, count: 0 } };
+        this.windows.set(key, w);
+      }
+      const burstStart = Math.floor(t / 1000) * 1000;
+      const steadyStart = Math.floor(t / 60_000) * 60_000;
+      if (w.burst.start !== burstStart) w.burst = { start: burstStart, count: 0 };
+      if (w.steady.start !== steadyStart) w.steady = { start: steadyStart, count: 0 };
+      if (w.steady.count >= limits.steady)
+        retry = Math.max(retry, Math.ceil((steadyStart + 60_000 - t) / 1000));
+      else if (w.burst.count >= limits.burst)
+        retry = Math.max(retry, Math.ceil((burstStart + 1000 - t) / 1000));
+      checks.push({ w, limits });
+    }
+    if (retry > 0) return { ok: false, retryAfterSeconds: retry };
+    let headers: Record<string, string> = {};
+    checks.forEach(({ w, limits }, k) => {
+      w.burst.count++;
+      w.steady.count++;
+      if (k === 0) {
+        headers = {
+          'RateLimit-Limit': String(limits.steady),
+          'RateLimit-Remaining': String(Math.max(0, limits.steady - w.steady.count)),
+          'RateLimit-Reset': String(Math.max(0, Math.ceil((w.steady.start + 60_000 - t) / 1000))),
+        };
+      }
+    });
+    return { ok: true, headers };
+  }
+}

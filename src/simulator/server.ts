@@ -1,0 +1,308 @@
+import { appendFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Rng } from './data/random.js';
+import { type DataOptions, type RecordCounts, SimulatorData, type WindowSpec } from './data/store.js';
+import { handleCollection } from './http/collection-handler.js';
+import {
+  ApiError,
+  authenticationFailed,
+  invalidParam,
+  notFound,
+  permissionDenied,
+  serverError,
+  throttled,
+} from './http/errors.js';
+import { FaultInjector, type FaultRule, parseFaultSpec } from './http/faults.js';
+import { handleMetricAggregates } from './http/metric-aggregates.js';
+import { type Limits, RateLimiter, type TierName } from './http/rate-limit.js';
+import { RequestLog, type RequestLogEntry, redactKey } from './http/request-log.js';
+import { type BodyMode, CLOUDFLARE_403_HTML, JSON_API, writeResponse } from './http/responses.js';
+import { CATALOG } from './spec/catalog.js';
+import { entryFor, parseRevision } from './spec/revision.js';
+import { ENDPOINT_NAMES, type EndpointName } from './spec/types.js';
+
+/** The key the simulator accepts when no keys are configured. */
+export const DEMO_API_KEY = 'pk_demo_simulator_key_0000000000000';
+
+export interface SimulatorOptions extends DataOptions {
+  /** 0 (default) = pick a free port. Always binds 127.0.0.1. */
+  port?: number;
+  /** Accepted private keys (default `[DEMO_API_KEY]`). */
+  apiKeys?: string[];
+  /** Per key, the scopes it has (e.g. `['events:read']`); keys not listed have every scope. */
+  keyScopes?: Record<string, string[]>;
+  /** Fixed latency added to every response. */
+  latencyMs?: number;
+  /** Up to this much extra latency, drawn deterministically from the seed. */
+  jitterMs?: number;
+  /** `real` (default), `off`, or `scaled:F`. */
+  rateLimits?: string;
+  /** Per endpoint or per tier limits, e.g. `{ events: { burst: 35, steady: 350 } }`. */
+  rateLimitOverrides?: Partial<Record<EndpointName | TierName, Limits>>;
+  /** Fault rules, or a CLI spec string (see `parseFaultSpec`). */
+  faults?: FaultRule[] | string;
+  /** Cursors older than this (wall clock) are rejected with 400 "Invalid cursor provided". */
+  cursorTtlMs?: number;
+  /** Wall clock for rate-limit windows, cursor ages and the log (default Date.now). */
+  wallClock?: () => number;
+  /** Append each request log entry as JSONL to this file. */
+  logFile?: string;
+}
+
+export interface Simulator {
+  /** `http://127.0.0.1:PORT` */
+  baseUrl: string;
+  port: number;
+  data: SimulatorData;
+  close(): Promise<void>;
+  requestLog(): RequestLogEntry[];
+  clearLog(): void;
+  /** Simulated "now" (epoch ms). */
+  now(): number;
+  advanceTime(ms: number): number;
+  addRecords(counts: RecordCounts): void;
+  updateRecords(counts: RecordCounts): void;
+  count(source: Exclude<EndpointName, 'metric-aggregates'>, window?: WindowSpec): number;
+  addFault(rule: FaultRule | string): void;
+  clearFaults(): void;
+  faults(): FaultRule[];
+  /** Replace the accepted keys at runtime. */
+  setApiKeys(keys: string[], scopes?: Record<string, string[]>): void;
+}
+
+function routeOf(pathname: string): EndpointName | null {
+  const m = /^\/api\/([a-z-]+)\/?$/.exec(pathname);
+  if (!m) return null;
+  const name = m[1] as EndpointName;
+  return ENDPOINT_NAMES.includes(name) ? name : null;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function queryObject(params: [string, string][]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of params) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+/** Starts the Klaviyo API simulator on 127.0.0.1. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const data = new SimulatorData(options);
+  const wall = options.wallClock ?? Date.now;
+  let keys = new Set(options.apiKeys && options.apiKeys.length > 0 ? options.apiKeys : [DEMO_API_KEY]);
+  let scopes: Record<string, string[]> = { ...(options.keyScopes ?? {}) };
+  const limiter = new RateLimiter(
+    { mode: options.rateLimits ?? 'real', overrides: options.rateLimitOverrides ?? {} },
+    wall,
+  );
+  const faults = new FaultInjector(
+    data.seed,
+    typeof options.faults === 'string' ? parseFaultSpec(options.faults) : (options.faults ?? []),
+  );
+  const latencyRng = new Rng(data.seed ^ 0x1a7e);
+  const log = new RequestLog();
+  if (options.logFile) {
+    const file = options.logFile;
+    log.onEntry((e) => appendFileSync(file, `${JSON.stringify(e)}\n`));
+  }
+  const timers = new Set<NodeJS.Timeout>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (ms <= 0) return resolve();
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
+  let baseUrl = '';
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = wall();
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const params = [...url.searchParams.entries()];
+    const endpoint = routeOf(url.pathname);
+    const inFlight = log.enter(endpoint ?? '-');
+    const authHeader = req.headers.authorization;
+    const keyMatch = /^Klaviyo-API-Key\s+(\S+)$/.exec(authHeader ?? '');
+    const apiKey = keyMatch?.[1] ?? null;
+    const revisionHeader = typeof req.headers.revision === 'string' ? req.headers.revision : null;
+    let status = 500;
+    let faultName: string | null = null;
+    let mode: BodyMode = 'normal';
+    let headers: Record<string, string> = { 'Content-Type': JSON_API };
+    let body = '';
+    try {
+      try {
+        if (!endpoint) throw notFound(url.pathname);
+        const isPost = endpoint === 'metric-aggregates';
+        if (req.method !== (isPost ? 'POST' : 'GET')) {
+          throw new ApiError(
+            405,
+            'method_not_allowed',
+            'Method not allowed.',
+            `Method "${req.method}" not allowed.`,
+          );
+        }
+        const fault = faults.pick(endpoint, 'request');
+        if (fault) {
+          faultName = fault.kind === 'status' ? `status:${fault.status ?? 503}` : fault.kind;
+          if (fault.kind === 'status') throw serverError(fault.status ?? 503);
+          if (fault.kind === '429') throw throttled(fault.retryAfter ?? 1, true);
+          if (fault.kind === '429-no-retry-after') throw throttled(fault.retryAfter ?? 1, false);
+          if (fault.kind === 'html403') {
+            status = 403;
+            headers = {
+              'Content-Type': 'text/html; charset=UTF-8',
+              'cf-mitigated': 'challenge',
+              Server: 'cloudflare',
+            };
+            body = CLOUDFLARE_403_HTML;
+            return;
+          }
+          if (fault.kind === 'slow') await sleep(fault.delayMs ?? 30_000);
+          if (fault.kind === 'truncate' || fault.kind === 'reset') mode = fault.kind;
+        }
+        if (!apiKey || !keys.has(apiKey)) throw authenticationFailed();
+        const revision = parseRevision(revisionHeader ?? undefined);
+        if (!revision) {
+          throw invalidParam(
+            'revision',
+            revisionHeader
+              ? `'${revisionHeader}' is not a valid revision. Expected YYYY-MM-DD or YYYY-MM-DD.pre.`
+              : "Missing 'revision' header. Expected YYYY-MM-DD or YYYY-MM-DD.pre.",
+          );
+        }
+        const scope = CATALOG[endpoint].scopes[0] ?? '';
+        const keyScopes = scopes[apiKey];
+        if (keyScopes && !keyScopes.includes(scope)) throw permissionDenied(scope);
+        const entry = entryFor(endpoint, revision);
+        if (!entry) throw notFound(url.pathname);
+        const predictive =
+          endpoint === 'profiles' &&
+          (url.searchParams.get('additional-fields[profile]') ?? '')
+            .split(',')
+            .includes('predictive_analytics');
+        const decision = limiter.take(apiKey, endpoint, predictive ? ['main', 'predictive'] : ['main']);
+        if (!decision.ok) throw throttled(decision.retryAfterSeconds, true);
+        if (url.searchParams.has('page[cursor]')) {
+          const cursorFault = faults.pick(endpoint, 'cursor');
+          if (cursorFault) {
+            faultName = 'expire-cursor';
+            throw invalidParam('page[cursor]', 'Invalid cursor provided');
+          }
+        }
+        let doc: Record<string, unknown>;
+        if (endpoint === 'metric-aggregates') {
+          const text = await readBody(req);
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            throw new ApiError(400, 'parse_error', 'Malformed request.', 'JSON parse error.', {
+              pointer: '/data',
+            });
+          }
+          doc = handleMetricAggregates(parsed, data.events, data.metrics, baseUrl);
+        } else {
+          doc = handleCollection({
+            endpoint,
+            coll: data.collection(endpoint),
+            entry,
+            revision,
+            params,
+            baseUrl,
+            wallNow: wall(),
+            cursorTtlMs: options.cursorTtlMs ?? null,
+          });
+        }
+        status = 200;
+        headers = { ...headers, ...decision.headers };
+        body = JSON.stringify(doc);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        status = error.status;
+        headers = { 'Content-Type': JSON_API, ...error.headers };
+        body = JSON.stringify(error.body());
+      }
+    } catch (error) {
+      status = 500;
+      headers = { 'Content-Type': JSON_API };
+      body = JSON.stringify(serverError(500).body());
+      process.stderr.write(
+        `simulator: internal error: ${error instanceof Error ? error.stack : String(error)}\n`,
+      );
+    } finally {
+      const latency =
+        (options.latencyMs ?? 0) + (options.jitterMs ? latencyRng.next() * options.jitterMs : 0);
+      await sleep(latency);
+      if (!res.destroyed) writeResponse(res, status, headers, body, mode);
+      log.leave(endpoint ?? '-');
+      log.record({
+        seq: log.nextSeq(),
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        endpoint,
+        query: queryObject(params),
+        status,
+        startedAt: started,
+        durationMs: wall() - started,
+        inFlightAtStart: inFlight,
+        apiKey: redactKey(apiKey),
+        revision: revisionHeader,
+        fault: faultName,
+      });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://127.0.0.1:${port}`;
+
+  return {
+    baseUrl,
+    port,
+    data,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    requestLog: () => log.all(),
+    clearLog: () => log.clear(),
+    now: () => data.now(),
+    advanceTime: (ms) => data.advanceTime(ms),
+    addRecords: (c) => data.addRecords(c),
+    updateRecords: (c) => data.updateRecords(c),
+    count: (source, window) => data.count(source, window),
+    addFault: (rule) => {
+      for (const r of typeof rule === 'string' ? parseFaultSpec(rule) : [rule]) faults.add(r);
+    },
+    clearFaults: () => faults.clear(),
+    faults: () => faults.rules(),
+    setApiKeys: (k, s) => {
+      keys = new Set(k);
+      scopes = { ...(s ?? {}) };
+    },
+  };
+}

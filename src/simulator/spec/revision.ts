@@ -1,0 +1,53 @@
+import { CATALOG } from './catalog.js';
+import type { EndpointName, RevisionEntry } from './types.js';
+
+export interface Revision {
+  /** `YYYY-MM-DD` */
+  date: string;
+  pre: boolean;
+}
+
+const REVISION_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(\.pre)?$/;
+
+/** Parses a `revision` header (`YYYY-MM-DD` or `YYYY-MM-DD.pre`); null when malformed. */
+export function parseRevision(header: string | undefined): Revision | null {
+  if (!header) return null;
+  const m = REVISION_PATTERN.exec(header.trim());
+  if (!m) return null;
+  const [, y, mo, d, pre] = m;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d));
+  const back = new Date(ms);
+  if (back.getUTCMonth() + 1 !== Number(mo) || back.getUTCDate() !== Number(d)) return null;
+  return { date: `${y}-${mo}-${d}`, pre: pre !== undefined };
+}
+
+/**
+ * The endpoint contract in force at a revision: the newest entry not after it. Revisions older than
+ * the first known one use the first; null when the endpoint did not exist yet (campaigns before 2023-02-22).
+ */
+export function entryFor(endpoint: EndpointName, revision: Revision): RevisionEntry | null {
+  const entries = CATALOG[endpoint].revisions;
+  let found: RevisionEntry | null = null;
+  for (const entry of entries) {
+    if (entry.since <= revision.date) found = entry;
+  }
+  if (!found && endpoint !== 'campaigns' && entries[0]) found = entries[0];
+  return found;
+}
+
+/** Page size when the revision has no `page[size]` parameter (fixed server page). */
+export const FIXED_PAGE_SIZE: Record<EndpointName, number> = {
+  events: 200,
+  profiles: 20,
+  campaigns: 100,
+  lists: 10,
+  templates: 10,
+  metrics: 200,
+  segments: 10,
+  flows: 50,
+  'metric-aggregates': 500,
+};
+
+export function isBefore(revision: Revision, date: string): boolean {
+  return revision.date < date;
+}
