@@ -41,15 +41,15 @@ export async function runDatasource(
     durationMs: 0,
     jobId,
   };
-  const dryRun = options.dryRun === true;
+  // The destination written to; null on --dry-run, which reads (the window) but writes nothing.
+  const writer = options.dryRun === true ? null : destination;
   try {
-    if (!dryRun)
-      await destination.appendLog(plan.schema, [logRow({ ...base, status: 'STARTED', nowMs: startedAt })]);
+    await writer?.appendLog(plan.schema, [logRow({ ...base, status: 'STARTED', nowMs: startedAt })]);
 
     const column = incrementalColumn(datasource);
     const columns: ColumnSpec[] = column ? [{ name: column, type: 'VARCHAR' }] : [];
     columns.push({ name: 'time', type: 'BIGINT' });
-    if (!dryRun) await destination.createTableIfMissing(plan.schema, datasource.table_name, columns);
+    await writer?.createTableIfMissing(plan.schema, datasource.table_name, columns);
     const window = await computeWindow(destination, plan.schema, datasource, clock.now());
     if (options.start !== undefined && column)
       window.start_time = normaliseOverride('--start', options.start);
@@ -61,7 +61,7 @@ export async function runDatasource(
     const fetcher = deps.fetcherFor(config.in.td_authentication_id);
     const source = getSource(config.in.data_source);
     const params = sourceParamsFrom(config, fetcher.revision);
-    if (dryRun) {
+    if (!writer) {
       report.requests = source
         .plan(params)
         .map((stream) => redact(fetcher.describeRequest(stream.path, stream.query)));
@@ -71,7 +71,7 @@ export async function runDatasource(
     deps.progress?.(
       `${datasource.table_name}: loading ${window.start_time || '(full load)'} .. ${window.end_time}`,
     );
-    const session = await destination.openLoad({
+    const session = await writer.openLoad({
       schema: plan.schema,
       table: datasource.table_name,
       mode: config.mode,
@@ -109,7 +109,7 @@ export async function runDatasource(
   } catch (error) {
     report.status = 'ERROR';
     report.error = redact(errorMessage(error));
-    if (!dryRun) {
+    if (writer) {
       const row = logRow({
         ...base,
         status: 'ERROR',
@@ -120,7 +120,7 @@ export async function runDatasource(
         jobId,
         durationSeconds: (clock.now() - startedAt) / 1000,
       });
-      await destination.appendLog(plan.schema, [row]).catch(() => undefined);
+      await writer.appendLog(plan.schema, [row]).catch(() => undefined);
     }
   } finally {
     report.durationMs = clock.now() - startedAt;

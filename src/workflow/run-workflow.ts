@@ -36,7 +36,7 @@ export async function runWorkflow(
   const ok = sources.every((s) => s.status !== 'ERROR');
   if (!ok && !options.dryRun && plan.errorLog) {
     const { source_name, workflow_name, error_message } = plan.errorLog;
-    await deps.destination.appendLog(plan.schema, [
+    await deps.destination?.appendLog(plan.schema, [
       logRow({
         status: 'ERROR',
         sourceName: source_name,

@@ -71,7 +71,8 @@ export interface RunOptions {
 }
 
 export interface RunDeps {
-  destination: Destination;
+  /** Null only for a --dry-run against a database file that does not exist yet. */
+  destination: Destination | null;
   /** The client for a load config's td_authentication_id (several Klaviyo accounts per project). */
   fetcherFor(authenticationId: string | number | null | undefined): AccountFetcher;
   clock: Clock;

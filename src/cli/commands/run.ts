@@ -1,6 +1,61 @@
+import path from 'node:path';
 import type { Command } from 'commander';
+import { redact } from '../../util/redact.js';
+import { runProject } from '../../workflow/run-project.js';
+import { setExitCode } from '../exit-code.js';
+import { renderRunReport } from '../render-report.js';
+import { DEFAULT_PROJECT_DIR } from './init.js';
 
-// Placeholder registration; replaced by the real command in this session's work.
+interface RunFlags {
+  project?: string;
+  destination?: string;
+  sources?: string;
+  start?: string;
+  end?: string;
+  dryRun: boolean;
+  json: boolean;
+}
+
+/** `run x.dig` runs a workflow file of its own folder; `run inc|hist` one of --project's. */
+function projectAndWorkflow(workflow: string, flags: RunFlags): { projectDir: string; workflow: string } {
+  if (workflow.endsWith('.dig') && flags.project === undefined) {
+    return { projectDir: path.dirname(workflow), workflow: path.basename(workflow) };
+  }
+  return { projectDir: flags.project ?? DEFAULT_PROJECT_DIR, workflow };
+}
+
 export function registerRunCommand(program: Command): void {
-  program.command('run').description('(run: not built yet)');
+  program
+    .command('run')
+    .description('run a workflow of the project (inc, hist, or a .dig file) into the destination')
+    .argument('<workflow>', 'inc | hist | path/to/workflow.dig')
+    .option('--project <dir>', `project folder (default ${DEFAULT_PROJECT_DIR}, or the .dig file's folder)`)
+    .option('--destination <url>', 'duckdb:<path> (default duckdb:./klaviyo.duckdb)')
+    .option('--sources <names>', 'only these datasources (comma separated names or table names)')
+    .option('--start <time>', 'override the window start, e.g. 2025-09-01T00:00:00.000000')
+    .option('--end <time>', 'override the window end')
+    .option('--dry-run', "print each source's window and first request; write nothing", false)
+    .option('--json', 'print the run report as JSON', false)
+    .action(async (workflow: string, flags: RunFlags) => {
+      const report = await runProject({
+        ...projectAndWorkflow(workflow, flags),
+        destination: flags.destination,
+        ...(flags.sources
+          ? {
+              sources: flags.sources
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : {}),
+        ...(flags.start !== undefined ? { start: flags.start } : {}),
+        ...(flags.end !== undefined ? { end: flags.end } : {}),
+        dryRun: flags.dryRun,
+        progress: (line) => process.stderr.write(`${redact(line)}\n`),
+        warn: (line) => process.stderr.write(`warning: ${redact(line)}\n`),
+      });
+      const text = flags.json ? JSON.stringify(report, null, 2) : renderRunReport(report);
+      process.stdout.write(`${redact(text)}\n`);
+      if (!report.ok) setExitCode(1);
+    });
 }

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createKlaviyoClient, type KlaviyoClient, type RateLimiterRegistry } from '../klaviyo/index.js';
+import { assertValid, loadProject, validateProject } from '../project/index.js';
+import { DEFAULT_REVISION, isRetiredRevision } from '../sources/catalog.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import type { Destination } from '../warehouse/destination.js';
+import { openDestination, parseDestinationUrl } from '../warehouse/open-destination.js';
+import { planFromProject, resolveWorkflow } from './project-plan.js';
+import { runWorkflow } from './run-workflow.js';
+import type { AccountFetcher, RunOptions, RunReport } from './types.js';
+
+export interface RunProjectInput extends RunOptions {
+  projectDir: string;
+  /** `inc`, `hist`, a workflow name or a path to a .dig file. */
+  workflow: string;
+  /** `--destination`; undefined = `duckdb:./klaviyo.duckdb`. */
+  destination?: string | undefined;
+  env?: Readonly<Record<string, string | undefined>>;
+  clock?: Clock;
+  /** Klaviyo API base URL (default: env KLAVIYO_BASE_URL, else https://a.klaviyo.com). */
+  baseUrl?: string | undefined;
+  /** Share rate limiters with other runs in this process (tests, demo). */
+  limiter?: RateLimiterRegistry;
+  progress?: (line: string) => void;
+  warn?: (line: string) => void;
+}
+
+function newRunId(nowMs: number): string {
+  const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `ki-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * `klaviyo-ingest run`: validate the project (nothing is touched when it has errors), resolve the
+ * workflow, open the destination, run, close. Returns the report; the caller decides the exit code.
+ */
+export async function runProject(input: RunProjectInput): Promise<RunReport> {
+  const env = input.env ?? process.env;
+  const clock = input.clock ?? systemClock;
+  const warn = input.warn ?? (() => undefined);
+  const validation = validateProject(input.projectDir, { env });
+  assertValid(validation);
+  for (const finding of validation.findings) warn(`${finding.code} ${finding.file}: ${finding.message}`);
+
+  const project = loadProject(input.projectDir, { env });
+  const plan = planFromProject(project, resolveWorkflow(project, input.workflow));
+
+  const clients = new Map<string, KlaviyoClient>();
+  const fetcherFor = (authenticationId: string | number | null | undefined): AccountFetcher => {
+    const credentials = project.credentials.resolve(authenticationId);
+    const revision = credentials.revision ?? DEFAULT_REVISION;
+    const cacheKey = `${credentials.apiKey}\u0000${revision}`;
+    let client = clients.get(cacheKey);
+    if (!client) {
+      if (isRetiredRevision(revision, new Date(clock.now()).toISOString())) {
+        warn(
+          `revision ${revision} (from ${credentials.source}) is retired by Klaviyo; it is sent as given. ` +
+            `Set klaviyo_revision_time to ${DEFAULT_REVISION}.`,
+        );
+      }
+      client = createKlaviyoClient({
+        apiKey: credentials.apiKey,
+        revision,
+        baseUrl: input.baseUrl ?? env.KLAVIYO_BASE_URL,
+        clock,
+        limiter: input.limiter,
+      });
+      clients.set(cacheKey, client);
+    }
+    return client;
+  };
+
+  // A dry run writes nothing: without an existing database file there is nothing to read either.
+  const location = parseDestinationUrl(input.destination);
+  const skipDestination = input.dryRun === true && location.path !== ':memory:' && !existsSync(location.path);
+  const destination: Destination | null = skipDestination ? null : await openDestination(input.destination);
+  try {
+    return await runWorkflow(
+      plan,
+      {
+        destination,
+        fetcherFor,
+        clock,
+        runId: newRunId(clock.now()),
+        ...(input.progress ? { progress: input.progress } : {}),
+      },
+      input,
+    );
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
+    await destination?.close();
+  }
+}
