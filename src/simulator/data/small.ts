@@ -259,7 +259,12 @@ export function campaignsCollection(): SmallCollection<CampaignRecord> {
           type: 'campaign-message',
           id: r.messageId,
           attributes: {
-            definition: { channel: r.channel, label: r.name, content },
+            definition:
+              r.channel === 'email'
+                ? { channel: r.channel, label: r.name, content }
+                : r.channel === 'mobile_push'
+                  ? { channel: r.channel, notification_type: 'standard', content }
+                  : { channel: r.channel, content },
             send_times: r.sendTime === null ? [] : [{ datetime: t(r.sendTime), is_local: false }],
             created_at: t(r.created),
             updated_at: t(r.updated),
@@ -440,7 +445,8 @@ export function templatesCollection(): SmallCollection<TemplateRecord> {
         created: t(r.created),
         updated: t(r.updated),
       };
-      if (ctx.additional.has('definition')) attributes.definition = { type: r.editor, sections: [] };
+      // The drag-and-drop definition tree is not simulated; asked-for definitions come back null.
+      if (ctx.additional.has('definition')) attributes.definition = null;
       return { attributes };
     },
   });

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
+import { call, small } from './helpers.js';
+
+const SPEC_PATH = fileURLToPath(
+  new URL('../../../shared/klaviyo-api/openapi/stable-2026-07-15.json', import.meta.url),
+);
+// biome-ignore lint/suspicious/noExplicitAny: JSON schema
+type Json = any;
+
+/**
+ * OpenAPI 3.0 -> JSON Schema for ajv: `nullable` becomes a null alternative; overlapping `oneOf`
+ * alternatives in the spec (send_options is three identical objects) are relaxed to `anyOf`.
+ */
+function convert(node: Json): Json {
+  if (Array.isArray(node)) return node.map(convert);
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'nullable' || k === 'example' || k === 'discriminator' || k === 'x-klaviyo-filters') continue;
+    out[k === 'oneOf' ? 'anyOf' : k] = convert(v);
+  }
+  if (node.nullable === true) {
+    if (typeof out.type === 'string')
+      return { ...out, type: [out.type, 'null'], ...(out.enum ? { enum: [...out.enum, null] } : {}) };
+    return { anyOf: [{ type: 'null' }, out] };
+  }
+  return out;
+}
+
+const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8'));
+const components = convert(spec.components);
+// The real API sends `"next": null` on the last page (the spec types links as plain uri strings).
+for (const key of ['prev', 'next', 'first', 'last']) {
+  const prop = components.schemas.CollectionLinks.properties[key];
+  if (prop) components.schemas.CollectionLinks.properties[key] = { anyOf: [{ type: 'null' }, prop] };
+}
+const ajv = new Ajv({ strict: false, allErrors: true });
+(addFormatsImport as unknown as (a: Ajv) => void)(ajv);
+ajv.addSchema({ $id: 'openapi', components }, 'openapi');
+
+function validatorFor(path: string, method: 'get' | 'post'): ValidateFunction {
+  const op = spec.paths[path][method];
+  const status = method === 'post' ? '200' : '200';
+  const schema = op.responses[status].content['application/vnd.api+json'].schema;
+  const ref = (schema.$ref as string).replace('#/components', 'openapi#/components');
+  return ajv.compile({ $ref: ref });
+}
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await small();
+});
+afterAll(() => sim.close());
+
+const CASES: [string, Record<string, string>][] = [
+  ['/api/events', { include: 'metric,profile,attributions' }],
+  [
+    '/api/events',
+    { 'fields[event]': 'datetime,uuid', 'fields[profile]': 'email,location.city', include: 'profile' },
+  ],
+  [
+    '/api/profiles',
+    { 'additional-fields[profile]': 'subscriptions,predictive_analytics', 'page[size]': '100' },
+  ],
+  ['/api/profiles', { include: 'push-tokens,conversations' }],
+  ['/api/campaigns', { filter: "equals(messages.channel,'email')", include: 'campaign-messages,tags' }],
+  ['/api/campaigns', { filter: "equals(messages.channel,'email'),equals(archived,true)" }],
+  ['/api/campaigns', { filter: "equals(messages.channel,'sms')", include: 'campaign-messages' }],
+  ['/api/campaigns', { filter: "equals(messages.channel,'mobile_push')", include: 'campaign-messages' }],
+  ['/api/lists', { include: 'tags,flow-triggers' }],
+  ['/api/templates', { 'additional-fields[template]': 'definition' }],
+  ['/api/metrics', { include: 'flow-triggers' }],
+  ['/api/segments', {}],
+  ['/api/flows', { include: 'flow-actions,tags' }],
+];
+
+describe('responses match the official OpenAPI schema (2026-07-15)', () => {
+  test.each(CASES)('%s %o', async (path, query) => {
+    const validate = validatorFor(path, 'get');
+    const reply = await call(sim, path, query);
+    expect(reply.status, reply.text.slice(0, 300)).toBe(200);
+    expect(reply.headers.get('content-type')).toBe('application/vnd.api+json');
+    expect(reply.body.data.length).toBeGreaterThan(0);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+  });
+
+  test('POST /api/metric-aggregates', async () => {
+    const validate = validatorFor('/api/metric-aggregates', 'post');
+    const metricId = sim.data.metrics.id(0);
+    const reply = await call(
+      sim,
+      '/api/metric-aggregates',
+      {},
+      {
+        method: 'POST',
+        body: {
+          data: {
+            type: 'metric-aggregate',
+            attributes: {
+              metric_id: metricId,
+              measurements: ['count', 'sum_value', 'unique'],
+              interval: 'day',
+              filter: [
+                'greater-or-equal(datetime,2025-12-01T00:00:00)',
+                'less-than(datetime,2026-01-01T00:00:00)',
+              ],
+            },
+          },
+        },
+      },
+    );
+    expect(reply.status, reply.text).toBe(200);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+    const counts: number[] = reply.body.data.attributes.data[0].measurements.count;
+    expect(counts).toHaveLength(31);
+    const expected = sim.data.ids('events', (get) => {
+      const t = get('datetime') as number;
+      return get('metric_id') === metricId && t >= Date.UTC(2025, 11, 1) && t < Date.UTC(2026, 0, 1);
+    }).length;
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(expected);
+  });
+});
