@@ -30,6 +30,7 @@ export async function runWorkflow(
 ): Promise<RunReport> {
   const startedAt = deps.clock.now();
   const datasources = selectDatasources(plan, options.sources);
+  if (!options.dryRun) await deps.destination?.ensureSchema(plan.schema);
   const sources = await runPool(datasources, plan.parallelLimit, (datasource) =>
     runDatasource(plan, datasource, deps, options),
   );
