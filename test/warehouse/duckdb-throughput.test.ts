@@ -37,15 +37,18 @@ describe('appender staging throughput', () => {
         mode: 'append',
         windowColumn: 'datetime',
       });
-      const started = performance.now();
+      // Only write() and commit() are timed, not building the rows.
+      let staging = 0;
       for (let offset = 0; offset < ROWS; offset += BATCH) {
         const batch: Row[] = [];
         for (let i = offset; i < offset + BATCH; i++) batch.push(event(i));
+        const started = performance.now();
         await session.write(batch);
+        staging += performance.now() - started;
       }
-      const staged = performance.now();
+      const commitStarted = performance.now();
       const result = await session.commit([logRow({ records_processed: ROWS })]);
-      const committed = performance.now();
+      const commit = performance.now() - commitStarted;
       expect(result).toEqual({ inserted: ROWS, duplicatesSkipped: 0 });
       const [count] = await dest.query(
         'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM src.events',
@@ -53,8 +56,8 @@ describe('appender staging throughput', () => {
       expect(count).toEqual({ n: ROWS, ids: ROWS });
       const rate = (ms: number) => Math.round(ROWS / (ms / 1000));
       console.log(
-        `[warehouse throughput] ${ROWS} rows: staging ${rate(staged - started)} rows/s (${Math.round(staged - started)} ms), ` +
-          `commit ${Math.round(committed - staged)} ms, overall ${rate(committed - started)} rows/s`,
+        `[warehouse throughput] ${ROWS} rows: staging ${rate(staging)} rows/s (${Math.round(staging)} ms), ` +
+          `commit ${Math.round(commit)} ms, staging + commit ${rate(staging + commit)} rows/s`,
       );
     } finally {
       await dest.close();

@@ -1,9 +1,16 @@
 /**
- * One source load into DuckDB. Rows are appended (DuckDB appender, flushed per batch) into a staging
- * table whose columns follow the records; `commit` moves them into the target table together with
- * the log rows in one transaction, so a failure or a crash leaves the table and the log untouched.
+ * One source load into DuckDB. Rows are appended (DuckDB appender, data chunks, flushed per batch)
+ * into a TEMP staging table of this session's connection whose columns follow the records; `commit`
+ * moves them into the target table together with the log rows in one transaction, so a failure or a
+ * crash leaves the table and the log untouched. DuckDB keeps TEMP data in its buffer pool and spills
+ * it to `<database>.tmp/` beyond its memory limit; nothing is held in JS memory between batches.
  */
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  type DuckDBType,
+} from '@duckdb/node-api';
 import { IngestError, ingestionError } from '../../util/errors.js';
 import type {
   ColumnSpec,
@@ -39,6 +46,7 @@ export interface SessionHost {
 }
 
 const SEQ = 'ki_seq';
+const CHUNK_ROWS = 2048;
 
 type State = 'open' | 'committing' | 'done' | 'broken';
 
@@ -47,6 +55,8 @@ export class DuckDBLoadSession implements LoadSession {
   /** Physical SQL type of each staging column, by stage name. */
   private readonly physical = new Map<string, string>();
   private appender: DuckDBAppender | null = null;
+  /** The staging table's column types, as the appender reports them (ki_seq first). */
+  private chunkTypes: DuckDBType[] = [];
   private seq = 0;
   private state: State = 'open';
 
@@ -60,8 +70,8 @@ export class DuckDBLoadSession implements LoadSession {
 
   /** Creates the staging table; the caller has validated the names and created the schema. */
   async start(): Promise<void> {
-    await this.connection.run(`CREATE TABLE ${this.stageTable} (${SEQ} INTEGER)`);
-    this.appender = await this.connection.createAppender(this.stageName, this.target.schema);
+    await this.connection.run(`CREATE TEMP TABLE ${quoteIdentifier(this.stageName)} (${SEQ} INTEGER)`);
+    await this.openAppender();
   }
 
   /** Rows staged so far. */
@@ -112,7 +122,7 @@ export class DuckDBLoadSession implements LoadSession {
   }
 
   private get stageTable(): string {
-    return `${quoteIdentifier(this.target.schema)}.${quoteIdentifier(this.stageName)}`;
+    return `temp.main.${quoteIdentifier(this.stageName)}`;
   }
 
   private assertOpen(action: string): void {
@@ -154,45 +164,66 @@ export class DuckDBLoadSession implements LoadSession {
       );
       this.physical.set(column.stageName, type);
     }
-    this.appender = await this.connection.createAppender(this.stageName, this.target.schema);
+    await this.openAppender();
   }
 
-  /** The hot path: one native call per value, one flush per batch. */
+  private async openAppender(): Promise<void> {
+    const appender = await this.connection.createAppender(this.stageName, 'main', 'temp');
+    this.chunkTypes = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
+    this.appender = appender;
+  }
+
+  /**
+   * The hot path. Rows go in as data chunks of up to 2048 rows (DuckDB's vector size): numbers and
+   * booleans are written straight into the chunk's memory, strings with one native call each, which
+   * is about twice as fast as one appender call per value. One flush per batch; nothing is kept.
+   */
   private appendRows(rows: readonly Row[]): void {
     const appender = this.appender!;
+    const types = this.chunkTypes;
     const columns = this.schema.columns;
     const count = columns.length;
-    for (const row of rows) {
-      appender.appendInteger(this.seq);
-      for (let i = 0; i < count; i++) {
-        const column = columns[i]!;
-        const value = column.inherited && !Object.hasOwn(row, column.key) ? undefined : row[column.key];
-        if (value === null || value === undefined) {
-          appender.appendNull();
-          continue;
-        }
-        switch (column.type) {
-          case 'VARCHAR':
-            appender.appendVarchar(typeof value === 'string' ? value : asText(value));
-            break;
-          case 'BIGINT':
-            appender.appendBigInt(typeof value === 'bigint' ? value : BigInt(value as number));
-            break;
-          case 'DOUBLE':
-            appender.appendDouble(Number(value));
-            break;
-          case 'BOOLEAN':
-            appender.appendBoolean(value as boolean);
-            break;
-          case 'JSON':
-            appender.appendVarchar(toJsonText(value));
-            break;
-          default:
-            appender.appendNull();
+    for (let offset = 0; offset < rows.length; offset += CHUNK_ROWS) {
+      const size = Math.min(CHUNK_ROWS, rows.length - offset);
+      const chunk = DuckDBDataChunk.create(types, size);
+      const seq = chunk.getColumnVector(0);
+      const vectors = columns.map((_, i) => chunk.getColumnVector(i + 1));
+      for (let r = 0; r < size; r++) {
+        const row = rows[offset + r]!;
+        seq.setItem(r, this.seq + r);
+        for (let i = 0; i < count; i++) {
+          const column = columns[i]!;
+          const vector = vectors[i]!;
+          const value = column.inherited && !Object.hasOwn(row, column.key) ? undefined : row[column.key];
+          if (value === null || value === undefined) {
+            vector.setItem(r, null);
+            continue;
+          }
+          switch (column.type) {
+            case 'VARCHAR':
+              vector.setItem(r, typeof value === 'string' ? value : asText(value));
+              break;
+            case 'BIGINT':
+              vector.setItem(r, typeof value === 'bigint' ? value : BigInt(value as number));
+              break;
+            case 'DOUBLE':
+              vector.setItem(r, Number(value));
+              break;
+            case 'BOOLEAN':
+              vector.setItem(r, value as boolean);
+              break;
+            case 'JSON':
+              vector.setItem(r, toJsonText(value));
+              break;
+            default:
+              vector.setItem(r, null);
+          }
         }
       }
-      appender.endRow();
-      this.seq++;
+      seq.flush();
+      for (const vector of vectors) vector.flush();
+      appender.appendDataChunk(chunk);
+      this.seq += size;
     }
     appender.flushSync();
   }
@@ -264,7 +295,12 @@ export class DuckDBLoadSession implements LoadSession {
     const names = staged.map((column) => column.stageName).join(', ');
     const targetList = staged.map((column) => quoteIdentifier(spec(column).name)).join(', ');
     const casts = staged
-      .map((column) => `CAST(${column.stageName} AS ${duckdbType(spec(column).type)}) AS ${column.stageName}`)
+      .map((column) =>
+        // Staging columns already have their logical type; cast only where the table's column is wider.
+        spec(column).type === column.type
+          ? column.stageName
+          : `CAST(${column.stageName} AS ${duckdbType(spec(column).type)}) AS ${column.stageName}`,
+      )
       .join(', ');
     const find = (name: string) =>
       staged.find((column) => foldIdentifier(spec(column).name) === foldIdentifier(name));

@@ -1,7 +1,9 @@
 /**
- * Staging tables live next to their target: `<schema>._ki_stage_<table>_<8 hex>`. A process killed
- * mid-load leaves one behind; it holds no committed data and is dropped by the next load of the same
- * table (or by cleanupStaleStages).
+ * Staging tables are named `_ki_stage_<table>_<8 hex>`. They are TEMP tables of the session's
+ * connection (no WAL writes, about twice as fast to fill, and gone with the process if it is killed).
+ * Tables with this prefix found in a target schema (a persistent stage from an older version or an
+ * interrupted tool) hold no committed data and are dropped by the next load of the same table, or by
+ * cleanupStaleStages.
  */
 import { randomBytes } from 'node:crypto';
 
