@@ -50,7 +50,7 @@ export function registerInitCommand(program: Command): void {
           `     (cp ${path.join(dir, 'credentials_ingestion.json.example')} ${path.join(dir, 'credentials_ingestion.json')}),\n` +
           '     or export KLAVIYO_API_KEY=pk_...\n' +
           `  2. Check the project:  klaviyo-ingest validate ${dir}\n` +
-          `  3. Load the data:      klaviyo-ingest run ${dir}\n` +
+          `  3. Load the data:      klaviyo-ingest run inc --project ${dir}\n` +
           '  No key yet? Try:       klaviyo-ingest demo\n',
       );
     });
