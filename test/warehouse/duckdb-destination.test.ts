@@ -7,7 +7,7 @@ import {
   openDuckDBDestination,
 } from '../../src/warehouse/duckdb/duckdb-destination.js';
 import type { CommitStep } from '../../src/warehouse/duckdb/duckdb-load-session.js';
-import { openDestination } from '../../src/warehouse/open-destination.js';
+import { openDestination, usingDestination } from '../../src/warehouse/open-destination.js';
 import { logRow, tempDir } from './helpers.js';
 
 const dir = tempDir();
@@ -108,6 +108,24 @@ describe('setup', () => {
   });
 });
 
+describe('instances', () => {
+  it('shares one DuckDB instance per file within a process, closing it with the last user', async () => {
+    const path = join(dir.path, 'shared.duckdb');
+    const a = await openDuckDBDestination(path);
+    const b = await openDuckDBDestination(path);
+    await a.ensureSchema('src');
+    await a.appendLog('src', [logRow()]);
+    await a.close();
+    expect(await b.query('SELECT count(*)::INT AS n FROM src.ingestion_log')).toEqual([{ n: 1 }]);
+    await b.close();
+    const count = await usingDestination(`duckdb:${path}`, async (d) => {
+      await d.appendLog('src', [logRow({ log_id: 'log-2' })]);
+      return (d as DuckDBDestination).query('SELECT count(*)::INT AS n FROM src.ingestion_log');
+    });
+    expect(count).toEqual([{ n: 2 }]);
+  });
+});
+
 describe('hostile column names', () => {
   it('stores any Klaviyo attribute name as a quoted column', async () => {
     const hostile: Row = {
@@ -124,6 +142,7 @@ describe('hostile column names', () => {
       constructor: 'h',
       email: 'lower',
       Email: 'upper',
+      text: 'nul\u0000inside, emoji 🦆, quote \' and "',
     };
     const result = await load(events, [hostile, { id: 'e2', datetime: '2025-09-03T10:11:13+00:00' }]);
     expect(result).toEqual({ inserted: 2, duplicatesSkipped: 0 });
@@ -143,6 +162,7 @@ describe('hostile column names', () => {
       'constructor',
       'email',
       'Email__2',
+      'text',
     ]);
     const [first, second] = await rows('SELECT * FROM src.events ORDER BY id');
     expect(first).toMatchObject({
@@ -154,6 +174,7 @@ describe('hostile column names', () => {
       constructor: 'h',
       email: 'lower',
       Email__2: 'upper',
+      text: 'nul\u0000inside, emoji 🦆, quote \' and "',
     });
     // A row without `constructor` must not pick up Object.prototype.constructor.
     expect(second).toMatchObject({ id: 'e2', constructor: null, $value: null });
@@ -427,6 +448,25 @@ describe('atomicity', () => {
 });
 
 describe('concurrency', () => {
+  it('overlapping writes to one session run in order; close waits for a commit in flight', async () => {
+    const session = await dest.openLoad(events);
+    const batch = (from: number, extra: string) =>
+      Array.from({ length: 300 }, (_, i) => ({ id: `e${from + i}`, datetime: 't', [extra]: i }));
+    await Promise.all([
+      session.write(batch(0, 'x')),
+      session.write(batch(300, 'y')),
+      session.write(batch(600, 'x')),
+    ]);
+    const committing = session.commit([logRow()]);
+    const closing = dest.close();
+    expect(await committing).toEqual({ inserted: 900, duplicatesSkipped: 0 });
+    await closing;
+    dest = await openDuckDBDestination(dest.path);
+    expect(
+      await rows('SELECT count(*)::INT AS n, count(x)::INT AS x, count(y)::INT AS y FROM src.events'),
+    ).toEqual([{ n: 900, x: 600, y: 300 }]);
+  });
+
   it('runs sessions on different tables at once, interleaving writes and commits', async () => {
     const targets = ['events', 'profiles', 'campaigns'].map(
       (table): LoadTarget => ({ schema: 'src', table, mode: 'append', windowColumn: 'updated' }),

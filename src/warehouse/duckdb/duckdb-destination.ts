@@ -126,7 +126,7 @@ export class DuckDBDestination implements Destination, SessionHost {
     const connection = await connect(this.lease);
     const session = new DuckDBLoadSession(this, connection, target, newStageName(target.table));
     try {
-      await this.writeLock.run(() => session.start());
+      await session.start(); // a TEMP table of the session's own connection: no shared catalog, no lock
     } catch (error) {
       connection.closeSync();
       throw ingestionError(`cannot start loading ${target.schema}.${target.table}: ${String(error)}`, {
@@ -176,6 +176,7 @@ export class DuckDBDestination implements Destination, SessionHost {
     if (this.closed) return;
     this.closed = true;
     for (const session of [...this.sessions]) await session.abort().catch(() => undefined);
+    await this.writeLock.run(async () => undefined); // a commit in flight finishes first
     await this.adminLock.run(async () => this.admin.closeSync());
     this.lease.release();
   }

@@ -22,7 +22,7 @@ import type {
 } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { toJsonText } from '../json-text.js';
-import type { Mutex } from '../mutex.js';
+import { Mutex } from '../mutex.js';
 import { planTableChanges } from '../schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from '../stage-schema.js';
 import { readTableColumns } from './duckdb-catalog.js';
@@ -59,6 +59,7 @@ export class DuckDBLoadSession implements LoadSession {
   private chunkTypes: DuckDBType[] = [];
   private seq = 0;
   private state: State = 'open';
+  private readonly writes = new Mutex();
 
   constructor(
     private readonly host: SessionHost,
@@ -80,6 +81,11 @@ export class DuckDBLoadSession implements LoadSession {
   }
 
   async write(rows: Row[]): Promise<void> {
+    // Calls that overlap (not awaited by the caller) run one after the other, in call order.
+    return this.writes.run(() => this.writeNow(rows));
+  }
+
+  private async writeNow(rows: Row[]): Promise<void> {
     this.assertOpen('write');
     if (rows.length === 0) return;
     try {
@@ -93,6 +99,7 @@ export class DuckDBLoadSession implements LoadSession {
   }
 
   async commit(logRows: IngestionLogRow[]): Promise<LoadResult> {
+    await this.writes.run(async () => undefined); // let writes already started finish first
     this.assertOpen('commit');
     this.state = 'committing';
     try {
@@ -107,6 +114,7 @@ export class DuckDBLoadSession implements LoadSession {
   }
 
   async abort(): Promise<void> {
+    await this.writes.run(async () => undefined);
     if (this.state === 'done' || this.state === 'committing') return;
     this.state = 'done';
     try {
