@@ -65,7 +65,7 @@ export class DuckDBLoadSession implements LoadSession {
     private readonly host: SessionHost,
     private readonly connection: DuckDBConnection,
     readonly target: LoadTarget,
-    /** Unqualified staging table name (in `target.schema`). */
+    /** The session's TEMP staging table (`_ki_stage_<table>_<hex>`). */
     readonly stageName: string,
   ) {}
 
@@ -94,7 +94,7 @@ export class DuckDBLoadSession implements LoadSession {
       this.appendRows(rows);
     } catch (error) {
       this.state = 'broken';
-      throw this.failure('staging rows', error);
+      throw this.failure('staging rows failed', error);
     }
   }
 
@@ -107,7 +107,10 @@ export class DuckDBLoadSession implements LoadSession {
       return await this.host.writeLock.run(() => this.commitTransaction(logRows));
     } catch (error) {
       await this.dropStage().catch(() => undefined);
-      throw this.failure('committing the load (nothing was written; the table is as before)', error);
+      throw this.failure(
+        'the commit failed and was rolled back; the table and ingestion_log are unchanged',
+        error,
+      );
     } finally {
       this.end();
     }
@@ -145,7 +148,7 @@ export class DuckDBLoadSession implements LoadSession {
   private failure(what: string, error: unknown): IngestError {
     if (error instanceof IngestError) return error;
     const detail = error instanceof Error ? error.message : String(error);
-    return ingestionError(`${this.target.schema}.${this.target.table}: ${what} failed: ${detail}`, {
+    return ingestionError(`${this.target.schema}.${this.target.table}: ${what}: ${detail}`, {
       code: 'DESTINATION_WRITE',
       cause: error,
     });
