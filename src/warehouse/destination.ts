@@ -60,11 +60,16 @@ export interface LoadResult {
   duplicatesSkipped: number;
 }
 
+export type CommitLogRows = IngestionLogRow[] | ((result: LoadResult) => IngestionLogRow[]);
+
 /** Rows of one source load: staged first, then committed in a single transaction with the log row(s). */
 export interface LoadSession {
   write(rows: Row[]): Promise<void>;
-  /** Moves staged rows into the table and inserts `logRows` into ingestion_log, atomically. */
-  commit(logRows: IngestionLogRow[]): Promise<LoadResult>;
+  /**
+   * Moves staged rows into the table and inserts the log rows into ingestion_log, atomically. Pass a
+   * function to build the log rows from the result (a SUCCESS row's records_processed = rows inserted).
+   */
+  commit(logRows: CommitLogRows): Promise<LoadResult>;
   /** Drops everything staged; the table is left exactly as before. */
   abort(): Promise<void>;
 }

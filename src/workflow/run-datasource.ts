@@ -88,14 +88,14 @@ export async function runDatasource(
       });
       report.pages = counts.pages;
       const finishedAt = clock.now();
-      const result = await session.commit([
+      const result = await session.commit((loaded) => [
         logRow({
           ...base,
           status: 'SUCCESS',
           nowMs: finishedAt,
           startTime: window.start_time,
           endTime: window.end_time,
-          records: counts.rows,
+          records: loaded.inserted,
           jobId,
           durationSeconds: (finishedAt - startedAt) / 1000,
         }),

@@ -12,14 +12,7 @@ import {
   type DuckDBType,
 } from '@duckdb/node-api';
 import { IngestError, ingestionError } from '../../util/errors.js';
-import type {
-  ColumnSpec,
-  IngestionLogRow,
-  LoadResult,
-  LoadSession,
-  LoadTarget,
-  Row,
-} from '../destination.js';
+import type { ColumnSpec, CommitLogRows, LoadResult, LoadSession, LoadTarget, Row } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { toJsonText } from '../json-text.js';
 import { Mutex } from '../mutex.js';
@@ -98,7 +91,7 @@ export class DuckDBLoadSession implements LoadSession {
     }
   }
 
-  async commit(logRows: IngestionLogRow[]): Promise<LoadResult> {
+  async commit(logRows: CommitLogRows): Promise<LoadResult> {
     await this.writes.run(async () => undefined); // let writes already started finish first
     this.assertOpen('commit');
     this.state = 'committing';
@@ -239,7 +232,7 @@ export class DuckDBLoadSession implements LoadSession {
     appender.flushSync();
   }
 
-  private async commitTransaction(logRows: IngestionLogRow[]): Promise<LoadResult> {
+  private async commitTransaction(logRows: CommitLogRows): Promise<LoadResult> {
     const c = this.connection;
     const { schema: targetSchema, table, windowColumn } = this.target;
     const target = qualifiedName(targetSchema, table);
@@ -280,7 +273,7 @@ export class DuckDBLoadSession implements LoadSession {
           : await this.moveRows(target, staged, plan.resolved, tableColumnNames);
 
       await step('log');
-      await insertLogRows(c, targetSchema, logRows);
+      await insertLogRows(c, targetSchema, typeof logRows === 'function' ? logRows(result) : logRows);
 
       await step('drop-stage');
       await c.run(`DROP TABLE ${this.stageTable}`);
