@@ -75,13 +75,15 @@ describe('request plans', () => {
   });
 
   it('campaigns given the table field updated_at fail with "Unknown incremental field"', () => {
-    expect(() => getSource('campaigns').plan(params({ dataSource: 'campaigns', windowField: 'updated_at' }))).toThrow(
-      /Unknown incremental field 'updated_at' for data_source 'campaigns'/,
-    );
+    expect(() =>
+      getSource('campaigns').plan(params({ dataSource: 'campaigns', windowField: 'updated_at' })),
+    ).toThrow(/Unknown incremental field 'updated_at' for data_source 'campaigns'/);
   });
 
   it('metrics: a full scan with no filter, no sort, no page size', () => {
-    const [stream] = getSource('metrics').plan(params({ dataSource: 'metrics', window: { startMs: null, endMs: null } }));
+    const [stream] = getSource('metrics').plan(
+      params({ dataSource: 'metrics', window: { startMs: null, endMs: null } }),
+    );
     expect(stream?.query).toEqual({});
   });
 
@@ -96,7 +98,11 @@ describe('flattening', () => {
     const record: Resource = {
       type: 'event',
       id: 'e1',
-      attributes: { datetime: '2025-09-03T10:11:12+00:00', timestamp: 1756894272, event_properties: { $value: 9.5 } },
+      attributes: {
+        datetime: '2025-09-03T10:11:12+00:00',
+        timestamp: 1756894272,
+        event_properties: { $value: 9.5 },
+      },
       relationships: {
         metric: { data: { type: 'metric', id: 'm1' } },
         profile: { data: { type: 'profile', id: 'p1' } },
@@ -123,7 +129,10 @@ describe('flattening', () => {
   });
 
   it('an attribute named time is kept as time_ (the runner owns time)', () => {
-    const row = getSource('metrics').flatten({ type: 'metric', id: 'm', attributes: { time: 'x' } }, new Map());
+    const row = getSource('metrics').flatten(
+      { type: 'metric', id: 'm', attributes: { time: 'x' } },
+      new Map(),
+    );
     expect(row).toEqual({ id: 'm', time_: 'x' });
   });
 });
