@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createKlaviyoClient, type KlaviyoClient, type RateLimiterRegistry } from '../klaviyo/index.js';
+import {
+  createKlaviyoClient,
+  type KlaviyoClient,
+  type KlaviyoClientEvent,
+  type RateLimiterRegistry,
+} from '../klaviyo/index.js';
 import { assertValid, loadProject, validateProject } from '../project/index.js';
 import { DEFAULT_REVISION, isRetiredRevision } from '../sources/catalog.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -24,6 +29,21 @@ export interface RunProjectInput extends RunOptions {
   limiter?: RateLimiterRegistry;
   progress?: (line: string) => void;
   warn?: (line: string) => void;
+  /** Print every request, retry and throttle (URLs and messages are redacted by the client). */
+  verbose?: boolean;
+}
+
+function describeClientEvent(event: KlaviyoClientEvent): string {
+  switch (event.type) {
+    case 'request':
+      return `-> ${event.method} ${event.url} (attempt ${event.attempt}, queued ${event.queuedMs} ms)`;
+    case 'response':
+      return `<- ${event.status} ${event.method} ${event.url} (${event.bytes} bytes, ${event.durationMs} ms)`;
+    case 'retry':
+      return `retry ${event.method} ${event.url} in ${event.delayMs} ms: ${event.reason}`;
+    case 'throttle':
+      return `throttled ${event.endpoint} for ${event.delayMs} ms: ${event.reason}`;
+  }
 }
 
 function newRunId(nowMs: number): string {
@@ -65,6 +85,10 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
         baseUrl: input.baseUrl ?? env.KLAVIYO_BASE_URL,
         clock,
         limiter: input.limiter,
+        onEvent:
+          input.verbose && input.progress
+            ? (event) => input.progress?.(describeClientEvent(event))
+            : undefined,
       });
       clients.set(cacheKey, client);
     }

@@ -14,6 +14,7 @@ interface RunFlags {
   end?: string;
   dryRun: boolean;
   json: boolean;
+  verbose: boolean;
 }
 
 /** `run x.dig` runs a workflow file of its own folder; `run inc|hist` one of --project's. */
@@ -36,6 +37,11 @@ export function registerRunCommand(program: Command): void {
     .option('--end <time>', 'override the window end')
     .option('--dry-run', "print each source's window and first request; write nothing", false)
     .option('--json', 'print the run report as JSON', false)
+    .option(
+      '--verbose',
+      'print every request, retry and throttle to stderr (the API key is never shown)',
+      false,
+    )
     .action(async (workflow: string, flags: RunFlags) => {
       const report = await runProject({
         ...projectAndWorkflow(workflow, flags),
@@ -51,6 +57,7 @@ export function registerRunCommand(program: Command): void {
         ...(flags.start !== undefined ? { start: flags.start } : {}),
         ...(flags.end !== undefined ? { end: flags.end } : {}),
         dryRun: flags.dryRun,
+        verbose: flags.verbose,
         progress: (line) => process.stderr.write(`${redact(line)}\n`),
         warn: (line) => process.stderr.write(`warning: ${redact(line)}\n`),
       });
