@@ -31,6 +31,8 @@ export interface RunProjectInput extends RunOptions {
   warn?: (line: string) => void;
   /** Print every request, retry and throttle (URLs and messages are redacted by the client). */
   verbose?: boolean;
+  /** Klaviyo client timeout per request (headers, and each pause in the body); default 60 s. */
+  timeoutMs?: number | undefined;
 }
 
 function describeClientEvent(event: KlaviyoClientEvent): string {
@@ -85,6 +87,7 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
         baseUrl: input.baseUrl ?? env.KLAVIYO_BASE_URL,
         clock,
         limiter: input.limiter,
+        timeoutMs: input.timeoutMs,
         onEvent:
           input.verbose && input.progress
             ? (event) => input.progress?.(describeClientEvent(event))
