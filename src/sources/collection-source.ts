@@ -3,7 +3,7 @@ import type { Row } from '../warehouse/destination.js';
 import type { SourceCatalogEntry, WindowField } from './catalog.js';
 import { flattenResource } from './flatten.js';
 import type { RequestStream, Resource, SourceDefinition, SourceParams } from './types.js';
-import { combineFilters, selectWindow } from './window-filter.js';
+import { combineFilters, selectWindow, windowValueMs } from './window-filter.js';
 
 /** A slice of a source's records that needs its own query (campaigns per channel, archived or not). */
 export interface Partition {
@@ -73,6 +73,7 @@ export function collectionSource(
           ascending: Boolean(field?.sortable),
           keep: selection?.keep ?? (() => true),
           pastEnd: selection?.pastEnd ?? (() => false),
+          windowValueMs: field ? (record) => windowValueMs(record, field.apiField) : () => null,
         };
       });
     },

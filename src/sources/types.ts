@@ -17,6 +17,8 @@ export interface Resource {
 export interface ResourcePage {
   data: Resource[];
   included: Resource[];
+  /** `links.next`, null on the last page. */
+  nextUrl: string | null;
 }
 
 /** The part of the HTTP client the sources use: stream pages of one collection query. */
@@ -62,6 +64,8 @@ export interface RequestStream {
   keep: (record: Resource) => boolean;
   /** With ascending order: true once a record lies past the window end, so paging can stop. */
   pastEnd: (record: Resource) => boolean;
+  /** The record's window-field value in epoch ms (null without a window field or value). */
+  windowValueMs: (record: Resource) => number | null;
 }
 
 export interface SourceDefinition {

@@ -1,69 +1,77 @@
-import { indexIncluded, TIME_COLUMN } from '../sources/flatten.js';
-import type { RequestStream, SourceDefinition, SourceParams } from '../sources/types.js';
-import type { LoadSession, Row } from '../warehouse/destination.js';
+import type { RateTier } from '../sources/catalog.js';
+import type { SourceDefinition, SourceParams } from '../sources/types.js';
+import type { Clock } from '../util/clock.js';
+import type { LoadResult, LoadTarget } from '../warehouse/destination.js';
+import { fetchSlices } from './fetch-slices.js';
+import {
+  type CheckpointPolicy,
+  CheckpointSink,
+  type FinalLogRows,
+  type LoadSink,
+  type OpenSession,
+  SingleCommitSink,
+} from './load-sinks.js';
+import { isSliceable } from './slices.js';
 import type { AccountFetcher } from './types.js';
 
-export interface LoadCounts {
-  /** Records inside the window handed to the destination. */
-  rows: number;
-  pages: number;
-}
+/** Requests of one source in flight by the endpoint's rate tier; the limiter still paces them. */
+const WORKERS_BY_TIER: Record<RateTier, number> = { XS: 1, S: 2, M: 4, L: 8, XL: 16 };
+
+export const DEFAULT_CHECKPOINT: CheckpointPolicy = { rows: 50_000, ms: 30_000 };
 
 export interface LoadSourceInput {
   source: SourceDefinition;
   params: SourceParams;
   fetcher: AccountFetcher;
-  session: LoadSession;
+  target: LoadTarget;
+  openSession: OpenSession;
   /** The `time` column: the load's start, whole unix seconds, the same for every row (TD's add_time upload_time). */
   loadTimeSeconds: number;
-  batchSize: number;
+  /** The SUCCESS row(s), committed together with the load's last rows. */
+  logRows: FinalLogRows;
+  clock: Clock;
+  checkpoint?: CheckpointPolicy;
+  /** Override the number of requests in flight for this source. */
+  workers?: number;
   signal?: AbortSignal;
 }
 
-/** Streams every request of the source's plan page by page into the load session, in bounded batches. */
-export async function loadSource(input: LoadSourceInput): Promise<LoadCounts> {
-  const counts: LoadCounts = { rows: 0, pages: 0 };
-  let batch: Row[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const rows = batch;
-    batch = [];
-    await input.session.write(rows);
-  };
-  for (const stream of input.source.plan(input.params)) {
-    for await (const rows of streamRows(input, stream, counts)) {
-      for (const row of rows) batch.push(row);
-      if (batch.length >= input.batchSize) await flush();
-    }
-  }
-  await flush();
-  return counts;
+export interface LoadOutcome extends LoadResult {
+  /** Records inside the window that were read (before duplicates were dropped). */
+  rows: number;
+  pages: number;
+  slices: number;
 }
 
-async function* streamRows(
-  input: LoadSourceInput,
-  stream: RequestStream,
-  counts: LoadCounts,
-): AsyncGenerator<Row[]> {
-  const options = input.signal ? { signal: input.signal } : undefined;
-  for await (const page of input.fetcher.paginate(stream.path, stream.query, options)) {
-    counts.pages++;
-    const included = indexIncluded(page.included);
-    const rows: Row[] = [];
-    let past = false;
-    for (const record of page.data) {
-      if (stream.ascending && stream.pastEnd(record)) {
-        past = true;
-        break;
-      }
-      if (!stream.keep(record)) continue;
-      const row = input.source.flatten(record, included);
-      row[TIME_COLUMN] = input.loadTimeSeconds;
-      rows.push(row);
-    }
-    counts.rows += rows.length;
-    yield rows;
-    // Sorted ascending and already past the window end: the remaining pages are all outside it.
-    if (past) return;
+/**
+ * One source's load: plan the requests, fetch them (time slices in parallel where the API allows),
+ * stage and commit. Appends of a window the API returns in ascending order are checkpointed in window
+ * order; everything else (replace, merge, unsorted or partitioned sources) commits once at the end.
+ */
+export async function loadSource(input: LoadSourceInput): Promise<LoadOutcome> {
+  const streams = input.source.plan(input.params);
+  const sliceable = isSliceable(input.source, input.params, streams);
+  const ordered = streams.length === 1 && streams[0]?.ascending === true;
+  const checkpointed = input.target.mode === 'append' && input.target.windowColumn !== null && ordered;
+  const sink: LoadSink = checkpointed
+    ? new CheckpointSink(input.openSession, input.checkpoint ?? DEFAULT_CHECKPOINT, input.clock)
+    : new SingleCommitSink(input.openSession);
+  try {
+    const counts = await fetchSlices({
+      source: input.source,
+      params: input.params,
+      fetcher: input.fetcher,
+      sink,
+      streams,
+      sliceable,
+      workers: input.workers ?? WORKERS_BY_TIER[input.source.catalog.rateTier],
+      loadTimeSeconds: input.loadTimeSeconds,
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+    const result = await sink.finish(input.logRows);
+    return { ...result, rows: counts.rows, pages: counts.pages, slices: counts.slices };
+  } catch (error) {
+    await sink.abort().catch(() => undefined);
+    throw error;
   }
 }

@@ -8,8 +8,6 @@ import { sourceParamsFrom } from './source-params.js';
 import type { DatasourceSpec, RunDeps, RunOptions, SourceReport, WorkflowPlan } from './types.js';
 import { computeWindow, incrementalColumn, normaliseOverride } from './window.js';
 
-const DEFAULT_BATCH_SIZE = 5000;
-
 /**
  * One iteration of the templates' for_each: log start, set up table and window, load, log success.
  * Failures are caught and reported (the pool keeps the other sources going); the load's rows and its
@@ -71,41 +69,41 @@ export async function runDatasource(
     deps.progress?.(
       `${datasource.table_name}: loading ${window.start_time || '(full load)'} .. ${window.end_time}`,
     );
-    const session = await writer.openLoad({
+    const target = {
       schema: plan.schema,
       table: datasource.table_name,
       mode: config.mode,
       windowColumn: column,
+    };
+    const outcome = await loadSource({
+      source,
+      params,
+      fetcher,
+      target,
+      openSession: () => writer.openLoad(target),
+      loadTimeSeconds: Math.floor(startedAt / 1000),
+      clock,
+      ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+      ...(options.concurrency ? { workers: options.concurrency } : {}),
+      logRows: (totals) => {
+        const finishedAt = clock.now();
+        return [
+          logRow({
+            ...base,
+            status: 'SUCCESS',
+            nowMs: finishedAt,
+            startTime: window.start_time,
+            endTime: window.end_time,
+            records: totals.inserted,
+            jobId,
+            durationSeconds: (finishedAt - startedAt) / 1000,
+          }),
+        ];
+      },
     });
-    try {
-      const counts = await loadSource({
-        source,
-        params,
-        fetcher,
-        session,
-        loadTimeSeconds: Math.floor(startedAt / 1000),
-        batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
-      });
-      report.pages = counts.pages;
-      const finishedAt = clock.now();
-      const result = await session.commit((loaded) => [
-        logRow({
-          ...base,
-          status: 'SUCCESS',
-          nowMs: finishedAt,
-          startTime: window.start_time,
-          endTime: window.end_time,
-          records: loaded.inserted,
-          jobId,
-          durationSeconds: (finishedAt - startedAt) / 1000,
-        }),
-      ]);
-      report.records = result.inserted;
-      report.duplicatesSkipped = result.duplicatesSkipped;
-    } catch (error) {
-      await session.abort().catch(() => undefined);
-      throw error;
-    }
+    report.pages = outcome.pages;
+    report.records = outcome.inserted;
+    report.duplicatesSkipped = outcome.duplicatesSkipped;
   } catch (error) {
     report.status = 'ERROR';
     report.error = redact(errorMessage(error));

@@ -84,6 +84,8 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
       client = createKlaviyoClient({
         apiKey: credentials.apiKey,
         revision,
+        keySource: credentials.source,
+        revisionSource: credentials.revisionSource,
         baseUrl: input.baseUrl ?? env.KLAVIYO_BASE_URL,
         clock,
         limiter: input.limiter,

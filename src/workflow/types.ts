@@ -66,8 +66,10 @@ export interface RunOptions {
   start?: string;
   end?: string;
   dryRun?: boolean;
-  /** Rows per write batch handed to the destination. */
-  batchSize?: number;
+  /** Commit appends in window order at least every N rows / T ms (a crash costs at most that tail). */
+  checkpoint?: { rows: number; ms: number };
+  /** Requests in flight per source (default by the endpoint's rate tier). */
+  concurrency?: number;
 }
 
 export interface RunDeps {

@@ -1,0 +1,187 @@
+import { indexIncluded, TIME_COLUMN } from '../sources/flatten.js';
+import type { RequestStream, SourceDefinition, SourceParams } from '../sources/types.js';
+import { IngestError } from '../util/errors.js';
+import type { Row } from '../warehouse/destination.js';
+import type { LoadSink } from './load-sinks.js';
+import { type Slice, splitPoints, streamFor } from './slices.js';
+import type { AccountFetcher } from './types.js';
+
+export interface FetchInput {
+  source: SourceDefinition;
+  params: SourceParams;
+  fetcher: AccountFetcher;
+  sink: LoadSink;
+  /** The source's request streams, from `source.plan(params)`. */
+  streams: RequestStream[];
+  /** Cut the window into time slices fetched in parallel (see isSliceable). */
+  sliceable: boolean;
+  /** Requests of this source in flight at most; the rate limiter paces them. */
+  workers: number;
+  /** The `time` column of every row. */
+  loadTimeSeconds: number;
+  signal?: AbortSignal;
+}
+
+export interface FetchCounts {
+  rows: number;
+  pages: number;
+  slices: number;
+  restarts: number;
+}
+
+/** How often one slice may restart after its page cursor expired before the error stands. */
+const MAX_CURSOR_RESTARTS = 5;
+
+/**
+ * Fetches a source's window with up to `workers` requests in flight. A sliceable window starts as one
+ * slice (a small window stays one request); whenever a worker is idle and a slice has more pages,
+ * the unread rest of that slice is cut and shared (work stealing), so idle capacity always helps
+ * with the densest part. Pages go to the sink as they arrive; the sink decides when rows commit.
+ */
+export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
+  const counts: FetchCounts = { rows: 0, pages: 0, slices: 0, restarts: 0 };
+  const abort = new AbortController();
+  const onOuterAbort = () => abort.abort(input.signal?.reason);
+  input.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+  const pending: Slice[] = [];
+  let running = 0;
+  let idle = 0;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  let changed = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  const notify = () => {
+    const resolve = wake;
+    changed = new Promise<void>((r) => {
+      wake = r;
+    });
+    resolve?.();
+  };
+
+  const addSlice = (
+    streamIndex: number,
+    stream: RequestStream,
+    startMs: number | null,
+    endMs: number | null,
+  ) => {
+    const slice: Slice = {
+      id: counts.slices++,
+      streamIndex,
+      startMs,
+      endMs,
+      stream,
+      lastValueMs: null,
+      rows: 0,
+      pages: 0,
+      done: false,
+    };
+    input.sink.register(slice);
+    pending.push(slice);
+    return slice;
+  };
+
+  const { startMs, endMs } = input.params.window;
+  if (input.sliceable && input.streams[0]) addSlice(0, input.streams[0], startMs, endMs);
+  else input.streams.forEach((stream, index) => addSlice(index, stream, null, null));
+
+  /** Hands the unread rest of a busy slice to the workers that are waiting. */
+  const share = (slice: Slice) => {
+    if (!input.sliceable || idle === 0 || pending.length > 0) return;
+    if (slice.lastValueMs === null || slice.endMs === null) return;
+    const points = splitPoints(slice.lastValueMs, slice.endMs, idle);
+    if (points.length === 0) return;
+    const end = slice.endMs;
+    slice.endMs = points[0] as number;
+    points.forEach((point, i) => {
+      const next = points[i + 1] ?? end;
+      addSlice(slice.streamIndex, streamFor(input.source, input.params, point, next), point, next);
+    });
+    notify();
+  };
+
+  const readSlice = async (slice: Slice) => {
+    let stream = slice.stream;
+    for (let restarts = 0; ; restarts++) {
+      try {
+        for await (const page of input.fetcher.paginate(stream.path, stream.query, {
+          signal: abort.signal,
+        })) {
+          slice.pages++;
+          counts.pages++;
+          const included = indexIncluded(page.included);
+          const rows: Row[] = [];
+          let past = false;
+          for (const record of page.data) {
+            const value = stream.windowValueMs(record);
+            if (
+              stream.ascending &&
+              (stream.pastEnd(record) || (slice.endMs !== null && value !== null && value >= slice.endMs))
+            ) {
+              past = true;
+              break;
+            }
+            if (value !== null) slice.lastValueMs = value;
+            if (!stream.keep(record)) continue;
+            const row = input.source.flatten(record, included);
+            row[TIME_COLUMN] = input.loadTimeSeconds;
+            rows.push(row);
+          }
+          if (rows.length > 0) {
+            slice.rows += rows.length;
+            counts.rows += rows.length;
+            await input.sink.write(slice, rows);
+          }
+          if (past || failure !== null) return;
+          if (page.nextUrl) share(slice);
+        }
+        return;
+      } catch (error) {
+        const expired = error instanceof IngestError && error.code === 'KLAVIYO_CURSOR_EXPIRED';
+        if (!expired || restarts >= MAX_CURSOR_RESTARTS) throw error;
+        // The page cursor went stale: start the slice again from the second of the last record read
+        // (or from its beginning); rows read twice are dropped by the exactly-once dedupe.
+        counts.restarts++;
+        const resumeAt =
+          slice.lastValueMs === null ? slice.startMs : Math.floor(slice.lastValueMs / 1000) * 1000;
+        if (input.sliceable && resumeAt !== null && slice.endMs !== null) {
+          stream = streamFor(input.source, input.params, resumeAt, slice.endMs);
+        }
+      }
+    }
+  };
+
+  const worker = async () => {
+    while (failure === null) {
+      const slice = pending.shift();
+      if (!slice) {
+        if (running === 0) return;
+        idle++;
+        await changed;
+        idle--;
+        continue;
+      }
+      running++;
+      try {
+        await readSlice(slice);
+        slice.done = true;
+        await input.sink.sliceDone(slice);
+      } catch (error) {
+        if (failure === null) failure = error;
+        abort.abort(error);
+      } finally {
+        running--;
+        notify();
+      }
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, input.workers) }, worker));
+  } finally {
+    input.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  if (failure !== null) throw failure;
+  return counts;
+}
