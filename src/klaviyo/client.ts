@@ -65,6 +65,10 @@ export interface KlaviyoClientOptions {
   apiKey: string;
   /** The `revision` header, e.g. `2026-07-15`. */
   revision: string;
+  /** Where the key is configured (`env KLAVIYO_API_KEY` or a file path), named by a 401 message. */
+  keySource?: string | undefined;
+  /** Where the revision is configured (`env KLAVIYO_REVISION`, `<file> klaviyo_revision_time`); null = default. */
+  revisionSource?: string | null | undefined;
   /** Default: env `KLAVIYO_BASE_URL`, else `https://a.klaviyo.com`. */
   baseUrl?: string | undefined;
   clock?: Clock | undefined;
@@ -533,7 +537,16 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
     };
     const cause: FailureCause = { kind: 'status', status };
     const rule = ruleFor(cause);
-    if (!rule.retry) return { ok: false, error: httpFailureError(info, rule.code) };
+    if (!rule.retry) {
+      return {
+        ok: false,
+        error: httpFailureError(info, rule.code, undefined, {
+          keySource: options.keySource,
+          revision: options.revision,
+          revisionSource: options.revisionSource,
+        }),
+      };
+    }
     let hintMs = parseRetryAfter(header(resHeaders, 'retry-after'), clock.now());
     if (hintMs === null && status === 429) hintMs = parseExpectedAvailable(apiError?.detail);
     const detail = apiError?.detail ? `: "${truncate(apiError.detail, 160)}"` : '';

@@ -85,7 +85,62 @@ export function describeApiError(failure: HttpFailure): string {
   return 'no error details in the body';
 }
 
-export function httpFailureError(failure: HttpFailure, code: string, cause?: unknown): IngestError {
+/** Where the client's key and revision were configured, so a 401 or a rejected revision names the setting to fix. */
+export interface CredentialContext {
+  /** `env KLAVIYO_API_KEY`, or the credentials file path (never the key). */
+  keySource?: string | undefined;
+  /** The revision header sent. */
+  revision?: string | undefined;
+  /** `env KLAVIYO_REVISION`, `<file> klaviyo_revision_time`; undefined = the built-in default. */
+  revisionSource?: string | null | undefined;
+}
+
+/** A 400 about the `revision` header (Klaviyo: "must be a valid revision"). */
+export function isRevisionError(failure: HttpFailure): boolean {
+  if (failure.status !== 400 && failure.status !== 410) return false;
+  const parameter = failure.apiError?.source?.parameter ?? '';
+  const detail = failure.apiError?.detail ?? '';
+  return parameter.toLowerCase() === 'revision' || /\brevision\b/i.test(detail);
+}
+
+/** `/api/events?...` -> `events:read` (the scope Klaviyo's read endpoints need). */
+export function readScopeFor(url: string): string | null {
+  try {
+    const m = /^\/api\/([a-z-]+)\/?$/.exec(new URL(url).pathname);
+    return m ? `${m[1]}:read` : null;
+  } catch {
+    return null;
+  }
+}
+
+function keyFix(context: CredentialContext): string {
+  const source = context.keySource;
+  if (source === undefined)
+    return 'set a valid private API key (pk_...) in KLAVIYO_API_KEY or credentials_ingestion.json';
+  if (source.startsWith('env ')) {
+    return 'set KLAVIYO_API_KEY to a valid private API key (pk_..., Klaviyo > Settings > API keys), or unset it to use credentials_ingestion.json';
+  }
+  const accountKey = /\(accounts\.([^)]+)\)$/.exec(source);
+  const file = source.replace(/ \(accounts\.[^)]+\)$/, '');
+  return accountKey
+    ? `set accounts.${accountKey[1]}.klaviyo_api_token in ${file} to a valid private API key (pk_..., Klaviyo > Settings > API keys)`
+    : `set klaviyo_api_token in ${file} to a valid private API key (pk_..., Klaviyo > Settings > API keys)`;
+}
+
+function revisionSetting(context: CredentialContext): string {
+  const source = context.revisionSource;
+  if (!source) return 'the built-in default revision';
+  if (source.startsWith('env ')) return 'KLAVIYO_REVISION (environment)';
+  const at = source.lastIndexOf(' ');
+  return `${source.slice(at + 1)} in ${source.slice(0, at)}`;
+}
+
+export function httpFailureError(
+  failure: HttpFailure,
+  code: string,
+  cause?: unknown,
+  context: CredentialContext = {},
+): IngestError {
   const where = `${failure.method} ${safeUrl(failure.url)}`;
   const head = `Klaviyo API ${where} failed with ${statusLabel(failure.status)}: ${describeApiError(failure)}.`;
   let message = head;
@@ -93,7 +148,13 @@ export function httpFailureError(failure: HttpFailure, code: string, cause?: unk
   let finalCode = code;
   switch (failure.status) {
     case 400:
-      if (isCursorError(failure)) {
+      if (isRevisionError(failure)) {
+        finalCode = 'KLAVIYO_REVISION';
+        message = `${head} Klaviyo rejected the API revision ${context.revision ? `"${context.revision}" ` : ''}set by ${revisionSetting(context)}.`;
+        fix = context.revisionSource?.startsWith('env ')
+          ? 'set KLAVIYO_REVISION to a current Klaviyo API revision (YYYY-MM-DD, e.g. 2026-07-15), or unset it'
+          : 'set klaviyo_revision_time in credentials_ingestion.json (or KLAVIYO_REVISION) to a current Klaviyo API revision (YYYY-MM-DD, e.g. 2026-07-15)';
+      } else if (isCursorError(failure)) {
         finalCode = 'KLAVIYO_CURSOR_EXPIRED';
         message = `${head} The page cursor is no longer valid; restart the listing from the last saved position.`;
         fix = 'rerun: the load restarts from the last committed window';
@@ -102,8 +163,11 @@ export function httpFailureError(failure: HttpFailure, code: string, cause?: unk
       }
       break;
     case 401:
-      message = `${head} The API key was rejected: use a private API key (it starts with pk_) from Klaviyo > Settings > API keys, set it in KLAVIYO_API_KEY or in credentials_ingestion.json (klaviyo_api_token).`;
-      fix = 'set a valid private API key (pk_...) in KLAVIYO_API_KEY or credentials_ingestion.json';
+      message =
+        context.keySource === undefined
+          ? `${head} The API key was rejected: use a private API key (it starts with pk_) from Klaviyo > Settings > API keys, set it in KLAVIYO_API_KEY or in credentials_ingestion.json (klaviyo_api_token).`
+          : `${head} The API key from ${context.keySource} was rejected: use a private API key (it starts with pk_) from Klaviyo > Settings > API keys.`;
+      fix = keyFix(context);
       break;
     case 403:
       if (isHtml(failure)) {
@@ -112,16 +176,22 @@ export function httpFailureError(failure: HttpFailure, code: string, cause?: unk
         } rather than a Klaviyo permission error. Retry later or from another network, and check proxies in between.`;
         fix = 'retry later or from another network; check any proxy or firewall in between';
       } else {
-        message = `${head} The API key lacks a scope this endpoint needs (e.g. events:read for /api/events, profiles:read for /api/profiles): give the private key read access to it in Klaviyo > Settings > API keys.`;
-        fix = 'add the missing read scope (e.g. events:read) to the private API key';
+        const scope = readScopeFor(failure.url);
+        const key = context.keySource ? `The API key from ${context.keySource}` : 'The API key';
+        message = scope
+          ? `${head} ${key} lacks the ${scope} scope this endpoint needs: give the private key read access to it in Klaviyo > Settings > API keys.`
+          : `${head} ${key} lacks a scope this endpoint needs (e.g. events:read for /api/events, profiles:read for /api/profiles): give the private key read access to it in Klaviyo > Settings > API keys.`;
+        fix = scope
+          ? `add the ${scope} scope to the private API key (or leave this datasource out with --sources)`
+          : 'add the missing read scope (e.g. events:read) to the private API key';
       }
       break;
     case 404:
       fix = 'check the endpoint path and KLAVIYO_BASE_URL';
       break;
     case 410:
-      message = `${head} The endpoint or API revision is no longer available; use a current revision (klaviyo_revision_time).`;
-      fix = 'use a current API revision';
+      message = `${head} The endpoint or API revision${context.revision ? ` ${context.revision}` : ''} is no longer available; use a current revision (set by ${revisionSetting(context)}).`;
+      fix = 'set klaviyo_revision_time (or KLAVIYO_REVISION) to a current API revision, e.g. 2026-07-15';
       break;
     default:
       break;

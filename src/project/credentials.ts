@@ -30,6 +30,17 @@ export interface ResolvedCredentials {
   revision: string | null;
   /** Where the key came from, for messages: `env KLAVIYO_API_KEY` or the file path (never the key). */
   source: string;
+  /** Where the revision came from (`env KLAVIYO_REVISION`, `<file> klaviyo_revision_time`), null = the default. */
+  revisionSource: string | null;
+}
+
+/** A revision set in the environment or the credentials file, with where it is set (for validation). */
+export interface ConfiguredRevision {
+  value: string;
+  /** The file (display path) or `(environment)`. */
+  file: string;
+  /** `KLAVIYO_REVISION`, `klaviyo_revision_time` or `accounts.<id>.klaviyo_revision_time`. */
+  key: string;
 }
 
 export interface CredentialsResolver {
@@ -39,6 +50,8 @@ export interface CredentialsResolver {
   readonly warnings: readonly string[];
   /** Every API key the project knows (env + file), for secret scanning. Never print them. */
   readonly knownKeys: readonly string[];
+  /** The revisions in force: KLAVIYO_REVISION when set (it wins), else those of the file. */
+  readonly revisions: readonly ConfiguredRevision[];
   /** Credentials for one td_authentication_id (account entry, else the top-level pair). Throws when none. */
   resolve(tdAuthenticationId?: string | number | null): ResolvedCredentials;
 }
@@ -124,24 +137,48 @@ export function createCredentialsResolver(
     ...(data?.klaviyo_api_token ? [data.klaviyo_api_token] : []),
     ...Object.values(data?.accounts ?? {}).map((a) => a.klaviyo_api_token),
   ];
+  const fileRevisions: ConfiguredRevision[] = display
+    ? [
+        ...(data?.klaviyo_revision_time
+          ? [{ value: data.klaviyo_revision_time, file: display, key: 'klaviyo_revision_time' }]
+          : []),
+        ...Object.entries(data?.accounts ?? {}).flatMap(([id, a]) =>
+          a.klaviyo_revision_time
+            ? [{ value: a.klaviyo_revision_time, file: display, key: `accounts.${id}.klaviyo_revision_time` }]
+            : [],
+        ),
+      ]
+    : [];
+  const revisions = envRevision
+    ? [{ value: envRevision, file: '(environment)', key: 'KLAVIYO_REVISION' }]
+    : fileRevisions;
   return {
     file,
     warnings: loaded?.warnings ?? [],
     knownKeys,
+    revisions,
     resolve(tdAuthenticationId) {
       const id =
         tdAuthenticationId === undefined || tdAuthenticationId === null ? null : String(tdAuthenticationId);
       const account =
         id !== null && data?.accounts && Object.hasOwn(data.accounts, id) ? data.accounts[id] : undefined;
       const fileRevision = account?.klaviyo_revision_time ?? data?.klaviyo_revision_time ?? null;
-      if (envKey)
-        return { apiKey: envKey, revision: envRevision ?? fileRevision, source: 'env KLAVIYO_API_KEY' };
+      const revisionSource = envRevision
+        ? 'env KLAVIYO_REVISION'
+        : account?.klaviyo_revision_time
+          ? `${display} accounts.${id}.klaviyo_revision_time`
+          : fileRevision
+            ? `${display} klaviyo_revision_time`
+            : null;
+      const revision = envRevision ?? fileRevision;
+      if (envKey) return { apiKey: envKey, revision, source: 'env KLAVIYO_API_KEY', revisionSource };
       const key = account?.klaviyo_api_token ?? (data?.klaviyo_api_token || null);
       if (key && display) {
         return {
           apiKey: key,
-          revision: envRevision ?? fileRevision,
+          revision,
           source: account ? `${display} (accounts.${id})` : display,
+          revisionSource,
         };
       }
       throw configError(

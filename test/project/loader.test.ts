@@ -260,6 +260,7 @@ describe('credentials', () => {
       apiKey: 'env-key-bbbb',
       revision: '2026-07-15',
       source: 'env KLAVIYO_API_KEY',
+      revisionSource: 'env KLAVIYO_REVISION',
     });
     const file = createCredentialsResolver(dir, {});
     expect(file.resolve(360030)).toMatchObject({ apiKey: 'file-key-aaaa', revision: '2025-01-15' });

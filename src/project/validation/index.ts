@@ -1,4 +1,5 @@
 export { datasourceRules } from './datasources.js';
+export { didYouMean, editDistance, keyRules } from './keys.js';
 export { loadConfigRules } from './load-configs.js';
 export {
   assertValid,
@@ -9,6 +10,7 @@ export {
   validateProject,
   validateSnapshot,
 } from './registry.js';
+export { FIRST_REVISION, revisionProblem, revisionRules } from './revision.js';
 export { gitignoreIgnores, secretRules } from './secrets.js';
 export { timestampRules } from './timestamps.js';
 export type { Finding, RuleContext, RuleGroup, Severity, ValidationReport } from './types.js';

@@ -2,7 +2,9 @@
 import { IngestError } from '../../util/errors.js';
 import { type ProjectOptions, type ProjectSnapshot, readProjectSnapshot } from '../project.js';
 import { datasourceRules } from './datasources.js';
+import { keyRules } from './keys.js';
 import { fromError, loadConfigRules } from './load-configs.js';
+import { revisionRules } from './revision.js';
 import { secretRules } from './secrets.js';
 import { timestampRules } from './timestamps.js';
 import type { Finding, RuleGroup, ValidationReport } from './types.js';
@@ -10,10 +12,12 @@ import { workflowRules } from './workflows.js';
 
 export const RULE_GROUPS: readonly RuleGroup[] = [
   workflowRules,
+  keyRules,
   timestampRules,
   datasourceRules,
   loadConfigRules,
   secretRules,
+  revisionRules,
 ];
 
 /** Codes of problems found while reading (before the rules run). */
@@ -82,11 +86,19 @@ export function validateProject(dir: string, options: ValidateOptions = {}): Val
   return validateSnapshot(readProjectSnapshot(dir, options), options);
 }
 
+const ROOT_CAUSE_CODES = ['YAML_SYNTAX', 'YAML_DUPLICATE_KEY', 'UNKNOWN_KEY'];
+
 /** Throw the first error finding as an IngestError (for `run`, which must not start on a broken project). */
 export function assertValid(report: ValidationReport): void {
-  const first = report.findings.find((f) => f.severity === 'error');
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  // A root cause (a syntax error, a misspelt key) explains the errors that follow from it: show it first.
+  const first = errors.find((f) => ROOT_CAUSE_CODES.includes(f.code)) ?? errors[0];
   if (!first) return;
-  throw new IngestError(`${first.message} [${first.code}]`, {
+  const more =
+    errors.length > 1
+      ? ` (${errors.length - 1} more error${errors.length > 2 ? 's' : ''}: run klaviyo-ingest validate to list them)`
+      : '';
+  throw new IngestError(`${first.message} [${first.code}]${more}`, {
     code: first.code,
     kind: 'config',
     file: first.file,
