@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { indexIncluded, TIME_COLUMN } from '../sources/flatten.js';
 import type { RequestStream, SourceDefinition, SourceParams } from '../sources/types.js';
 import { IngestError } from '../util/errors.js';
@@ -41,6 +42,8 @@ const MAX_CURSOR_RESTARTS = 5;
 export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   const counts: FetchCounts = { rows: 0, pages: 0, slices: 0, restarts: 0 };
   const abort = new AbortController();
+  // Every page request of every slice listens on this signal.
+  setMaxListeners(0, abort.signal);
   const onOuterAbort = () => abort.abort(input.signal?.reason);
   input.signal?.addEventListener('abort', onOuterAbort, { once: true });
 

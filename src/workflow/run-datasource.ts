@@ -36,6 +36,7 @@ export async function runDatasource(
     records: 0,
     duplicatesSkipped: 0,
     pages: 0,
+    slices: 0,
     durationMs: 0,
     jobId,
   };
@@ -102,6 +103,7 @@ export async function runDatasource(
       },
     });
     report.pages = outcome.pages;
+    report.slices = outcome.slices;
     report.records = outcome.inserted;
     report.duplicatesSkipped = outcome.duplicatesSkipped;
   } catch (error) {

@@ -95,6 +95,8 @@ export interface SourceReport {
   records: number;
   duplicatesSkipped: number;
   pages: number;
+  /** Time slices the window was fetched in (1 when it was small or could not be sliced). */
+  slices: number;
   durationMs: number;
   jobId: string;
   /** --dry-run: the first request of each stream, key redacted. */
