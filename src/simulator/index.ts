@@ -13,7 +13,13 @@ export { type Limits, parseRateLimitMode, type RateLimitOptions, type TierName }
 export type { RequestLogEntry } from './http/request-log.js';
 export { parseFilterDatetime } from './query/datetime.js';
 export { type Condition, type Literal, parseFilter } from './query/filter-parser.js';
-export { DEMO_API_KEY, type Simulator, type SimulatorOptions, startSimulator } from './server.js';
+export {
+  DEMO_API_KEY,
+  type PageCacheStats,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from './server.js';
 export { CATALOG } from './spec/catalog.js';
 export { entryFor, parseRevision, type Revision } from './spec/revision.js';
 export { type CollectionName, ENDPOINT_NAMES, type EndpointName } from './spec/types.js';

@@ -48,6 +48,19 @@ export interface SimulatorOptions extends DataOptions {
   wallClock?: () => number;
   /** Append each request log entry as JSONL to this file. */
   logFile?: string;
+  /**
+   * Benchmarks: memoize each successful collection page's serialized body per (revision, full URL),
+   * so serving it again costs almost no CPU. Next links in a cached body keep the cursors first
+   * issued, so a run that follows them hits the cache all the way. Cached pages skip `cursorTtlMs`.
+   */
+  cachePages?: boolean;
+}
+
+export interface PageCacheStats {
+  hits: number;
+  misses: number;
+  pages: number;
+  bytes: number;
 }
 
 export interface Simulator {
@@ -58,6 +71,8 @@ export interface Simulator {
   close(): Promise<void>;
   requestLog(): RequestLogEntry[];
   clearLog(): void;
+  /** Page cache counters (all zero unless `cachePages`). */
+  pageCacheStats(): PageCacheStats;
   /** Simulated "now" (epoch ms). */
   now(): number;
   advanceTime(ms: number): number;
@@ -127,6 +142,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       timers.add(t);
     });
   let baseUrl = '';
+  const pageCache = new Map<string, Buffer>();
+  const cacheStats: PageCacheStats = { hits: 0, misses: 0, pages: 0, bytes: 0 };
+  // Records change when time moves or records are added/updated: cached pages are then stale.
+  const dropCache = () => {
+    pageCache.clear();
+    cacheStats.pages = 0;
+    cacheStats.bytes = 0;
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = wall();
@@ -142,7 +165,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     let faultName: string | null = null;
     let mode: BodyMode = 'normal';
     let headers: Record<string, string> = { 'Content-Type': JSON_API };
-    let body = '';
+    let body: string | Buffer = '';
     try {
       try {
         if (!endpoint) throw notFound(url.pathname);
@@ -203,6 +226,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             throw invalidParam('page[cursor]', 'Invalid cursor provided');
           }
         }
+        const cacheKey =
+          options.cachePages && endpoint !== 'metric-aggregates' ? `${revisionHeader}\u0000${req.url}` : null;
+        const cached = cacheKey === null ? undefined : pageCache.get(cacheKey);
+        if (cached) {
+          cacheStats.hits++;
+          status = 200;
+          headers = { ...headers, ...decision.headers };
+          body = cached;
+          return;
+        }
         let doc: Record<string, unknown>;
         if (endpoint === 'metric-aggregates') {
           const text = await readBody(req);
@@ -230,6 +263,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         status = 200;
         headers = { ...headers, ...decision.headers };
         body = JSON.stringify(doc);
+        if (cacheKey !== null) {
+          const buffer = Buffer.from(body, 'utf8');
+          cacheStats.misses++;
+          cacheStats.pages++;
+          cacheStats.bytes += buffer.length;
+          pageCache.set(cacheKey, buffer);
+          body = buffer;
+        }
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         status = error.status;
@@ -290,10 +331,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }),
     requestLog: () => log.all(),
     clearLog: () => log.clear(),
+    pageCacheStats: () => ({ ...cacheStats }),
     now: () => data.now(),
-    advanceTime: (ms) => data.advanceTime(ms),
-    addRecords: (c) => data.addRecords(c),
-    updateRecords: (c) => data.updateRecords(c),
+    advanceTime: (ms) => {
+      dropCache();
+      return data.advanceTime(ms);
+    },
+    addRecords: (c) => {
+      dropCache();
+      data.addRecords(c);
+    },
+    updateRecords: (c) => {
+      dropCache();
+      data.updateRecords(c);
+    },
     count: (source, window) => data.count(source, window),
     addFault: (rule) => {
       for (const r of typeof rule === 'string' ? parseFaultSpec(rule) : [rule]) faults.add(r);

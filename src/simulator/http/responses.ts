@@ -25,10 +25,10 @@ export function writeResponse(
   res: ServerResponse,
   status: number,
   headers: Record<string, string>,
-  body: string,
+  body: string | Buffer,
   mode: BodyMode = 'normal',
 ): void {
-  const buf = Buffer.from(body, 'utf8');
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const half = buf.subarray(0, Math.floor(buf.length / 2));
   const out = mode === 'truncate' ? half : buf;
   res.writeHead(status, { ...headers, 'Content-Length': String(out.length) });

@@ -1,0 +1,250 @@
+/**
+ * One measured run, in its own process so its RSS is its own:
+ *   node dist/bench/child.js <task> '<json args>'
+ * Prints `BENCH_RESULT {...}` as its last stdout line. Tasks:
+ *   ours     runProject (the real runner, `inc` workflow) against the simulator
+ *   sdk      a sequential loop with the official klaviyo-api SDK (scenario 1's baseline)
+ *   minimal  undici + JSON.parse + DuckDB appender, nothing else (scenario 2's baseline)
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ApiKeySession, EventsApi, ProfilesApi } from 'klaviyo-api';
+import { request } from 'undici';
+import { initProject } from '../src/cli/commands/init.js';
+import { runProject } from '../src/workflow/run-project.js';
+
+export interface ChildResult {
+  task: string;
+  ok: boolean;
+  error?: string;
+  rows: number;
+  pages: number;
+  /** From the task's start (after module loading) to its end. */
+  ms: number;
+  /** Max of process.memoryUsage().rss sampled every 50 ms. */
+  rssPeakBytes: number;
+  /** /proc/self/status VmHWM (kernel's peak RSS), when readable. */
+  vmHwmBytes: number | null;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  stages?: Record<string, number>;
+}
+
+export interface OursArgs {
+  baseUrl: string;
+  apiKey: string;
+  sources: string[];
+  /** `--end` (ISO); events have no start override (no incremental_field). */
+  end: string;
+  start?: string;
+}
+
+export interface SdkArgs {
+  baseUrl: string;
+  apiKey: string;
+  eventsFilter: string;
+  profilesFilter: string;
+  eventsPageSize: number;
+  profilesPageSize: number;
+}
+
+export interface MinimalArgs {
+  firstUrl: string;
+  apiKey: string;
+  revision: string;
+}
+
+let rssPeak = 0;
+const sample = () => {
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+};
+const sampler = setInterval(sample, 50);
+sampler.unref();
+
+function vmHwm(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+function tempDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'ki-bench-'));
+}
+
+async function ours(args: OursArgs): Promise<Partial<ChildResult>> {
+  const dir = tempDir();
+  try {
+    const projectDir = path.join(dir, 'ingestion');
+    initProject(projectDir);
+    const report = await runProject({
+      projectDir,
+      workflow: 'inc',
+      destination: `duckdb:${path.join(dir, 'klaviyo.duckdb')}`,
+      env: { KLAVIYO_API_KEY: args.apiKey, KLAVIYO_BASE_URL: args.baseUrl },
+      sources: args.sources,
+      end: args.end,
+      ...(args.start ? { start: args.start } : {}),
+    });
+    const errors = report.sources.filter((s) => s.status === 'ERROR').map((s) => `${s.name}: ${s.error}`);
+    return {
+      ok: report.ok,
+      ...(errors.length ? { error: errors.join('; ') } : {}),
+      rows: report.sources.reduce((n, s) => n + s.records, 0),
+      pages: report.sources.reduce((n, s) => n + s.pages, 0),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function sdk(args: SdkArgs): Promise<Partial<ChildResult>> {
+  const session = new ApiKeySession(args.apiKey);
+  const events = new EventsApi(session);
+  events.basePath = args.baseUrl;
+  const profiles = new ProfilesApi(session);
+  profiles.basePath = args.baseUrl;
+  const cursorOf = (next: string | undefined | null) =>
+    next ? (new URL(next).searchParams.get('page[cursor]') ?? undefined) : undefined;
+  let rows = 0;
+  let pages = 0;
+  // What a TypeScript user writes by hand: page through events, then profiles, one request at a time.
+  let pageCursor: string | undefined;
+  do {
+    const { body } = await events.getEvents({
+      filter: args.eventsFilter,
+      sort: 'datetime',
+      pageSize: args.eventsPageSize,
+      pageCursor,
+    });
+    rows += body.data.length;
+    pages++;
+    pageCursor = cursorOf(body.links?.next);
+  } while (pageCursor);
+  pageCursor = undefined;
+  do {
+    const { body } = await profiles.getProfiles({
+      filter: args.profilesFilter,
+      sort: 'updated',
+      pageSize: args.profilesPageSize,
+      additionalFieldsProfile: ['subscriptions'],
+      pageCursor,
+    });
+    rows += body.data.length;
+    pages++;
+    pageCursor = cursorOf(body.links?.next);
+  } while (pageCursor);
+  return { ok: true, rows, pages };
+}
+
+interface RawEvent {
+  id: string;
+  attributes: {
+    timestamp: number;
+    event_properties: unknown;
+    datetime: string;
+    uuid: string;
+  };
+  relationships?: {
+    metric?: { data?: { id: string } };
+    profile?: { data?: { id: string } };
+  };
+}
+
+/** The limit: fetch, parse, append the same columns with the DuckDB appender; nothing else. */
+async function minimal(args: MinimalArgs): Promise<Partial<ChildResult>> {
+  const dir = tempDir();
+  const instance = await DuckDBInstance.create(path.join(dir, 'minimal.duckdb'));
+  const connection = await instance.connect();
+  const stages = { fetchMs: 0, parseMs: 0, appendMs: 0 };
+  try {
+    await connection.run(
+      'CREATE TABLE events (id VARCHAR, "timestamp" BIGINT, event_properties JSON, datetime VARCHAR, uuid VARCHAR, metric_id VARCHAR, profile_id VARCHAR, "time" BIGINT)',
+    );
+    const appender = await connection.createAppender('events');
+    const time = BigInt(Math.floor(Date.now() / 1000));
+    const headers = {
+      authorization: `Klaviyo-API-Key ${args.apiKey}`,
+      revision: args.revision,
+      accept: 'application/vnd.api+json',
+    };
+    let url: string | null = args.firstUrl;
+    let rows = 0;
+    let pages = 0;
+    while (url) {
+      let t = performance.now();
+      const res = await request(url, { headers });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`${res.statusCode} from ${url}: ${text.slice(0, 200)}`);
+      stages.fetchMs += performance.now() - t;
+      t = performance.now();
+      const doc = JSON.parse(text) as { data: RawEvent[]; links?: { next?: string | null } };
+      stages.parseMs += performance.now() - t;
+      t = performance.now();
+      for (const e of doc.data) {
+        const a = e.attributes;
+        appender.appendVarchar(e.id);
+        appender.appendBigInt(BigInt(a.timestamp));
+        appender.appendVarchar(JSON.stringify(a.event_properties));
+        appender.appendVarchar(a.datetime);
+        appender.appendVarchar(a.uuid);
+        const metric = e.relationships?.metric?.data?.id;
+        const profile = e.relationships?.profile?.data?.id;
+        if (metric === undefined) appender.appendNull();
+        else appender.appendVarchar(metric);
+        if (profile === undefined) appender.appendNull();
+        else appender.appendVarchar(profile);
+        appender.appendBigInt(time);
+        appender.endRow();
+      }
+      appender.flushSync();
+      stages.appendMs += performance.now() - t;
+      rows += doc.data.length;
+      pages++;
+      url = doc.links?.next ?? null;
+    }
+    appender.closeSync();
+    return { ok: true, rows, pages, stages };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const [task, json] = process.argv.slice(2);
+  const args = JSON.parse(json ?? '{}') as unknown;
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  let partial: Partial<ChildResult>;
+  try {
+    if (task === 'ours') partial = await ours(args as OursArgs);
+    else if (task === 'sdk') partial = await sdk(args as SdkArgs);
+    else if (task === 'minimal') partial = await minimal(args as MinimalArgs);
+    else throw new Error(`unknown task '${task}'`);
+  } catch (error) {
+    partial = { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+  sample();
+  const used = process.cpuUsage(cpu);
+  const result: ChildResult = {
+    task: task ?? '',
+    rows: 0,
+    pages: 0,
+    ...partial,
+    ok: partial.ok ?? false,
+    ms: performance.now() - started,
+    rssPeakBytes: rssPeak,
+    vmHwmBytes: vmHwm(),
+    cpuUserMs: used.user / 1000,
+    cpuSystemMs: used.system / 1000,
+  };
+  process.stdout.write(`\nBENCH_RESULT ${JSON.stringify(result)}\n`);
+}
+
+await main();

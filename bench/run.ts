@@ -1,0 +1,418 @@
+/**
+ * `npm run bench`: ours vs a baseline, measured in the same run, against the simulator (issue 6).
+ *   1. rate-limit utilisation (latency 200 ms ±50, scaled-down real tiers): runner vs the official SDK
+ *   2. events/s into DuckDB, CPU-bound (no latency, no limits, cached pages): runner vs a minimal loop
+ *   3. peak RSS of scenario 2's run and of a run with 5x the events
+ * Every measured run is a child process (`dist/bench/child.js`); the simulator lives in this one.
+ * `BENCH_SCALE=0.1` shrinks data and periods for a smoke run. Writes bench/results/latest.json.
+ * Exits non-zero only when something fails to run, not when a target is missed.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DEMO_API_KEY,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from '../src/simulator/index.js';
+import { DEFAULT_REVISION } from '../src/sources/catalog.js';
+import { formatFilterTime } from '../src/util/timestamps.js';
+import type { ChildResult, MinimalArgs, OursArgs, SdkArgs } from './child.js';
+import {
+  benchScale,
+  type EndpointLimits,
+  formatTable,
+  type TableRow,
+  type UtilisationResult,
+  utilisation,
+} from './lib/metrics.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CHILD = path.join(here, 'child.js');
+const RESULTS_DIR = path.resolve(here, '..', '..', 'bench', 'results');
+
+const SEED = 6;
+const NOW = Date.UTC(2026, 5, 1);
+const DATA_START = Date.UTC(2026, 0, 1);
+const END_ISO = new Date(NOW + 1000).toISOString();
+/** A minute boundary the simulator's wall clock is moved to at the first request (scenario 1). */
+const ALIGN = Date.UTC(2030, 0, 1);
+const MB = 1024 * 1024;
+
+const LIMITS: Record<string, EndpointLimits> = {
+  events: { burst: 35, steady: 350 },
+  profiles: { burst: 7, steady: 75 },
+};
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+interface ChildRun {
+  result: ChildResult | null;
+  killed: boolean;
+  wallMs: number;
+}
+
+function runChild(
+  task: string,
+  args: unknown,
+  options: { killAt?: () => number | null } = {},
+): Promise<ChildRun> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [CHILD, task, JSON.stringify(args)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let killed = false;
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+    });
+    child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${task}] ${d.toString('utf8')}`));
+    const timer = options.killAt
+      ? setInterval(() => {
+          const at = options.killAt?.() ?? null;
+          if (at !== null && Date.now() >= at && !killed) {
+            killed = true;
+            child.kill('SIGKILL');
+          }
+        }, 20)
+      : null;
+    child.on('error', reject);
+    child.on('exit', () => {
+      if (timer) clearInterval(timer);
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      const result = line ? (JSON.parse(line.slice('BENCH_RESULT '.length)) as ChildResult) : null;
+      if (!result && !killed)
+        reject(new Error(`${task} child exited without a result:\n${out.slice(-2000)}`));
+      else resolve({ result, killed, wallMs: performance.now() - started });
+    });
+  });
+}
+
+function requireOk(run: ChildRun, what: string): ChildResult {
+  const r = run.result;
+  if (!r?.ok) throw new Error(`${what} failed: ${r?.error ?? 'no result'}`);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scenario 1: rate-limit utilisation
+
+interface Scenario1 {
+  periodMs: number;
+  events: number;
+  profiles: number;
+  ours: UtilisationResult;
+  sdk: UtilisationResult;
+}
+
+async function scenario1(scale: number): Promise<Scenario1> {
+  const periodMs = Math.max(5_000, Math.round(30_000 * scale));
+  // Enough pages that neither contender runs out of data within the period.
+  const secs = Math.ceil(periodMs / 1000);
+  const eventPages = Math.min(LIMITS.events!.steady, LIMITS.events!.burst * secs);
+  const profilePages = Math.min(LIMITS.profiles!.steady, LIMITS.profiles!.burst * secs);
+  const events = Math.ceil(eventPages * 1.3 + 20) * 1000;
+  const profiles = Math.ceil(profilePages * 1.3 + 10) * 100;
+  const measure = async (task: 'ours' | 'sdk'): Promise<UtilisationResult> => {
+    let offset: number | null = null;
+    let armed = false;
+    let firstRealMs: number | null = null;
+    const sim = await startSimulator({
+      seed: SEED,
+      now: NOW,
+      start: DATA_START,
+      events,
+      profiles,
+      latencyMs: 150,
+      jitterMs: 100,
+      rateLimits: 'real',
+      rateLimitOverrides: LIMITS as SimulatorOptions['rateLimitOverrides'],
+      // Fixed limiter windows start at the first request, so "allowed" is exact for the period.
+      wallClock: () => {
+        const now = Date.now();
+        if (!armed) return now;
+        if (offset === null) {
+          offset = ALIGN - now;
+          firstRealMs = now;
+        }
+        return now + offset;
+      },
+    });
+    try {
+      armed = true;
+      const args = taskArgs1(task, sim);
+      const run = await runChild(task, args, {
+        killAt: () => (firstRealMs === null ? null : firstRealMs + periodMs + 1500),
+      });
+      if (!run.killed) {
+        const r = run.result;
+        log(`scenario 1 ${task}: finished before the period ended (${r?.error ?? `${r?.pages} pages`})`);
+      }
+      const u = utilisation(sim.requestLog(), ALIGN, periodMs, LIMITS);
+      log(
+        `scenario 1 ${task}: served ${JSON.stringify(u.served)} of ${JSON.stringify(u.allowed)}, ${u.throttled} throttled`,
+      );
+      return u;
+    } finally {
+      await sim.close();
+    }
+  };
+  const taskArgs1 = (task: 'ours' | 'sdk', sim: Simulator): OursArgs | SdkArgs => {
+    if (task === 'ours') {
+      return {
+        baseUrl: sim.baseUrl,
+        apiKey: DEMO_API_KEY,
+        sources: ['events', 'profiles'],
+        end: END_ISO,
+        start: new Date(DATA_START - 86_400_000).toISOString(),
+      };
+    }
+    return {
+      baseUrl: sim.baseUrl,
+      apiKey: DEMO_API_KEY,
+      eventsFilter: `greater-or-equal(datetime,${formatFilterTime(DATA_START - 86_400_000)}),less-than(datetime,${formatFilterTime(NOW + 1000)})`,
+      profilesFilter: `greater-than(updated,${formatFilterTime(DATA_START - 86_401_000)}),less-than(updated,${formatFilterTime(NOW + 1000)})`,
+      eventsPageSize: 1000,
+      profilesPageSize: 100,
+    };
+  };
+  log(`scenario 1: ${events} events, ${profiles} profiles, period ${periodMs} ms`);
+  const sdk = await measure('sdk');
+  const ours = await measure('ours');
+  return { periodMs, events, profiles, ours, sdk };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scenarios 2 and 3: rows/s CPU-bound, peak RSS
+
+interface Measured {
+  result: ChildResult;
+  rowsPerSecond: number;
+  cacheMisses: number;
+  cacheHits: number;
+}
+
+async function measureRows(
+  sim: Simulator,
+  task: 'ours' | 'minimal',
+  args: OursArgs | MinimalArgs,
+): Promise<Measured> {
+  const before = sim.pageCacheStats();
+  const result = requireOk(await runChild(task, args), `${task} run`);
+  const after = sim.pageCacheStats();
+  return {
+    result,
+    rowsPerSecond: result.rows / (result.ms / 1000),
+    cacheMisses: after.misses - before.misses,
+    cacheHits: after.hits - before.hits,
+  };
+}
+
+function firstEventsUrl(sim: Simulator): string | null {
+  const first = sim.requestLog().find((e) => e.endpoint === 'events' && !('page[cursor]' in e.query));
+  if (!first) return null;
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(first.query)) for (const x of [v].flat()) qs.append(k, x);
+  return `${sim.baseUrl}${first.path}?${qs.toString()}`;
+}
+
+interface Scenario2 {
+  events: number;
+  ours: Measured;
+  minimal: Measured;
+  oursRuns: number;
+  minimalRuns: number;
+}
+
+async function scenario2(scale: number): Promise<Scenario2> {
+  const events = Math.round(1_000_000 * scale);
+  log(`scenario 2: ${events} events, no latency, no limits, cached pages`);
+  const sim = await startSimulator({
+    seed: SEED,
+    now: NOW,
+    start: DATA_START,
+    events,
+    profiles: 5000,
+    rateLimits: 'off',
+    cachePages: true,
+  });
+  try {
+    const oursArgs: OursArgs = {
+      baseUrl: sim.baseUrl,
+      apiKey: DEMO_API_KEY,
+      sources: ['events'],
+      end: END_ISO,
+    };
+    // Fill the cache with the pages the runner asks for; then the minimal loop follows the same chain.
+    let ours = await measureRows(sim, 'ours', oursArgs);
+    let oursRuns = 1;
+    log(`scenario 2 ours (cold cache): ${ours.rowsPerSecond.toFixed(0)} rows/s, ${ours.result.rows} rows`);
+    const firstUrl =
+      firstEventsUrl(sim) ??
+      `${sim.baseUrl}/api/events?filter=${encodeURIComponent(`less-than(datetime,${formatFilterTime(NOW + 1000)})`)}&sort=datetime&page%5Bsize%5D=1000`;
+    const minimalArgs: MinimalArgs = { firstUrl, apiKey: DEMO_API_KEY, revision: DEFAULT_REVISION };
+    let minimal = await measureRows(sim, 'minimal', minimalArgs);
+    let minimalRuns = 1;
+    if (minimal.cacheMisses > 0) {
+      log(`scenario 2 minimal: ${minimal.cacheMisses} cache misses, measuring again`);
+      minimal = await measureRows(sim, 'minimal', minimalArgs);
+      minimalRuns++;
+    }
+    log(`scenario 2 minimal: ${minimal.rowsPerSecond.toFixed(0)} rows/s, ${minimal.result.rows} rows`);
+    ours = await measureRows(sim, 'ours', oursArgs);
+    oursRuns++;
+    log(`scenario 2 ours (warm cache): ${ours.rowsPerSecond.toFixed(0)} rows/s, ${ours.cacheMisses} misses`);
+    return { events, ours, minimal, oursRuns, minimalRuns };
+  } finally {
+    await sim.close();
+  }
+}
+
+interface Scenario3 {
+  events: number;
+  big: Measured;
+}
+
+async function scenario3(scale: number): Promise<Scenario3> {
+  const events = Math.round(5_000_000 * scale);
+  log(`scenario 3: ${events} events (uncached: each page is served once)`);
+  const sim = await startSimulator({
+    seed: SEED,
+    now: NOW,
+    start: DATA_START,
+    events,
+    profiles: 5000,
+    rateLimits: 'off',
+  });
+  try {
+    const args: OursArgs = { baseUrl: sim.baseUrl, apiKey: DEMO_API_KEY, sources: ['events'], end: END_ISO };
+    const big = await measureRows(sim, 'ours', args);
+    log(`scenario 3 ours: ${big.result.rows} rows, peak RSS ${(peakRss(big.result) / MB).toFixed(0)} MB`);
+    return { events, big };
+  } finally {
+    await sim.close();
+  }
+}
+
+function peakRss(r: ChildResult): number {
+  return Math.max(r.rssPeakBytes, r.vmHwmBytes ?? 0);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+function tableRows(s1: Scenario1 | null, s2: Scenario2 | null, s3: Scenario3 | null): TableRow[] {
+  const rows: TableRow[] = [];
+  if (s1) {
+    const ratio = s1.sdk.totalServed === 0 ? null : s1.ours.totalServed / s1.sdk.totalServed;
+    rows.push(
+      {
+        scenario: '1 rate limits',
+        metric: 'utilisation (served/allowed)',
+        ours: s1.ours.utilisation,
+        baseline: s1.sdk.utilisation,
+        ratio: s1.ours.utilisation,
+        target: 'ours >= 0.90',
+        pass: s1.ours.utilisation >= 0.9,
+        note: `period ${s1.periodMs / 1000} s, allowed ${s1.ours.totalAllowed} (${JSON.stringify(s1.ours.allowed)}); ours served ${JSON.stringify(s1.ours.served)} with ${s1.ours.throttled} 429s, SDK ${JSON.stringify(s1.sdk.served)}`,
+      },
+      {
+        scenario: '1 rate limits',
+        metric: 'requests/s (SDK baseline)',
+        ours: s1.ours.requestsPerSecond,
+        baseline: s1.sdk.requestsPerSecond,
+        ratio,
+        target: 'ratio >= 5',
+        pass: ratio === null ? null : ratio >= 5,
+      },
+    );
+  }
+  if (s2) {
+    const ratio = s2.ours.rowsPerSecond / s2.minimal.rowsPerSecond;
+    const st = s2.minimal.result.stages;
+    rows.push({
+      scenario: '2 CPU-bound',
+      metric: 'events/s into DuckDB',
+      ours: s2.ours.rowsPerSecond,
+      baseline: s2.minimal.rowsPerSecond,
+      ratio,
+      target: 'ratio >= 0.70',
+      pass: ratio >= 0.7,
+      note: `${s2.events} events; ours ${(s2.ours.result.ms / 1000).toFixed(1)} s (cpu ${((s2.ours.result.cpuUserMs + s2.ours.result.cpuSystemMs) / 1000).toFixed(1)} s, cache ${s2.ours.cacheHits} hits/${s2.ours.cacheMisses} misses), minimal ${(s2.minimal.result.ms / 1000).toFixed(1)} s (cpu ${((s2.minimal.result.cpuUserMs + s2.minimal.result.cpuSystemMs) / 1000).toFixed(1)} s${st ? `, fetch ${(st.fetchMs! / 1000).toFixed(1)} s, parse ${(st.parseMs! / 1000).toFixed(1)} s, append ${(st.appendMs! / 1000).toFixed(1)} s` : ''})`,
+    });
+  }
+  if (s2 || s3) {
+    const limit = 300 * MB;
+    if (s2) {
+      const ours = peakRss(s2.ours.result);
+      rows.push({
+        scenario: '3 memory',
+        metric: `peak RSS MB, ${s2.events} events`,
+        ours: ours / MB,
+        baseline: peakRss(s2.minimal.result) / MB,
+        ratio: ours / limit,
+        target: '<= 300 MB (ratio = of 300)',
+        pass: ours <= limit,
+      });
+    }
+    if (s3) {
+      const big = peakRss(s3.big.result);
+      rows.push({
+        scenario: '3 memory',
+        metric: `peak RSS MB, ${s3.events} events`,
+        ours: big / MB,
+        baseline: s2 ? peakRss(s2.ours.result) / MB : null,
+        ratio: big / limit,
+        target: '<= 300 MB (ratio = of 300)',
+        pass: big <= limit,
+        note: `baseline column = ours at 1x; ${s3.big.rowsPerSecond.toFixed(0)} rows/s with an uncached simulator`,
+      });
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const scale = benchScale(process.env);
+  const only = (process.env.BENCH_ONLY ?? '1,2,3').split(',');
+  const started = Date.now();
+  log(
+    `scale ${scale}, node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0]?.toFixed(2)}`,
+  );
+  const s1 = only.includes('1') ? await scenario1(scale) : null;
+  const s2 = only.includes('2') || only.includes('3') ? await scenario2(scale) : null;
+  const s3 = only.includes('3') ? await scenario3(scale) : null;
+  const rows = tableRows(s1, s2, s3);
+  const table = formatTable(rows);
+  process.stdout.write(`\n${table}\n\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, scale === 1 ? 'latest.json' : `scale-${scale}.json.tmp`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        scale,
+        node: process.version,
+        cpus: os.cpus().length,
+        loadAverage: os.loadavg(),
+        totalSeconds: (Date.now() - started) / 1000,
+        table: rows,
+        scenario1: s1,
+        scenario2: s2,
+        scenario3: s3,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
