@@ -12,6 +12,8 @@ export interface DatasourceSpec {
   default_start_time: string | null;
   workflow_name: string;
   mode: WriteMode;
+  /** `lookback: 7d`: re-read this trailing period before the table's max (late events), in ms. */
+  lookbackMs: number;
 }
 
 /** The `in:` section of a filled load config. */

@@ -29,8 +29,12 @@ export async function computeWindow(
   const column = incrementalColumn(datasource);
   if (column === null) return { start_time: '', end_time };
   const max = destination ? await destination.maxTimestamp(schema, datasource.table_name, column) : null;
-  const start_time = max === null ? (datasource.default_start_time ?? '') : formatTemplateTime(max);
-  return { start_time, end_time };
+  if (max === null) return { start_time: datasource.default_start_time ?? '', end_time };
+  // Beyond the templates: a lookback re-reads a trailing period for late-arriving records (the
+  // exactly-once dedupe drops what is already there), never reaching before default_start_time.
+  const floor = datasource.default_start_time ? parseTimestamp(datasource.default_start_time) : null;
+  const start = datasource.lookbackMs > 0 ? Math.max(max - datasource.lookbackMs, floor ?? -Infinity) : max;
+  return { start_time: formatTemplateTime(start), end_time };
 }
 
 /** `--start` / `--end`: any timestamp we can read, written in the template format. */

@@ -63,3 +63,17 @@ export async function queryDuckDB(dbPath: string, sql: string): Promise<Record<s
     instance.closeSync();
   }
 }
+
+/** The simulator's records of a source as (id, field value in epoch ms), in index order. */
+export function simValues(
+  sim: Simulator,
+  source: 'events' | 'profiles',
+  field: string,
+): { id: string; ms: number }[] {
+  const values: number[] = [];
+  const ids = sim.data.ids(source, (get) => {
+    values.push(Number(get(field)));
+    return true;
+  });
+  return ids.map((id, i) => ({ id, ms: values[i] as number }));
+}
