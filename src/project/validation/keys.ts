@@ -92,6 +92,16 @@ function checkKeys(
   }
 }
 
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let node = root;
+  for (const part of path) {
+    if (Array.isArray(node) && typeof part === 'number') node = node[part];
+    else if (isPlainObject(node) && typeof part === 'string') node = node[part];
+    else return undefined;
+  }
+  return node;
+}
+
 function checkLoadConfig(ctx: RuleContext, raw: YamlFile): void {
   if (!isPlainObject(raw.value)) return;
   const at = (path: string[]) => ({
@@ -100,8 +110,10 @@ function checkLoadConfig(ctx: RuleContext, raw: YamlFile): void {
     line: (k: string) => raw.lineOf([...path, k]),
   });
   checkKeys(ctx, raw.value, TOP_KEYS, { ...at([]), what: 'the load config' });
-  if (isPlainObject(raw.value.in)) checkKeys(ctx, raw.value.in, IN_KEYS, { ...at(['in']), what: 'in:' });
-  if (isPlainObject(raw.value.out)) checkKeys(ctx, raw.value.out, OUT_KEYS, { ...at(['out']), what: 'out:' });
+  if (isPlainObject(raw.value.in))
+    checkKeys(ctx, raw.value.in, IN_KEYS, { ...at(['in']), what: 'the in: section' });
+  if (isPlainObject(raw.value.out))
+    checkKeys(ctx, raw.value.out, OUT_KEYS, { ...at(['out']), what: 'the out: section' });
 }
 
 export const keyRules: RuleGroup = {
@@ -110,7 +122,9 @@ export const keyRules: RuleGroup = {
   check(ctx) {
     const seenConfigs = new Set<string>();
     for (const ref of datasourceRefs(ctx.snapshot)) {
-      const d = ref.datasource as Record<string, unknown>;
+      // The item as written (the parsed one has every known key filled in).
+      const written = valueAt(ref.yaml.value, ref.at);
+      const d = isPlainObject(written) ? written : (ref.datasource as Record<string, unknown>);
       checkKeys(ctx, d, DATASOURCE_KEYS, {
         file: ref.yaml.file,
         key: (k) => keyOf(ref, k),

@@ -86,7 +86,13 @@ export function validateProject(dir: string, options: ValidateOptions = {}): Val
   return validateSnapshot(readProjectSnapshot(dir, options), options);
 }
 
-const ROOT_CAUSE_CODES = ['YAML_SYNTAX', 'YAML_DUPLICATE_KEY', 'UNKNOWN_KEY'];
+const ROOT_CAUSE_CODES = [
+  'YAML_SYNTAX',
+  'YAML_DUPLICATE_KEY',
+  'UNKNOWN_KEY',
+  'UNSAFE_TABLE_NAME',
+  'UNSAFE_IDENTIFIER',
+];
 
 /** Throw the first error finding as an IngestError (for `run`, which must not start on a broken project). */
 export function assertValid(report: ValidationReport): void {
