@@ -11,7 +11,7 @@ import { setExitCode, takeExitCode } from './exit-code.js';
 export function buildProgram(): Command {
   const program = new Command('klaviyo-ingest')
     .description(
-      'Ingest Klaviyo events, profiles, campaigns, lists, templates and metrics into DuckDB or PostgreSQL,\n' +
+      'Ingest Klaviyo events, profiles, campaigns, lists, templates and metrics into DuckDB,\n' +
         'incrementally and exactly once, from a Treasure Data workflow project folder.',
     )
     .version('0.1.0')
