@@ -10,6 +10,8 @@ import {
   startSimulator,
 } from '../../src/simulator/index.js';
 import { type Clock, systemClock } from '../../src/util/clock.js';
+import { type RunProjectInput, runProject } from '../../src/workflow/run-project.js';
+import type { RunReport } from '../../src/workflow/types.js';
 
 /** A clock that reads `startMs` when created and then moves with real time (sleeps are real). */
 export function clockFrom(startMs: number): Clock & { advance(ms: number): void } {
@@ -29,6 +31,8 @@ export interface Harness {
   dbPath: string;
   sim: Simulator;
   env: Record<string, string>;
+  /** `runProject` on this project, simulator and database (workflow `inc` unless given). */
+  run(options?: Partial<RunProjectInput>): Promise<RunReport>;
   cleanup(): Promise<void>;
 }
 
@@ -38,12 +42,16 @@ export async function createHarness(options: SimulatorOptions): Promise<Harness>
   const projectDir = path.join(dir, 'ingestion');
   initProject(projectDir);
   const sim = await startSimulator({ rateLimits: 'off', ...options });
+  const dbPath = path.join(dir, 'klaviyo.duckdb');
+  const env = { KLAVIYO_API_KEY: DEMO_API_KEY, KLAVIYO_BASE_URL: sim.baseUrl };
   return {
     dir,
     projectDir,
-    dbPath: path.join(dir, 'klaviyo.duckdb'),
+    dbPath,
     sim,
-    env: { KLAVIYO_API_KEY: DEMO_API_KEY, KLAVIYO_BASE_URL: sim.baseUrl },
+    env,
+    run: (extra = {}) =>
+      runProject({ projectDir, workflow: 'inc', destination: `duckdb:${dbPath}`, env, ...extra }),
     async cleanup() {
       await sim.close();
       rmSync(dir, { recursive: true, force: true });

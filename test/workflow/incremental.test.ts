@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFilterTime, formatTemplateTime, parseTimestamp } from '../../src/util/timestamps.js';
-import { runProject } from '../../src/workflow/run-project.js';
 import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -61,15 +60,7 @@ describe('a second inc run after the account changed', () => {
   let clock: ReturnType<typeof clockFrom>;
   let tieSecond: number;
   let firstEnd: number;
-  const run = (extra: { end?: string } = {}) =>
-    runProject({
-      projectDir: h.projectDir,
-      workflow: 'inc',
-      destination: `duckdb:${h.dbPath}`,
-      env: h.env,
-      clock,
-      ...extra,
-    });
+  const run = (extra: { end?: string } = {}) => h.run({ clock, ...extra });
 
   beforeAll(async () => {
     h = await createHarness({ seed: 5, now: NOW, profiles: 300, events: 6000 });

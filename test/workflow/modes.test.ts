@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
-import { runProject } from '../../src/workflow/run-project.js';
+import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { clockFrom, createHarness, type Harness, queryDuckDB, simValues } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -20,15 +20,8 @@ function editIncDatasource(h: Harness, table: string, edit: (entry: string) => s
   writeFileSync(file, text.slice(0, at) + edit(entry) + (end === -1 ? '' : text.slice(end)));
 }
 
-function run(h: Harness, clock: ReturnType<typeof clockFrom>, extra: Record<string, unknown> = {}) {
-  return runProject({
-    projectDir: h.projectDir,
-    workflow: 'inc',
-    destination: `duckdb:${h.dbPath}`,
-    env: h.env,
-    clock,
-    ...extra,
-  });
+function run(h: Harness, clock: ReturnType<typeof clockFrom>, extra: Partial<RunProjectInput> = {}) {
+  return h.run({ clock, ...extra });
 }
 
 describe('lookback: re-reading a trailing period for late events', () => {

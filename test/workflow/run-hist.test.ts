@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProject } from '../../src/workflow/run-project.js';
 import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -14,13 +13,7 @@ describe('run hist: the historical workflow loads the five hist tables', () => {
   afterAll(async () => h.cleanup());
 
   it('windows each source on its created field from default_start_time, campaigns on created_at', async () => {
-    const report = await runProject({
-      projectDir: h.projectDir,
-      workflow: 'hist',
-      destination: `duckdb:${h.dbPath}`,
-      env: h.env,
-      clock: clockFrom(NOW),
-    });
+    const report = await h.run({ workflow: 'hist', clock: clockFrom(NOW) });
     expect(report.workflow).toBe('klaviyo_ingest_hist.dig');
     expect(report.sources.map((s) => `${s.table} ${s.status} ${s.startTime}`)).toEqual([
       'klaviyo_events_hist SUCCESS 2023-09-01T00:00:00.000000',

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProject } from '../../src/workflow/run-project.js';
 import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -13,13 +12,7 @@ describe('run inc: the templates unchanged, all six sources into DuckDB', () => 
   afterAll(async () => h.cleanup());
 
   it('loads each source with exactly the rows the simulator holds for its window', async () => {
-    const report = await runProject({
-      projectDir: h.projectDir,
-      workflow: 'inc',
-      destination: `duckdb:${h.dbPath}`,
-      env: h.env,
-      clock: clockFrom(NOW),
-    });
+    const report = await h.run({ clock: clockFrom(NOW) });
     expect(report.sources.map((s) => [s.name, s.status, s.error ?? ''])).toEqual([
       ['events', 'SUCCESS', ''],
       ['templates', 'SUCCESS', ''],

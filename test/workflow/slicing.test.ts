@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
-import { runProject } from '../../src/workflow/run-project.js';
+import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { splitPoints } from '../../src/workflow/slices.js';
 import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
 
@@ -32,16 +32,8 @@ describe('fetching a window in concurrent slices', () => {
   });
   afterAll(async () => h.cleanup());
 
-  const run = (extra: Record<string, unknown>) =>
-    runProject({
-      projectDir: h.projectDir,
-      workflow: 'inc',
-      destination: `duckdb:${h.dbPath}`,
-      env: h.env,
-      clock: clockFrom(NOW),
-      sources: ['events'],
-      ...extra,
-    });
+  const run = (extra: Partial<RunProjectInput>) =>
+    h.run({ clock: clockFrom(NOW), sources: ['events'], ...extra });
 
   it('a small window stays one request', async () => {
     const start = Date.UTC(2025, 9, 1, 0, 0, 0);
@@ -80,15 +72,7 @@ describe('checkpoints in window order', () => {
   afterAll(async () => h.cleanup());
 
   const run = () =>
-    runProject({
-      projectDir: h.projectDir,
-      workflow: 'inc',
-      destination: `duckdb:${h.dbPath}`,
-      env: h.env,
-      clock: clockFrom(NOW),
-      sources: ['events'],
-      checkpoint: { rows: 500, ms: 60_000 },
-    });
+    h.run({ clock: clockFrom(NOW), sources: ['events'], checkpoint: { rows: 500, ms: 60_000 } });
 
   it('a load that fails midway leaves a complete prefix of the window; the rerun finishes exactly once', async () => {
     h.sim.addFault('html403@events:at=12');

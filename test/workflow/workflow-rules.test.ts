@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProject } from '../../src/workflow/run-project.js';
+import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -23,15 +23,7 @@ describe('the window rules, the requests and the ingestion log', () => {
   });
   afterAll(async () => h.cleanup());
 
-  const run = (extra: Record<string, unknown> = {}) =>
-    runProject({
-      projectDir: h.projectDir,
-      workflow: 'inc',
-      destination: `duckdb:${h.dbPath}`,
-      env: h.env,
-      clock: clockFrom(NOW),
-      ...extra,
-    });
+  const run = (extra: Partial<RunProjectInput> = {}) => h.run({ clock: clockFrom(NOW), ...extra });
 
   it('--dry-run shows windows and exact first requests and writes nothing', async () => {
     const report = await run({ dryRun: true });
