@@ -36,6 +36,8 @@ export const DatasourceSchema = z.looseObject({
   default_start_time: nullableText,
   workflow_name: z.string(),
   mode: z.string(),
+  /** Beyond the templates: re-read this trailing period before the table's max (`7d`). */
+  lookback: z.union([z.string(), z.number()]).nullish(),
 });
 export type Datasource = z.output<typeof DatasourceSchema>;
 

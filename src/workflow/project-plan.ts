@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Datasource, Project, WorkflowDefinition } from '../project/index.js';
+import { parseLookback } from '../project/lookback.js';
 import { configError } from '../util/errors.js';
 import type { WriteMode } from '../warehouse/destination.js';
 import type { DatasourceSpec, LoadInput, WorkflowPlan } from './types.js';
@@ -17,23 +18,6 @@ function writeMode(value: unknown, file: string, key: string): WriteMode {
   });
 }
 
-const LOOKBACK_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `lookback: 7d` / `12h` / `30m` / `90s` -> ms; absent -> 0. */
-export function parseLookback(value: unknown, file: string, key: string): number {
-  if (value === undefined || value === null || value === '') return 0;
-  const match = /^(\d+)\s*([smhd])$/.exec(String(value).trim());
-  if (!match) {
-    throw configError(`lookback '${String(value)}' is not a duration`, {
-      code: 'BAD_LOOKBACK',
-      file,
-      key,
-      fix: 'write a whole number and a unit: 90s, 30m, 12h or 7d',
-    });
-  }
-  return Number(match[1]) * (LOOKBACK_UNITS[match[2] as string] as number);
-}
-
 function toSpec(datasource: Datasource, file: string, index: number): DatasourceSpec {
   return {
     name: datasource.name,
@@ -44,7 +28,8 @@ function toSpec(datasource: Datasource, file: string, index: number): Datasource
     default_start_time: datasource.default_start_time,
     workflow_name: datasource.workflow_name,
     mode: writeMode(datasource.mode, file, `datasources[${index}].mode`),
-    lookbackMs: parseLookback(datasource.lookback, file, `datasources[${index}].lookback`),
+    // validate (rule BAD_LOOKBACK) has rejected a lookback that is not a duration.
+    lookbackMs: parseLookback(datasource.lookback) ?? 0,
   };
 }
 

@@ -219,6 +219,24 @@ const cases: Case[] = [
     message: 'no success logging task (td>: sql/log_ingestion_success.sql)',
   },
   {
+    code: 'LOAD_TASK_MISSING',
+    break: replace(
+      INC,
+      '    +load_incremental:\n      td_load>: config/${datasource.config_file}\n      database: ${databases.src}\n      table: ${datasource.table_name}\n',
+      '',
+    ),
+    file: INC,
+    key: '+load_incremental_data._do',
+    message: '+load_incremental_data has no td_load> task',
+  },
+  {
+    code: 'BAD_LOOKBACK',
+    break: replace(DS, 'table_name: klaviyo_events\n', 'table_name: klaviyo_events\n    lookback: a week\n'),
+    file: DS,
+    key: 'inc_datasources[0].lookback',
+    message: 'lookback "a week" of datasource events is not a duration',
+  },
+  {
     code: 'LOGGING_SQL_MISSING',
     break: (dir) => rmSync(path.join(dir, 'sql/log_ingestion_error.sql')),
     file: INC,

@@ -64,7 +64,7 @@ describe('lookback: re-reading a trailing period for late events', () => {
   it('a lookback that is not a duration is a config error naming the file and key', async () => {
     editIncDatasource(h, 'klaviyo_events', (entry) => entry.replace('lookback: 12h', 'lookback: two hours'));
     await expect(run(h, clockFrom(NOW), { sources: ['events'] })).rejects.toThrow(
-      /lookback 'two hours' is not a duration/,
+      /lookback "two hours" of datasource events is not a duration/,
     );
     editIncDatasource(h, 'klaviyo_events', (entry) => entry.replace('lookback: two hours', 'lookback: 12h'));
   });

@@ -1,5 +1,7 @@
 /** The datasources lists: safe identifiers, load config files present, modes, field pairs. */
+
 import { DATABASE_FILE } from '../config-files.js';
+import { LOOKBACK_FORMAT, parseLookback } from '../lookback.js';
 import { datasourceRefs, isIncremental, keyOf, lineOf } from './lists.js';
 import type { RuleGroup } from './types.js';
 
@@ -14,6 +16,7 @@ export const datasourceRules: RuleGroup = {
     'CONFIG_FILE_MISSING',
     'UNKNOWN_OUT_MODE',
     'INCREMENTAL_FIELD_PAIR',
+    'BAD_LOOKBACK',
   ],
   check({ snapshot, report }) {
     for (const ref of datasourceRefs(snapshot)) {
@@ -58,6 +61,15 @@ export const datasourceRules: RuleGroup = {
           ...at('mode'),
           message: `mode "${d.mode}" of datasource ${d.name} is not one of ${MODES.join(', ')}`,
           fix: 'Use mode: append (the templates), replace, or merge.',
+        });
+      }
+      if (parseLookback(d.lookback) === null) {
+        report({
+          code: 'BAD_LOOKBACK',
+          severity: 'error',
+          ...at('lookback'),
+          message: `lookback "${String(d.lookback)}" of datasource ${d.name} is not a duration`,
+          fix: `Write ${LOOKBACK_FORMAT}.`,
         });
       }
       const connector = d.incremental_field_connector;

@@ -120,15 +120,6 @@ function checkSource(
     });
   }
   const field = connector ? windowFields[connector] : undefined;
-  if (field && !field.operators.some((op) => op === 'greater-than' || op === 'greater-or-equal')) {
-    ctx.report({
-      code: 'FIELD_NOT_FILTERABLE',
-      severity: 'error',
-      ...at('incremental_field_connector'),
-      message: `incremental field "${connector}" of ${source} cannot be filtered by a start time`,
-      fix: `Use a filterable field: ${knownFields(entry)}.`,
-    });
-  }
   if (field && d.incremental_field && d.incremental_field !== field.tableColumn) {
     const campaigns = source === 'campaigns';
     ctx.report({
@@ -201,7 +192,6 @@ export const loadConfigRules: RuleGroup = {
     'LOAD_USES_TABLE_FIELD',
     'UNKNOWN_DATA_SOURCE',
     'UNKNOWN_INCREMENTAL_FIELD',
-    'FIELD_NOT_FILTERABLE',
     'CAMPAIGNS_TABLE_FIELD',
     'TABLE_FIELD_MISMATCH',
     'EVENTS_SKIP_RELATED',
