@@ -82,12 +82,14 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
     };
     input.sink.register(slice);
     pending.push(slice);
-    return slice;
   };
 
   const { startMs, endMs } = input.params.window;
   if (input.sliceable && input.streams[0]) addSlice(0, input.streams[0], startMs, endMs);
-  else input.streams.forEach((stream, index) => addSlice(index, stream, null, null));
+  else
+    input.streams.forEach((stream, index) => {
+      addSlice(index, stream, null, null);
+    });
 
   /** Hands the unread rest of a busy slice to the workers that are waiting. */
   const share = (slice: Slice) => {

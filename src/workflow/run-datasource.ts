@@ -1,7 +1,6 @@
 import { getSource } from '../sources/registry.js';
 import { errorMessage } from '../util/errors.js';
 import { redact } from '../util/redact.js';
-import type { ColumnSpec } from '../warehouse/destination.js';
 import { loadSource } from './load-source.js';
 import { logRow } from './log-rows.js';
 import { sourceParamsFrom } from './source-params.js';
@@ -46,9 +45,8 @@ export async function runDatasource(
     await writer?.appendLog(plan.schema, [logRow({ ...base, status: 'STARTED', nowMs: startedAt })]);
 
     const column = incrementalColumn(datasource);
-    const columns: ColumnSpec[] = column ? [{ name: column, type: 'VARCHAR' }] : [];
-    columns.push({ name: 'time', type: 'BIGINT' });
-    await writer?.createTableIfMissing(plan.schema, datasource.table_name, columns);
+    // The templates create the table here; we let the load's commit create it (same columns), so a
+    // load that fails leaves the database exactly as it was, not with a new empty table.
     const window = await computeWindow(destination, plan.schema, datasource, clock.now());
     if (options.start !== undefined && column)
       window.start_time = normaliseOverride('--start', options.start);
