@@ -24,6 +24,13 @@ export interface WindowField {
   operators: readonly FilterOperator[];
   /** Whether `sort=<apiField>` is accepted (ascending order lets us checkpoint in window order). */
   sortable: boolean;
+  /** The first revision that has the sort parameter, when it came later than the endpoint. */
+  sortableSince?: string;
+}
+
+/** Whether the revision lets us ask for ascending order on this field. */
+export function canSort(field: WindowField, revision: string): boolean {
+  return field.sortable && revision.slice(0, 10) >= (field.sortableSince ?? '');
 }
 
 export interface SourceCatalogEntry {
@@ -101,9 +108,10 @@ export const SOURCE_CATALOG: Readonly<Record<string, SourceCatalogEntry>> = {
     dataSource: 'lists',
     endpoint: '/api/lists',
     resourceType: 'list',
+    // Lists have had a sort parameter only since 2024-05-15; before that a window is staged whole.
     windowFields: {
-      updated: { ...field('updated', ['greater-than']), sortable: true },
-      created: { ...field('created', ['greater-than']), sortable: true },
+      updated: { ...field('updated', ['greater-than']), sortableSince: '2024-05-15' },
+      created: { ...field('created', ['greater-than']), sortableSince: '2024-05-15' },
     },
     implicitWindowField: null,
     rateTier: 'L',
@@ -132,8 +140,8 @@ export const SOURCE_CATALOG: Readonly<Record<string, SourceCatalogEntry>> = {
     endpoint: '/api/segments',
     resourceType: 'segment',
     windowFields: {
-      updated: field('updated', ['greater-than']),
-      created: field('created', ['greater-than']),
+      updated: { ...field('updated', ['greater-than']), sortableSince: '2024-05-15' },
+      created: { ...field('created', ['greater-than']), sortableSince: '2024-05-15' },
     },
     implicitWindowField: null,
     rateTier: 'L',

@@ -1,6 +1,6 @@
 import { configError } from '../util/errors.js';
 import type { Row } from '../warehouse/destination.js';
-import type { SourceCatalogEntry, WindowField } from './catalog.js';
+import { canSort, type SourceCatalogEntry, type WindowField } from './catalog.js';
 import { flattenResource } from './flatten.js';
 import type { RequestStream, Resource, SourceDefinition, SourceParams } from './types.js';
 import { combineFilters, selectWindow, windowValueMs } from './window-filter.js';
@@ -58,19 +58,20 @@ export function collectionSource(
       const field = resolveWindowField(catalog, params);
       const selection = field ? selectWindow(field, params.window) : null;
       const pageSize = catalog.maxPageSize(params.revision);
+      const ascending = field !== null && canSort(field, params.revision);
       const partitions = options.partitions?.(params) ?? [{ label: catalog.dataSource, terms: [] }];
       return partitions.map((partition) => {
         const query: Record<string, string> = {};
         const filter = combineFilters([...partition.terms, ...(selection?.terms ?? [])]);
         if (filter) query.filter = filter;
-        if (field?.sortable) query.sort = field.apiField;
+        if (ascending && field) query.sort = field.apiField;
         if (pageSize !== null) query['page[size]'] = String(pageSize);
         Object.assign(query, options.extraQuery?.(params));
         return {
           label: partition.label,
           path: catalog.endpoint,
           query,
-          ascending: Boolean(field?.sortable),
+          ascending,
           keep: selection?.keep ?? (() => true),
           pastEnd: selection?.pastEnd ?? (() => false),
           windowValueMs: field ? (record) => windowValueMs(record, field.apiField) : () => null,

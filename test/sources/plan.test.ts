@@ -58,6 +58,14 @@ describe('request plans', () => {
     expect(stream?.pastEnd(record('updated', '2025-09-30T23:59:59+00:00'))).toBe(false);
   });
 
+  it('lists on a revision before 2024-05-15 cannot sort: no sort parameter, the window is not treated as ordered', () => {
+    const [stream] = getSource('lists').plan(
+      params({ dataSource: 'lists', windowField: 'updated', revision: '2024-02-15' }),
+    );
+    expect(stream?.query.sort).toBeUndefined();
+    expect(stream?.ascending).toBe(false);
+  });
+
   it('campaigns: connector field updated filters updated_at, on every channel, archived and not', () => {
     const streams = getSource('campaigns').plan(params({ dataSource: 'campaigns', windowField: 'updated' }));
     expect(streams.map((s) => s.label)).toEqual([
