@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ApiKeySession, EventsApi, ProfilesApi } from 'klaviyo-api';
 import { request } from 'undici';
 import { initProject } from '../src/cli/commands/init.js';
 import { runProject } from '../src/workflow/run-project.js';
@@ -30,6 +29,7 @@ export interface ChildResult {
   cpuUserMs: number;
   cpuSystemMs: number;
   stages?: Record<string, number>;
+  memoryAtPeakMB?: Record<string, number>;
 }
 
 export interface OursArgs {
@@ -57,8 +57,14 @@ export interface MinimalArgs {
 }
 
 let rssPeak = 0;
+/** process.memoryUsage() when RSS peaked (heap vs native split). */
+let atPeak: NodeJS.MemoryUsage | null = null;
 const sample = () => {
-  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+  const rss = process.memoryUsage.rss();
+  if (rss > rssPeak) {
+    rssPeak = rss;
+    atPeak = process.memoryUsage();
+  }
 };
 const sampler = setInterval(sample, 50);
 sampler.unref();
@@ -103,6 +109,8 @@ async function ours(args: OursArgs): Promise<Partial<ChildResult>> {
 }
 
 async function sdk(args: SdkArgs): Promise<Partial<ChildResult>> {
+  // Loaded only here: the SDK's modules would otherwise count in the other runs' RSS.
+  const { ApiKeySession, EventsApi, ProfilesApi } = await import('klaviyo-api');
   const session = new ApiKeySession(args.apiKey);
   const events = new EventsApi(session);
   events.basePath = args.baseUrl;
@@ -240,6 +248,13 @@ async function main(): Promise<void> {
     ok: partial.ok ?? false,
     ms: performance.now() - started,
     rssPeakBytes: rssPeak,
+    ...(atPeak
+      ? {
+          memoryAtPeakMB: Object.fromEntries(
+            Object.entries(atPeak as NodeJS.MemoryUsage).map(([k, v]) => [k, Math.round(v / 1048576)]),
+          ),
+        }
+      : {}),
     vmHwmBytes: vmHwm(),
     cpuUserMs: used.user / 1000,
     cpuSystemMs: used.system / 1000,
