@@ -18,6 +18,11 @@ export interface FetchInput {
   sliceable: boolean;
   /** Requests of this source in flight at most; the rate limiter paces them. */
   workers: number;
+  /**
+   * Whether the destination drops rows read twice (append with a window column: same id and window
+   * value; merge: same id). When not, a stream that must restart skips the ids it already wrote.
+   */
+  dedupesRereads: boolean;
   /** The `time` column of every row. */
   loadTimeSeconds: number;
   signal?: AbortSignal;
@@ -108,6 +113,8 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
 
   const readSlice = async (slice: Slice) => {
     let stream = slice.stream;
+    // Ids already written, kept only where a restart could otherwise write a row twice.
+    const written = input.sliceable || input.dedupesRereads ? null : new Set<string>();
     for (let restarts = 0; ; restarts++) {
       try {
         for await (const page of input.fetcher.paginate(stream.path, stream.query, {
@@ -128,7 +135,8 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
               break;
             }
             if (value !== null) slice.lastValueMs = value;
-            if (!stream.keep(record)) continue;
+            if (!stream.keep(record) || written?.has(record.id)) continue;
+            written?.add(record.id);
             const row = input.source.flatten(record, included);
             row[TIME_COLUMN] = input.loadTimeSeconds;
             rows.push(row);

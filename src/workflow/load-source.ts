@@ -64,6 +64,9 @@ export async function loadSource(input: LoadSourceInput): Promise<LoadOutcome> {
       sink,
       streams,
       sliceable,
+      dedupesRereads:
+        input.target.mode === 'merge' ||
+        (input.target.mode === 'append' && input.target.windowColumn !== null),
       workers: input.workers ?? WORKERS_BY_TIER[input.source.catalog.rateTier],
       loadTimeSeconds: input.loadTimeSeconds,
       ...(input.signal ? { signal: input.signal } : {}),

@@ -108,3 +108,30 @@ describe('checkpoints in window order', () => {
     expect(new Set(pairs).size).toBe(expected);
   });
 });
+
+describe('a page cursor that expires mid-load', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness({ seed: 4, now: NOW, events: 8000, profiles: 50, metrics: 450 });
+  });
+  afterAll(async () => h.cleanup());
+
+  it('restarts the slice from its last record (events) or the stream without rewriting rows (metrics)', async () => {
+    h.sim.addFault('expire-cursor@events:at=2');
+    h.sim.addFault('expire-cursor@metrics:at=1');
+    const report = await h.run({ clock: clockFrom(NOW), sources: ['events', 'metrics'], concurrency: 1 });
+    expect(h.sim.requestLog().filter((r) => r.status === 400)).toHaveLength(2);
+    expect(report.ok).toBe(true);
+    const end = Date.parse(`${String(report.sources[0]?.endTime).slice(0, 19)}Z`);
+    const expected = h.sim.count('events', { field: 'datetime', gte: INC_START, lt: end });
+    const pairs = await eventPairs(h);
+    expect(pairs.length).toBe(expected);
+    expect(new Set(pairs).size).toBe(expected);
+    const [metrics] = await queryDuckDB(
+      h.dbPath,
+      'SELECT count(*) AS n, count(DISTINCT id) AS d FROM klaviyo_src.klaviyo_metric_data',
+    );
+    expect(Number(metrics?.n)).toBe(450);
+    expect(Number(metrics?.d)).toBe(450);
+  });
+});
