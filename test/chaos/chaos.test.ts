@@ -13,7 +13,5 @@ faultCases();
 processCases();
 
 afterAll(() => {
-  const line = summaryLine(Date.now() - started);
-  console.log(line);
-  process.stdout.write(`\n${line}\n`);
+  process.stdout.write(`\n${summaryLine(Date.now() - started)}\n`);
 });
