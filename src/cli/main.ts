@@ -5,6 +5,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSimulateCommand } from './commands/simulate.js';
+import { registerStatusCommand } from './commands/status.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { setExitCode, takeExitCode } from './exit-code.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerInitCommand(program);
   registerValidateCommand(program);
   registerRunCommand(program);
+  registerStatusCommand(program);
   registerSimulateCommand(program);
   return program;
 }

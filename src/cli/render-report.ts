@@ -1,8 +1,5 @@
 import type { RunReport } from '../workflow/types.js';
-
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
-}
+import { renderTable } from './render-table.js';
 
 /** A per-source table: status, table, window, rows, duplicates skipped, pages, duration. */
 export function renderRunReport(report: RunReport): string {
@@ -28,13 +25,7 @@ export function renderRunReport(report: RunReport): string {
     String(s.pages),
     (s.durationMs / 1000).toFixed(1),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => pad(c, widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const out = [renderTable(header, rows)];
   for (const source of report.sources) {
     if (source.error) out.push(`\n${source.name} (${source.table}) failed: ${source.error}`);
     for (const request of source.requests ?? []) out.push(`${source.name}: GET ${request}`);

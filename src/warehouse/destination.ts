@@ -74,6 +74,19 @@ export interface LoadSession {
   abort(): Promise<void>;
 }
 
+/** What `status` shows per table named in the ingestion log. */
+export interface TableStatus {
+  table: string;
+  /** Rows in the table now (null when the table does not exist). */
+  rows: number | null;
+  lastStatus: IngestionStatus;
+  /** Unix seconds of the newest log row. */
+  lastRunAt: number;
+  lastSuccess: { at: number; startTime: string | null; endTime: string | null; records: number } | null;
+  /** The error of the newest run when it failed. */
+  lastError: string | null;
+}
+
 export interface Destination {
   /** e.g. `duckdb:/path/klaviyo.duckdb`, never containing a password. */
   readonly description: string;
@@ -88,5 +101,7 @@ export interface Destination {
   /** Inserts into `<schema>.ingestion_log`, creating it when missing. */
   appendLog(schema: string, rows: IngestionLogRow[]): Promise<void>;
   openLoad(target: LoadTarget): Promise<LoadSession>;
+  /** Per table of `<schema>.ingestion_log`: the latest run, the latest success, rows now. Empty without a log. */
+  tableStatus(schema: string): Promise<TableStatus[]>;
   close(): Promise<void>;
 }

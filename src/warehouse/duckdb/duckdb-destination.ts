@@ -5,10 +5,18 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ingestionError } from '../../util/errors.js';
-import type { ColumnSpec, Destination, IngestionLogRow, LoadSession, LoadTarget } from '../destination.js';
+import type {
+  ColumnSpec,
+  Destination,
+  IngestionLogRow,
+  LoadSession,
+  LoadTarget,
+  TableStatus,
+} from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier, validateIdentifier } from '../identifiers.js';
 import { Mutex } from '../mutex.js';
 import { listTables, readTableColumns } from './duckdb-catalog.js';
+import { readTableStatus } from './table-status.js';
 import { acquireInstance, type InstanceLease, MEMORY_PATH } from './duckdb-instances.js';
 import { type CommitHooks, DuckDBLoadSession, type SessionHost } from './duckdb-load-session.js';
 import { duckdbType } from './duckdb-types.js';
@@ -154,6 +162,11 @@ export class DuckDBDestination implements Destination, SessionHost {
         await c.run(`DROP TABLE IF EXISTS ${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
       return stale.length;
     });
+  }
+
+  async tableStatus(schema: string): Promise<TableStatus[]> {
+    validateIdentifier(schema, 'schema name');
+    return this.read((c) => readTableStatus(c, schema));
   }
 
   /** The table's columns with their logical types, or null when it does not exist. */
