@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ingestionError } from '../../util/errors.js';
+import { Mutex } from '../../util/mutex.js';
 import type {
   ColumnSpec,
   Destination,
@@ -14,14 +15,13 @@ import type {
   TableStatus,
 } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier, validateIdentifier } from '../identifiers.js';
-import { Mutex } from '../mutex.js';
 import { listTables, readTableColumns } from './duckdb-catalog.js';
-import { readTableStatus } from './table-status.js';
 import { acquireInstance, type InstanceLease, MEMORY_PATH } from './duckdb-instances.js';
 import { type CommitHooks, DuckDBLoadSession, type SessionHost } from './duckdb-load-session.js';
 import { duckdbType } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from './stage-names.js';
+import { readTableStatus } from './table-status.js';
 
 export interface DuckDBDestinationOptions {
   /** Fault injection for tests of atomicity; never set in production. */

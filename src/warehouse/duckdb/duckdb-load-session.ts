@@ -12,10 +12,10 @@ import {
   type DuckDBType,
 } from '@duckdb/node-api';
 import { IngestError, ingestionError } from '../../util/errors.js';
+import { Mutex } from '../../util/mutex.js';
 import type { ColumnSpec, CommitLogRows, LoadResult, LoadSession, LoadTarget, Row } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { toJsonText } from '../json-text.js';
-import { Mutex } from '../mutex.js';
 import { planTableChanges } from '../schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from '../stage-schema.js';
 import { readTableColumns } from './duckdb-catalog.js';
