@@ -69,6 +69,21 @@ export async function acquireInstance(path: string): Promise<InstanceLease> {
   };
 }
 
+/**
+ * DuckDB's own memory cap (its buffer pool: staged TEMP rows, commit joins and sorts). Without one it
+ * may use 80% of the machine's RAM, so a large window's staged rows stayed in memory and the process
+ * grew with the window; with one, DuckDB spills to `<database>.tmp/` and peak RSS stays flat.
+ * `KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT` overrides it (any DuckDB size, e.g. `1GB`).
+ */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
+
+function instanceOptions(path: string): Record<string, string> | undefined {
+  // In-memory databases have no file to spill next to: leave them unlimited (tests, dry runs).
+  if (path === MEMORY_PATH) return undefined;
+  const limit = process.env.KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT?.trim() || DEFAULT_DUCKDB_MEMORY_LIMIT;
+  return { memory_limit: limit };
+}
+
 async function createInstance(path: string): Promise<DuckDBInstance> {
   if (path !== MEMORY_PATH) {
     try {
@@ -82,7 +97,7 @@ async function createInstance(path: string): Promise<DuckDBInstance> {
     }
   }
   try {
-    return await DuckDBInstance.create(path);
+    return await DuckDBInstance.create(path, instanceOptions(path));
   } catch (error) {
     throw openError(path, error);
   }
