@@ -307,7 +307,7 @@ describe('errors', () => {
     });
     try {
       const ok = await call(s, '/api/flows');
-      expect(ok.headers.get('ratelimit-limit')).toBe('3');
+      expect(ok.headers.get('ratelimit-limit')).toBe('3, 2;w=1, 3;w=60');
       expect(ok.headers.get('ratelimit-remaining')).toBe('2');
       expect(ok.headers.get('ratelimit-reset')).toBe('60');
       await call(s, '/api/flows');
@@ -325,7 +325,7 @@ describe('errors', () => {
       expect(steady.status).toBe(429);
       expect(steady.headers.get('retry-after')).toBe('59');
       const other = await call(s, '/api/events');
-      expect(other.headers.get('ratelimit-limit')).toBe('3500');
+      expect(other.headers.get('ratelimit-limit')).toBe('3500, 350;w=1, 3500;w=60');
     } finally {
       await s.close();
     }

@@ -111,7 +111,8 @@ export class RateLimiter {
       w.steady.count++;
       if (k === 0) {
         headers = {
-          'RateLimit-Limit': String(limits.steady),
+          // The steady limit first (what the docs describe), then both windows as a recorded response shows.
+          'RateLimit-Limit': `${limits.steady}, ${limits.burst};w=1, ${limits.steady};w=60`,
           'RateLimit-Remaining': String(Math.max(0, limits.steady - w.steady.count)),
           'RateLimit-Reset': String(Math.max(0, Math.ceil((w.steady.start + 60_000 - t) / 1000))),
         };
