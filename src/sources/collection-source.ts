@@ -72,7 +72,7 @@ export function collectionSource(
           path: catalog.endpoint,
           query,
           ascending,
-          keep: selection?.keep ?? (() => true),
+          inWindow: selection?.inWindow ?? (() => true),
           pastEnd: selection?.pastEnd ?? (() => false),
           windowValueMs: field ? (record) => windowValueMs(record, field.apiField) : () => null,
         };

@@ -60,12 +60,12 @@ export interface RequestStream {
   query: Record<string, string>;
   /** True when records come back in ascending window-field order. */
   ascending: boolean;
-  /** Client-side cut: keep only records inside the window. */
-  keep: (record: Resource) => boolean;
-  /** With ascending order: true once a record lies past the window end, so paging can stop. */
-  pastEnd: (record: Resource) => boolean;
-  /** The record's window-field value in epoch ms (null without a window field or value). */
+  /** The record's window-field value in epoch ms (null without a window field or value); read once per record. */
   windowValueMs: (record: Resource) => number | null;
+  /** Client-side cut on that value: keep only records inside the window (an unreadable value is kept). */
+  inWindow: (valueMs: number | null) => boolean;
+  /** With ascending order: true once a value lies past the window end, so paging can stop. */
+  pastEnd: (valueMs: number | null) => boolean;
 }
 
 export interface SourceDefinition {

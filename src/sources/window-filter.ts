@@ -6,8 +6,8 @@ import type { Resource, TimeWindow } from './types.js';
 export interface WindowSelection {
   /** Filter expressions, e.g. `greater-or-equal(datetime,2025-09-01T00:00:00Z)`. */
   terms: string[];
-  keep: (record: Resource) => boolean;
-  pastEnd: (record: Resource) => boolean;
+  inWindow: (valueMs: number | null) => boolean;
+  pastEnd: (valueMs: number | null) => boolean;
 }
 
 export function filterTerm(operator: FilterOperator, field: string, epochMs: number): string {
@@ -25,7 +25,7 @@ export function windowValueMs(record: Resource, apiField: string): number | null
 /**
  * Start-inclusive, end-exclusive on every source. Where the API lacks `greater-or-equal` we ask for
  * `greater-than(start - 1s)`, and where it lacks `less-than` we ask for `less-or-equal(end)` or
- * nothing; `keep` then cuts exactly on our side. Records whose value cannot be read are kept
+ * nothing; `inWindow` then cuts exactly on our side. Records whose value cannot be read are kept
  * (dropping data silently is worse than one row outside the window).
  */
 export function selectWindow(field: WindowField, window: TimeWindow): WindowSelection {
@@ -41,17 +41,10 @@ export function selectWindow(field: WindowField, window: TimeWindow): WindowSele
     if (allowed.has('less-than')) terms.push(filterTerm('less-than', field.apiField, endMs));
     else if (allowed.has('less-or-equal')) terms.push(filterTerm('less-or-equal', field.apiField, endMs));
   }
-  const keep = (record: Resource) => {
-    const value = windowValueMs(record, field.apiField);
-    if (value === null) return true;
-    return (startMs === null || value >= startMs) && (endMs === null || value < endMs);
-  };
-  const pastEnd = (record: Resource) => {
-    if (endMs === null) return false;
-    const value = windowValueMs(record, field.apiField);
-    return value !== null && value >= endMs;
-  };
-  return { terms, keep, pastEnd };
+  const inWindow = (value: number | null) =>
+    value === null || ((startMs === null || value >= startMs) && (endMs === null || value < endMs));
+  const pastEnd = (value: number | null) => endMs !== null && value !== null && value >= endMs;
+  return { terms, inWindow, pastEnd };
 }
 
 /** Joins terms the way Klaviyo documents: one term as is, several inside `and(...)`. */

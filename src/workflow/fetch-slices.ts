@@ -4,7 +4,7 @@ import type { RequestStream, SourceDefinition, SourceParams } from '../sources/t
 import { IngestError } from '../util/errors.js';
 import type { Row } from '../warehouse/destination.js';
 import type { LoadSink } from './load-sinks.js';
-import { type Slice, splitPoints, streamFor } from './slices.js';
+import { compareSlices, type Slice, splitPoints, streamFor } from './slices.js';
 import type { AccountFetcher } from './types.js';
 
 export interface FetchInput {
@@ -83,6 +83,7 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
       lastValueMs: null,
       rows: 0,
       pages: 0,
+      reading: false,
       done: false,
     };
     input.sink.register(slice);
@@ -129,13 +130,13 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
             const value = stream.windowValueMs(record);
             if (
               stream.ascending &&
-              (stream.pastEnd(record) || (slice.endMs !== null && value !== null && value >= slice.endMs))
+              (stream.pastEnd(value) || (slice.endMs !== null && value !== null && value >= slice.endMs))
             ) {
               past = true;
               break;
             }
             if (value !== null) slice.lastValueMs = value;
-            if (!stream.keep(record) || written?.has(record.id)) continue;
+            if (!stream.inWindow(value) || written?.has(record.id)) continue;
             written?.add(record.id);
             const row = input.source.flatten(record, included);
             row[TIME_COLUMN] = input.loadTimeSeconds;
@@ -167,6 +168,8 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
 
   const worker = async () => {
     while (failure === null) {
+      // The earliest pending slice in window order first: the frontier is never left waiting.
+      pending.sort(compareSlices);
       const slice = pending.shift();
       if (!slice) {
         if (running === 0) return;
@@ -176,8 +179,10 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
         continue;
       }
       running++;
+      slice.reading = true;
       try {
         await readSlice(slice);
+        slice.reading = false;
         slice.done = true;
         await input.sink.sliceDone(slice);
       } catch (error) {

@@ -53,6 +53,9 @@ export interface CheckpointPolicy {
   ms: number;
 }
 
+/** Rows staged out of window order (ahead of the frontier) before those slices wait for it. */
+const MAX_ROWS_AHEAD = 100_000;
+
 interface Staged {
   session: LoadSession;
   rows: number;
@@ -64,6 +67,8 @@ interface Staged {
  * rows / `policy.ms`, and when it completes the next slice becomes the frontier. So the table always
  * holds a complete prefix of the window: after a crash the next run's start, the table's max,
  * re-reads at most the uncommitted tail and exactly-once dedupe drops what it sees again.
+ * Commits run in order on their own chain, so staging goes on while one commits; slices far ahead
+ * of the frontier wait once `MAX_ROWS_AHEAD` rows are staged, which bounds what is held.
  */
 export class CheckpointSink implements LoadSink {
   private readonly slices: Slice[] = [];
@@ -71,12 +76,18 @@ export class CheckpointSink implements LoadSink {
   private readonly committed = new Set<number>();
   private readonly totals: LoadResult = { inserted: 0, duplicatesSkipped: 0 };
   private readonly mutex = new Mutex();
+  private commits: Promise<void> = Promise.resolve();
+  private commitError: unknown = null;
+  private heldRows = 0;
   private lastCommitAt: number;
+  private progressed: () => void = () => undefined;
+  private progress = this.nextProgress();
 
   constructor(
     private readonly open: OpenSession,
     private readonly policy: CheckpointPolicy,
     private readonly clock: Clock,
+    private readonly maxRowsAhead = MAX_ROWS_AHEAD,
   ) {
     this.lastCommitAt = clock.now();
   }
@@ -86,8 +97,17 @@ export class CheckpointSink implements LoadSink {
     this.slices.sort(compareSlices);
   }
 
-  write(slice: Slice, rows: Row[]): Promise<void> {
-    return this.mutex.run(async () => {
+  async write(slice: Slice, rows: Row[]): Promise<void> {
+    // Back-pressure: while the frontier is being read, slices ahead of it stop staging once enough is held.
+    for (
+      let front = this.frontier();
+      front !== slice && front?.reading && this.heldRows >= this.maxRowsAhead;
+      front = this.frontier()
+    ) {
+      await this.progress;
+    }
+    await this.mutex.run(async () => {
+      this.throwIfCommitFailed();
       let staged = this.staged.get(slice.id);
       if (!staged) {
         staged = { session: await this.open(), rows: 0 };
@@ -95,8 +115,9 @@ export class CheckpointSink implements LoadSink {
       }
       await staged.session.write(rows);
       staged.rows += rows.length;
+      this.heldRows += rows.length;
       const due = staged.rows >= this.policy.rows || this.clock.now() - this.lastCommitAt >= this.policy.ms;
-      if (due && this.frontier() === slice) await this.commitStaged(slice);
+      if (due && this.frontier() === slice) this.commitInOrder(slice);
     });
   }
 
@@ -109,9 +130,10 @@ export class CheckpointSink implements LoadSink {
         front?.done && front !== this.slices.at(-1);
         front = this.frontier()
       ) {
-        await this.commitStaged(front);
+        this.commitInOrder(front);
         this.committed.add(front.id);
       }
+      this.signal();
     });
   }
 
@@ -119,7 +141,9 @@ export class CheckpointSink implements LoadSink {
     return this.mutex.run(async () => {
       const rest = this.slices.filter((slice) => !this.committed.has(slice.id));
       const last = rest.pop();
-      for (const slice of rest) await this.commitStaged(slice);
+      for (const slice of rest) this.commitInOrder(slice);
+      await this.commits;
+      this.throwIfCommitFailed();
       const final = (last && this.staged.get(last.id)?.session) ?? (await this.open());
       if (last) this.staged.delete(last.id);
       const result = await final.commit((loaded) =>
@@ -134,6 +158,7 @@ export class CheckpointSink implements LoadSink {
   }
 
   async abort(): Promise<void> {
+    await this.commits.catch(() => undefined);
     const open = [...this.staged.values()];
     this.staged.clear();
     await Promise.all(open.map((staged) => staged.session.abort().catch(() => undefined)));
@@ -143,11 +168,42 @@ export class CheckpointSink implements LoadSink {
     return this.slices.find((slice) => !this.committed.has(slice.id));
   }
 
-  private async commitStaged(slice: Slice): Promise<void> {
+  /** Detaches the slice's staged rows and queues their commit behind the ones before. */
+  private commitInOrder(slice: Slice): void {
     const staged = this.staged.get(slice.id);
     this.staged.delete(slice.id);
-    if (staged) this.add(await staged.session.commit([]));
     this.lastCommitAt = this.clock.now();
+    if (!staged) return;
+    this.commits = this.commits.then(async () => {
+      if (this.commitError !== null) {
+        await staged.session.abort().catch(() => undefined);
+        return;
+      }
+      try {
+        this.add(await staged.session.commit([]));
+      } catch (error) {
+        this.commitError = error;
+      } finally {
+        this.heldRows -= staged.rows;
+        this.signal();
+      }
+    });
+  }
+
+  private throwIfCommitFailed(): void {
+    if (this.commitError !== null) throw this.commitError;
+  }
+
+  private nextProgress(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.progressed = resolve;
+    });
+  }
+
+  private signal(): void {
+    const resolve = this.progressed;
+    this.progress = this.nextProgress();
+    resolve();
   }
 
   private add(result: LoadResult): void {

@@ -17,6 +17,8 @@ export interface Slice {
   lastValueMs: number | null;
   rows: number;
   pages: number;
+  /** A worker is reading it. */
+  reading: boolean;
   done: boolean;
 }
 

@@ -46,16 +46,20 @@ describe('request plans', () => {
       'and(greater-than(updated,2025-09-03T10:11:11Z),less-than(updated,2025-10-01T00:00:00Z))',
     );
     expect(stream?.query.sort).toBe('updated');
-    expect(stream?.keep(record('updated', '2025-09-03T10:11:11.500+00:00'))).toBe(false);
-    expect(stream?.keep(record('updated', '2025-09-03T10:11:12+00:00'))).toBe(true);
-    expect(stream?.keep(record('updated', '2025-10-01T00:00:00+00:00'))).toBe(false);
+    expect(stream?.inWindow(stream.windowValueMs(record('updated', '2025-09-03T10:11:11.500+00:00')))).toBe(
+      false,
+    );
+    expect(stream?.inWindow(stream.windowValueMs(record('updated', '2025-09-03T10:11:12+00:00')))).toBe(true);
+    expect(stream?.inWindow(stream.windowValueMs(record('updated', '2025-10-01T00:00:00+00:00')))).toBe(
+      false,
+    );
   });
 
   it('lists: greater-than only, no upper bound in the API, so the end is cut and paging stops past it', () => {
     const [stream] = getSource('lists').plan(params({ dataSource: 'lists', windowField: 'updated' }));
     expect(stream?.query.filter).toBe('greater-than(updated,2025-09-03T10:11:11Z)');
-    expect(stream?.pastEnd(record('updated', '2025-10-01T00:00:00+00:00'))).toBe(true);
-    expect(stream?.pastEnd(record('updated', '2025-09-30T23:59:59+00:00'))).toBe(false);
+    expect(stream?.pastEnd(stream.windowValueMs(record('updated', '2025-10-01T00:00:00+00:00')))).toBe(true);
+    expect(stream?.pastEnd(stream.windowValueMs(record('updated', '2025-09-30T23:59:59+00:00')))).toBe(false);
   });
 
   it('lists on a revision before 2024-05-15 cannot sort: no sort parameter, the window is not treated as ordered', () => {

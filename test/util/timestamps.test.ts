@@ -22,6 +22,8 @@ describe('timestamps', () => {
       expect(parseTimestamp(text), text).toBe(expected);
     }
     expect(parseTimestamp('2025-09-03T10:11:12.710Z')).toBe(expected + 710);
+    expect(parseTimestamp('2025-09-03T10:11:12.710123+00:00')).toBe(expected + 710);
+    expect(parseTimestamp('2024-02-29T10:11:12+00:00')).toBe(Date.UTC(2024, 1, 29, 10, 11, 12));
     expect(parseTimestamp('2025-09-03')).toBe(Date.UTC(2025, 8, 3));
   });
 
