@@ -54,7 +54,8 @@ export function processCases(): void {
       `duckdb:${db}`,
       '--end',
       END,
-      ...(checkpoints ? ['--checkpoint-rows', '25000'] : []),
+      // Small checkpoints (once the flags exist), so kills land between several commits of one load.
+      ...(checkpoints ? ['--checkpoint-rows', '10000', '--checkpoint-seconds', '2'] : []),
     ];
     const equalAll = () => Object.fromEntries(tables.map((t) => [t, 'equal']));
     const noViolations = { duplicates: 0, gaps: 0, extra: 0, log: [] };
@@ -88,7 +89,7 @@ export function processCases(): void {
       console.log(
         `clean hist run: ${cleanRows} rows in ${cleanMs} ms (first request after ${startupMs} ms, ` +
           `${cleanPages} events pages, ~${Math.round(pageMs)} ms each, ${tailMs} ms after the last); ` +
-          `checkpoint flags ${checkpoints ? 'on (--checkpoint-rows 25000)' : 'not available'}`,
+          `checkpoint flags ${checkpoints ? 'on (--checkpoint-rows 10000 --checkpoint-seconds 2)' : 'not available'}`,
       );
     }, 180_000);
     afterAll(async () => h?.cleanup());
