@@ -80,6 +80,9 @@ export function registerRunCommand(program: Command): void {
     .option('--end <time>', 'override the window end')
     .option('--dry-run', "print each source's window and first request; write nothing", false)
     .option('--json', 'print the run report as JSON', false)
+    .option('--checkpoint-rows <n>', 'commit appends in window order at least every N rows (default 50000)')
+    .option('--checkpoint-seconds <s>', '... or at least every S seconds (default 30)')
+    .option('--concurrency <n>', 'requests in flight per source (default by the endpoint rate tier)')
     .option(
       '--verbose',
       'print every request, retry and throttle to stderr (the API key is never shown)',
