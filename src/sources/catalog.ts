@@ -65,6 +65,18 @@ function field(apiField: string, operators: readonly FilterOperator[], sortable 
   return { apiField, tableColumn: apiField, operators, sortable };
 }
 
+/**
+ * Lists and segments: `created` / `updated` filter with `greater-than` only, and sort only since
+ * 2024-05-15 (before that a window is staged whole).
+ */
+function greaterThanOnly(): Record<string, WindowField> {
+  const since = { sortableSince: '2024-05-15' };
+  return {
+    updated: { ...field('updated', ['greater-than']), ...since },
+    created: { ...field('created', ['greater-than']), ...since },
+  };
+}
+
 const atLeast = (revision: string, since: string) => revision.slice(0, 10) >= since;
 
 export const SOURCE_CATALOG: Readonly<Record<string, SourceCatalogEntry>> = {
@@ -108,11 +120,7 @@ export const SOURCE_CATALOG: Readonly<Record<string, SourceCatalogEntry>> = {
     dataSource: 'lists',
     endpoint: '/api/lists',
     resourceType: 'list',
-    // Lists have had a sort parameter only since 2024-05-15; before that a window is staged whole.
-    windowFields: {
-      updated: { ...field('updated', ['greater-than']), sortableSince: '2024-05-15' },
-      created: { ...field('created', ['greater-than']), sortableSince: '2024-05-15' },
-    },
+    windowFields: greaterThanOnly(),
     implicitWindowField: null,
     rateTier: 'L',
     maxPageSize: (revision) => (atLeast(revision, '2026-04-15') ? 10 : null),
@@ -139,10 +147,7 @@ export const SOURCE_CATALOG: Readonly<Record<string, SourceCatalogEntry>> = {
     dataSource: 'segments',
     endpoint: '/api/segments',
     resourceType: 'segment',
-    windowFields: {
-      updated: { ...field('updated', ['greater-than']), sortableSince: '2024-05-15' },
-      created: { ...field('created', ['greater-than']), sortableSince: '2024-05-15' },
-    },
+    windowFields: greaterThanOnly(),
     implicitWindowField: null,
     rateTier: 'L',
     maxPageSize: (revision) => (atLeast(revision, '2026-04-15') ? 10 : null),

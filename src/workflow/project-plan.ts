@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { srcSchema } from '../project/databases.js';
 import type { Datasource, Project, WorkflowDefinition } from '../project/index.js';
 import { parseLookback } from '../project/lookback.js';
 import { configError } from '../util/errors.js';
@@ -50,15 +51,7 @@ export function planFromProject(project: Project, workflow: WorkflowDefinition):
       fix: 'keep the templates\' "+load_incremental_data: for_each>: {datasource: ${inc_datasources}}" task',
     });
   }
-  const schema = project.databases.src;
-  if (!schema) {
-    throw configError('config/database.yml has no databases.src', {
-      code: 'CONFIG_KEY_MISSING',
-      file: 'config/database.yml',
-      key: 'databases.src',
-      fix: 'add "databases:\\n  src: klaviyo_src" (the schema the tables go to)',
-    });
-  }
+  const schema = srcSchema(project);
   const origin = workflow.exportOrigins[loop.listName ?? ''] ?? workflow.file;
   const specs = workflow.datasources.map((d, i) => toSpec(d, origin, i));
   const byTable = new Map(workflow.datasources.map((d) => [d.table_name, d]));

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { srcSchema } from '../../project/databases.js';
 import { loadProject } from '../../project/index.js';
 import { configError } from '../../util/errors.js';
 import { redact } from '../../util/redact.js';
@@ -25,17 +26,7 @@ function when(unixSeconds: number): string {
 /** The schema: `--schema`, else the project's databases.src. */
 function schemaFor(flags: StatusFlags): string {
   if (flags.schema) return flags.schema;
-  const project = loadProject(flags.project ?? DEFAULT_PROJECT_DIR);
-  const schema = project.databases.src;
-  if (!schema) {
-    throw configError('config/database.yml has no databases.src', {
-      code: 'CONFIG_KEY_MISSING',
-      file: 'config/database.yml',
-      key: 'databases.src',
-      fix: 'add databases.src, or pass --schema',
-    });
-  }
-  return schema;
+  return srcSchema(loadProject(flags.project ?? DEFAULT_PROJECT_DIR));
 }
 
 export function renderStatus(statuses: readonly TableStatus[]): string {
