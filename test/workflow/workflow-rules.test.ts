@@ -135,6 +135,16 @@ describe('the window rules, the requests and the ingestion log', () => {
     const started = log.filter((r) => r.status === 'STARTED').map((r) => r.source_name);
     expect(started).toHaveLength(6);
   });
+});
+
+describe('the .dig _parallel limit', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // Enough latency that sources certainly overlap when the pool lets them.
+    h = await createHarness({ seed: 3, now: NOW, profiles: 200, events: 2000, latencyMs: 150 });
+  });
+  afterAll(async () => h.cleanup());
+  const run = (extra: Partial<RunProjectInput> = {}) => h.run({ clock: clockFrom(NOW), ...extra });
 
   it('never has more than the .dig limit (3) sources in flight', async () => {
     h.sim.clearLog();
