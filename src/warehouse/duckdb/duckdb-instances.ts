@@ -75,7 +75,7 @@ export async function acquireInstance(path: string): Promise<InstanceLease> {
  * grew with the window; with one, DuckDB spills to `<database>.tmp/` and peak RSS stays flat.
  * `KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT` overrides it (any DuckDB size, e.g. `1GB`).
  */
-export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '128MB';
 
 function instanceOptions(path: string): Record<string, string> | undefined {
   // In-memory databases have no file to spill next to: leave them unlimited (tests, dry runs).
