@@ -115,7 +115,7 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   const readSlice = async (slice: Slice) => {
     let stream = slice.stream;
     // Ids already written, kept only where a restart could otherwise write a row twice.
-    const written = input.sliceable || input.dedupesRereads ? null : new Set<string>();
+    const written = input.dedupesRereads ? null : new Set<string>();
     for (let restarts = 0; ; restarts++) {
       try {
         for await (const page of input.fetcher.paginate(stream.path, stream.query, {
@@ -183,6 +183,9 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
       try {
         await readSlice(slice);
         slice.reading = false;
+        // A slice cut short because another one failed is not complete: it must never count as done,
+        // or a checkpoint would commit the slices after it and leave a gap below the table's max.
+        if (failure !== null) continue;
         slice.done = true;
         await input.sink.sliceDone(slice);
       } catch (error) {
