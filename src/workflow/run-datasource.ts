@@ -5,7 +5,7 @@ import { loadSource } from './load-source.js';
 import { logRow } from './log-rows.js';
 import { sourceParamsFrom } from './source-params.js';
 import type { DatasourceSpec, RunDeps, RunOptions, SourceReport, WorkflowPlan } from './types.js';
-import { computeWindow, incrementalColumn, normaliseOverride } from './window.js';
+import { computeWindow, incrementalColumn } from './window.js';
 
 /**
  * One iteration of the templates' for_each: log start, set up table and window, load, log success.
@@ -48,9 +48,8 @@ export async function runDatasource(
     // The templates create the table here; we let the load's commit create it (same columns), so a
     // load that fails leaves the database exactly as it was, not with a new empty table.
     const window = await computeWindow(destination, plan.schema, datasource, clock.now());
-    if (options.start !== undefined && column)
-      window.start_time = normaliseOverride('--start', options.start);
-    if (options.end !== undefined) window.end_time = normaliseOverride('--end', options.end);
+    if (options.start !== undefined && column) window.start_time = options.start;
+    if (options.end !== undefined) window.end_time = options.end;
     report.startTime = window.start_time;
     report.endTime = window.end_time;
 

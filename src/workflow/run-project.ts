@@ -14,6 +14,7 @@ import { openDestination, parseDestinationUrl } from '../warehouse/open-destinat
 import { planFromProject, resolveWorkflow } from './project-plan.js';
 import { runWorkflow } from './run-workflow.js';
 import type { AccountFetcher, RunOptions, RunReport } from './types.js';
+import { normaliseWindowOverrides } from './window.js';
 
 export interface RunProjectInput extends RunOptions {
   projectDir: string;
@@ -58,6 +59,7 @@ function newRunId(nowMs: number): string {
  * workflow, open the destination, run, close. Returns the report; the caller decides the exit code.
  */
 export async function runProject(input: RunProjectInput): Promise<RunReport> {
+  const overrides = normaliseWindowOverrides(input.start, input.end);
   const env = input.env ?? process.env;
   const clock = input.clock ?? systemClock;
   const warn = input.warn ?? (() => undefined);
@@ -114,7 +116,7 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
         runId: newRunId(clock.now()),
         ...(input.progress ? { progress: input.progress } : {}),
       },
-      input,
+      { ...input, ...overrides },
     );
   } finally {
     await Promise.all([...clients.values()].map((c) => c.close()));

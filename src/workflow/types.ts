@@ -64,7 +64,7 @@ export interface AccountFetcher extends PageFetcher {
 export interface RunOptions {
   /** Only these datasources (by `name` or `table_name`). */
   sources?: string[];
-  /** Override the computed window ("test with small date ranges first"). Template format or any ISO time. */
+  /** Override the computed window ("test with small date ranges first"); in the template format by the time a run starts. */
   start?: string;
   end?: string;
   dryRun?: boolean;

@@ -37,15 +37,38 @@ export async function computeWindow(
   return { start_time: formatTemplateTime(start), end_time };
 }
 
-/** `--start` / `--end`: any timestamp we can read, written in the template format. */
-export function normaliseOverride(flag: '--start' | '--end', value: string): string {
-  const ms = parseTimestamp(value);
-  if (ms === null) {
-    throw configError(`${flag} '${value}' is not a timestamp`, {
+/**
+ * `--start` / `--end` ("test with small date ranges first"): any timestamp we can read, written in the
+ * template format. Checked once before anything runs, so a bad one is a config error, not a failed source.
+ */
+export function normaliseWindowOverrides(
+  start: string | undefined,
+  end: string | undefined,
+): { start?: string; end?: string } {
+  const out: { start?: string; end?: string } = {};
+  const parsed: { start?: number; end?: number } = {};
+  for (const [flag, value] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    if (value === undefined) continue;
+    const ms = parseTimestamp(value);
+    if (ms === null) {
+      throw configError(`--${flag} '${value}' is not a timestamp; nothing was run`, {
+        code: 'BAD_WINDOW_OVERRIDE',
+        key: `--${flag}`,
+        fix: `write a UTC date or time, e.g. --${flag} 2025-09-01T00:00:00.000000 or --${flag} 2025-09-01`,
+      });
+    }
+    parsed[flag] = ms;
+    out[flag] = formatTemplateTime(ms);
+  }
+  if (parsed.start !== undefined && parsed.end !== undefined && parsed.start >= parsed.end) {
+    throw configError(`--start '${start}' is not before --end '${end}'; nothing was run`, {
       code: 'BAD_WINDOW_OVERRIDE',
-      key: flag,
-      fix: `write it like 2025-09-01T00:00:00.000000 (UTC) or 2025-09-01`,
+      key: '--start',
+      fix: 'give a --start earlier than --end (the window is start-inclusive, end-exclusive)',
     });
   }
-  return formatTemplateTime(ms);
+  return out;
 }

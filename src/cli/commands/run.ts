@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { configError } from '../../util/errors.js';
 import { redact } from '../../util/redact.js';
-import { parseTimestamp } from '../../util/timestamps.js';
 import { DEFAULT_CHECKPOINT } from '../../workflow/load-source.js';
 import { runProject } from '../../workflow/run-project.js';
 import { setExitCode } from '../exit-code.js';
@@ -35,31 +34,6 @@ function positive(flag: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** --start / --end are checked before anything runs: a bad one is a config error (exit 2), not a failed source. */
-function checkWindowFlags(flags: RunFlags): void {
-  const parsed: Record<string, number> = {};
-  for (const flag of ['start', 'end'] as const) {
-    const value = flags[flag];
-    if (value === undefined) continue;
-    const ms = parseTimestamp(value);
-    if (ms === null) {
-      throw configError(`--${flag} '${value}' is not a timestamp; nothing was run`, {
-        code: 'BAD_WINDOW_OVERRIDE',
-        key: `--${flag}`,
-        fix: `write a UTC date or time, e.g. --${flag} 2025-09-01T00:00:00.000000 or --${flag} 2025-09-01`,
-      });
-    }
-    parsed[flag] = ms;
-  }
-  if (parsed.start !== undefined && parsed.end !== undefined && parsed.start >= parsed.end) {
-    throw configError(`--start '${flags.start}' is not before --end '${flags.end}'; nothing was run`, {
-      code: 'BAD_WINDOW_OVERRIDE',
-      key: '--start',
-      fix: 'give a --start earlier than --end (the window is start-inclusive, end-exclusive)',
-    });
-  }
-}
-
 /** `run x.dig` runs a workflow file of its own folder; `run inc|hist` one of --project's. */
 function projectAndWorkflow(workflow: string, flags: RunFlags): { projectDir: string; workflow: string } {
   if (workflow.endsWith('.dig') && flags.project === undefined) {
@@ -89,7 +63,6 @@ export function registerRunCommand(program: Command): void {
       false,
     )
     .action(async (workflow: string, flags: RunFlags) => {
-      checkWindowFlags(flags);
       const checkpointRows = positive('--checkpoint-rows', flags.checkpointRows);
       const checkpointSeconds = positive('--checkpoint-seconds', flags.checkpointSeconds);
       const concurrency = positive('--concurrency', flags.concurrency);
