@@ -29,6 +29,7 @@ export function renderRunReport(report: RunReport): string {
   for (const source of report.sources) {
     if (source.error) out.push(`\n${source.name} (${source.table}) failed: ${source.error}`);
     for (const request of source.requests ?? []) out.push(`${source.name}: GET ${request}`);
+    for (const [name, value] of Object.entries(source.requestHeaders ?? {})) out.push(`  ${name}: ${value}`);
   }
   const failed = report.sources.filter((s) => s.status === 'ERROR').length;
   out.push(

@@ -58,6 +58,11 @@ export async function runDatasource(
     const source = getSource(config.in.data_source);
     const params = sourceParamsFrom(config, fetcher.revision);
     if (!writer) {
+      report.requestHeaders = {
+        Authorization: 'Klaviyo-API-Key ***',
+        revision: fetcher.revision,
+        Accept: 'application/vnd.api+json',
+      };
       report.requests = source
         .plan(params)
         .map((stream) => redact(fetcher.describeRequest(stream.path, stream.query)));

@@ -103,6 +103,8 @@ export interface SourceReport {
   jobId: string;
   /** --dry-run: the first request of each stream, key redacted. */
   requests?: string[];
+  /** --dry-run: the headers those requests carry, the key shown as `***`. */
+  requestHeaders?: Record<string, string>;
   error?: string;
 }
 

@@ -36,6 +36,11 @@ describe('the window rules, the requests and the ingestion log', () => {
       `${h.sim.baseUrl}/api/events?filter=and(greater-or-equal(datetime,2025-09-01T00:00:00Z),less-than(datetime,2025-10-15T12:00:00Z))&sort=datetime&page[size]=1000`,
     ]);
     expect(byName.campaigns?.requests).toHaveLength(6);
+    expect(byName.events?.requestHeaders).toEqual({
+      Authorization: 'Klaviyo-API-Key ***',
+      revision: '2026-07-15',
+      Accept: 'application/vnd.api+json',
+    });
     expect(byName.metrics?.requests).toEqual([`${h.sim.baseUrl}/api/metrics`]);
     expect(h.sim.requestLog()).toHaveLength(0);
     await expect(queryDuckDB(h.dbPath, 'SELECT 1 FROM klaviyo_src.ingestion_log')).rejects.toThrow();
