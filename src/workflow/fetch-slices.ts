@@ -18,6 +18,8 @@ export interface FetchInput {
   sliceable: boolean;
   /** Requests of this source in flight at most; the rate limiter paces them. */
   workers: number;
+  /** Pages a new slice should hold when a slice is shared (see splitPoints); default SLICE_PAGES. */
+  slicePages?: number;
   /**
    * Whether the destination drops rows read twice (append with a window column: same id and window
    * value; merge: same id). When not, a stream that must restart skips the ids it already wrote.
@@ -34,6 +36,13 @@ export interface FetchCounts {
   slices: number;
   restarts: number;
 }
+
+/**
+ * Pages per slice when the rest of a slice is shared: large enough that a slice's own staging and
+ * commit cost little per row, small enough that all workers together read close to the frontier
+ * (8 workers x 10 pages of 1,000 events stay under the sink's read-ahead limit).
+ */
+export const SLICE_PAGES = 10;
 
 /** How often one slice may restart after its page cursor expired before the error stands. */
 const MAX_CURSOR_RESTARTS = 5;
@@ -53,6 +62,9 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   input.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
   const pending: Slice[] = [];
+  /** Slices a worker is reading, in window order. */
+  const reading: Slice[] = [];
+  const slicePages = input.slicePages ?? SLICE_PAGES;
   let running = 0;
   let idle = 0;
   let failure: unknown = null;
@@ -81,6 +93,7 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
       endMs,
       stream,
       lastValueMs: null,
+      pageSpanMs: null,
       rows: 0,
       pages: 0,
       reading: false,
@@ -97,19 +110,32 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
       addSlice(index, stream, null, null);
     });
 
-  /** Hands the unread rest of a busy slice to the workers that are waiting. */
-  const share = (slice: Slice) => {
+  /**
+   * Hands the unread rest of a busy slice to the workers that are waiting: of the earliest slice in
+   * window order that has enough left, so reading stays next to the commit frontier. Any slice may be
+   * cut while its next page is in flight: its reader drops records at or past the new end.
+   */
+  const share = () => {
     if (!input.sliceable || idle === 0 || pending.length > 0) return;
-    if (slice.lastValueMs === null || slice.endMs === null) return;
-    const points = splitPoints(slice.lastValueMs, slice.endMs, idle);
-    if (points.length === 0) return;
-    const end = slice.endMs;
-    slice.endMs = points[0] as number;
-    points.forEach((point, i) => {
-      const next = points[i + 1] ?? end;
-      addSlice(slice.streamIndex, streamFor(input.source, input.params, point, next), point, next);
-    });
-    notify();
+    for (const slice of reading) {
+      if (slice.lastValueMs === null || slice.endMs === null) continue;
+      const points = splitPoints({
+        lastValueMs: slice.lastValueMs,
+        endMs: slice.endMs,
+        idle,
+        pageSpanMs: slice.pageSpanMs,
+        slicePages,
+      });
+      if (points.length === 0) continue;
+      const end = slice.endMs;
+      slice.endMs = points[0] as number;
+      points.forEach((point, i) => {
+        const next = points[i + 1] ?? end;
+        addSlice(slice.streamIndex, streamFor(input.source, input.params, point, next), point, next);
+      });
+      notify();
+      return;
+    }
   };
 
   const readSlice = async (slice: Slice) => {
@@ -126,8 +152,10 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
           const included = indexIncluded(page.included);
           const rows: Row[] = [];
           let past = false;
+          let firstValue: number | null = null;
           for (const record of page.data) {
             const value = stream.windowValueMs(record);
+            firstValue ??= value;
             if (
               stream.ascending &&
               (stream.pastEnd(value) || (slice.endMs !== null && value !== null && value >= slice.endMs))
@@ -148,7 +176,11 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
             await input.sink.write(slice, rows);
           }
           if (past || failure !== null) return;
-          if (page.nextUrl) share(slice);
+          if (page.nextUrl) {
+            if (firstValue !== null && slice.lastValueMs !== null)
+              slice.pageSpanMs = Math.max(1, slice.lastValueMs - firstValue);
+            share();
+          }
         }
         return;
       } catch (error) {
@@ -180,9 +212,16 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
       }
       running++;
       slice.reading = true;
+      reading.push(slice);
+      reading.sort(compareSlices);
       try {
-        await readSlice(slice);
-        slice.reading = false;
+        try {
+          await readSlice(slice);
+        } finally {
+          // Off the list before anything else awaits: a slice that stopped reading must not be cut.
+          slice.reading = false;
+          reading.splice(reading.indexOf(slice), 1);
+        }
         // A slice cut short because another one failed is not complete: it must never count as done,
         // or a checkpoint would commit the slices after it and leave a gap below the table's max.
         if (failure !== null) continue;

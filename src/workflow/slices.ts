@@ -15,6 +15,8 @@ export interface Slice {
   readonly stream: RequestStream;
   /** Window value (epoch ms) of the last record read: where a restart resumes and a split begins. */
   lastValueMs: number | null;
+  /** Window time the slice's last full page covered: its density, for sizing splits. */
+  pageSpanMs: number | null;
   rows: number;
   pages: number;
   /** A worker is reading it. */
@@ -60,17 +62,45 @@ export function streamFor(
   return stream;
 }
 
+export interface SplitInput {
+  /** Window value of the last record the slice read. */
+  lastValueMs: number;
+  /** The slice's (exclusive) end. */
+  endMs: number;
+  /** Workers waiting for work. */
+  idle: number;
+  /** Window time one full page of this slice covered (null before a full page was read). */
+  pageSpanMs: number | null;
+  /** Pages each new slice should hold, at the density read so far. */
+  slicePages: number;
+}
+
 /**
- * Where to cut the unread rest of a slice so `newSlices` idle workers can share it: the rest runs from
- * the second after the last record read (records of that second stay with the slice's own cursor) to
- * the slice end, and is divided into `newSlices + 1` parts on whole seconds. The slice keeps the first
- * part (its cursor is already there); each returned point starts a new slice that runs to the next
- * point (the last to the old end). Empty when the rest is too short to share.
+ * Where to cut the unread rest of a slice so idle workers can share it. The rest runs from the second
+ * after the last record read (records of that second stay with the slice's own cursor) to the slice's
+ * end; cuts are on whole seconds. Returns ascending points: the slice keeps the part before the first,
+ * and each point starts a new slice that runs to the next point (the last to the old end).
+ *
+ * Reading stays in a band just ahead of the commit frontier: at the density of the slice's last page,
+ * the slice keeps about `slicePages` pages, each idle worker gets the next `slicePages`, and whatever
+ * lies beyond becomes one more slice that waits its turn. Slices far ahead would only be held back by
+ * back-pressure, leaving the frontier to one worker. With the density unknown, or a rest too short
+ * for that, the rest is cut evenly, never into parts shorter than a page or a second. Empty when the
+ * rest is too short to share.
  */
-export function splitPoints(lastValueMs: number, endMs: number, newSlices: number): number[] {
+export function splitPoints(input: SplitInput): number[] {
+  const { lastValueMs, endMs, idle, pageSpanMs, slicePages } = input;
   const from = Math.floor(lastValueMs / 1000) * 1000 + 1000;
   const seconds = Math.floor((endMs - from) / 1000);
-  const parts = Math.min(newSlices + 1, seconds);
+  const minPartSeconds = Math.max(1, Math.ceil((pageSpanMs ?? 0) / 1000));
+  const chunkSeconds =
+    pageSpanMs === null ? null : Math.max(minPartSeconds, Math.ceil((pageSpanMs * slicePages) / 1000));
+  if (chunkSeconds !== null && seconds > chunkSeconds * (idle + 1)) {
+    const points: number[] = [];
+    for (let i = 1; i <= idle + 1; i++) points.push(from + chunkSeconds * i * 1000);
+    return points;
+  }
+  const parts = Math.min(idle + 1, Math.floor(seconds / minPartSeconds));
   if (parts < 2) return [];
   const points: number[] = [];
   for (let i = 1; i < parts; i++) points.push(from + Math.floor((seconds * i) / parts) * 1000);

@@ -8,15 +8,38 @@ const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const INC_START = Date.UTC(2025, 8, 1);
 
 describe('splitPoints', () => {
-  it('cuts the unread rest on whole seconds after the last record, keeping the first part', () => {
-    const last = Date.UTC(2025, 8, 1, 0, 0, 10, 500);
-    expect(splitPoints(last, Date.UTC(2025, 8, 1, 0, 0, 41), 2)).toEqual([
-      Date.UTC(2025, 8, 1, 0, 0, 21),
-      Date.UTC(2025, 8, 1, 0, 0, 31),
-    ]);
+  const at = (second: number) => Date.UTC(2025, 8, 1, 0, 0, second);
+  const last = Date.UTC(2025, 8, 1, 0, 0, 10, 500);
+
+  it('with the density unknown, cuts the rest evenly on whole seconds after the last record', () => {
+    expect(
+      splitPoints({ lastValueMs: last, endMs: at(41), idle: 2, pageSpanMs: null, slicePages: 10 }),
+    ).toEqual([at(21), at(31)]);
     // Too little left to share.
-    expect(splitPoints(last, Date.UTC(2025, 8, 1, 0, 0, 12), 4)).toEqual([]);
-    expect(splitPoints(last, Date.UTC(2025, 8, 1, 0, 0, 13), 4)).toEqual([Date.UTC(2025, 8, 1, 0, 0, 12)]);
+    expect(
+      splitPoints({ lastValueMs: last, endMs: at(12), idle: 4, pageSpanMs: null, slicePages: 10 }),
+    ).toEqual([]);
+    expect(
+      splitPoints({ lastValueMs: last, endMs: at(13), idle: 4, pageSpanMs: null, slicePages: 10 }),
+    ).toEqual([at(12)]);
+  });
+
+  it('keeps reading next to the frontier: slicePages worth per worker, the far rest as one waiting slice', () => {
+    // A page covered 2 s, so 3 pages are 6 s: the slice keeps 11..17, two workers get 17..23 and
+    // 23..29, and 29..1000 waits for whoever finishes first.
+    expect(
+      splitPoints({ lastValueMs: last, endMs: at(1000), idle: 2, pageSpanMs: 2000, slicePages: 3 }),
+    ).toEqual([at(17), at(23), at(29)]);
+  });
+
+  it('never cuts parts shorter than the time one page covers', () => {
+    // 20 s left, a page covers 8 s: room for two parts, not five.
+    expect(
+      splitPoints({ lastValueMs: last, endMs: at(31), idle: 4, pageSpanMs: 8000, slicePages: 10 }),
+    ).toEqual([at(21)]);
+    expect(
+      splitPoints({ lastValueMs: last, endMs: at(20), idle: 4, pageSpanMs: 8000, slicePages: 10 }),
+    ).toEqual([]);
   });
 });
 
