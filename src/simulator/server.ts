@@ -52,6 +52,8 @@ export interface SimulatorOptions extends DataOptions {
    * Benchmarks: memoize each successful collection page's serialized body per (revision, full URL),
    * so serving it again costs almost no CPU. Next links in a cached body keep the cursors first
    * issued, so a run that follows them hits the cache all the way. Cached pages skip `cursorTtlMs`.
+   * Each resource's text is memoized too, so a page with new boundaries (a run that slices its
+   * window differently) is a join of cached texts.
    */
   cachePages?: boolean;
 }
@@ -143,10 +145,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   let baseUrl = '';
   const pageCache = new Map<string, Buffer>();
+  const resourceTexts = options.cachePages ? new Map<string, string>() : null;
   const cacheStats: PageCacheStats = { hits: 0, misses: 0, pages: 0, bytes: 0 };
   // Records change when time moves or records are added/updated: cached pages are then stale.
   const dropCache = () => {
     pageCache.clear();
+    resourceTexts?.clear();
     cacheStats.pages = 0;
     cacheStats.bytes = 0;
   };
@@ -236,20 +240,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           body = cached;
           return;
         }
-        let doc: Record<string, unknown>;
+        let text: string;
         if (endpoint === 'metric-aggregates') {
-          const text = await readBody(req);
+          const requestBody = await readBody(req);
           let parsed: unknown;
           try {
-            parsed = JSON.parse(text);
+            parsed = JSON.parse(requestBody);
           } catch {
             throw new ApiError(400, 'parse_error', 'Malformed request.', 'JSON parse error.', {
               pointer: '/data',
             });
           }
-          doc = handleMetricAggregates(parsed, data.events, data.metrics, baseUrl);
+          text = JSON.stringify(handleMetricAggregates(parsed, data.events, data.metrics, baseUrl));
         } else {
-          doc = handleCollection({
+          text = handleCollection({
             endpoint,
             coll: data.collection(endpoint),
             entry,
@@ -258,11 +262,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             baseUrl,
             wallNow: wall(),
             cursorTtlMs: options.cursorTtlMs ?? null,
+            ...(resourceTexts ? { resourceTexts } : {}),
           });
         }
         status = 200;
         headers = { ...headers, ...decision.headers };
-        body = JSON.stringify(doc);
+        body = text;
         if (cacheKey !== null) {
           const buffer = Buffer.from(body, 'utf8');
           cacheStats.misses++;

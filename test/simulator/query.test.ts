@@ -331,3 +331,37 @@ describe('errors', () => {
     }
   });
 });
+
+describe('cached pages (benchmarks)', () => {
+  test('serve the same records as an uncached simulator, for any page boundaries, and hit the cache', async () => {
+    const cached = await small({ cachePages: true });
+    const uncached = await small();
+    try {
+      const pages = [
+        { filter: 'greater-or-equal(datetime,2025-12-10T00:00:00Z)', sort: 'datetime', 'page[size]': '40' },
+        { filter: 'greater-or-equal(datetime,2025-12-10T00:00:07Z)', sort: 'datetime', 'page[size]': '25' },
+        {
+          filter: 'greater-than(updated,2025-12-01T00:00:00Z)',
+          sort: 'updated',
+          'additional-fields[profile]': 'subscriptions',
+        },
+      ];
+      for (const query of pages) {
+        const path = 'additional-fields[profile]' in query ? '/api/profiles' : '/api/events';
+        const plain = await call(uncached, path, query);
+        const first = await call(cached, path, query);
+        const again = await call(cached, path, query);
+        expect(first.body.data.length).toBeGreaterThan(0);
+        // Links name each server's own port.
+        const dataOf = (reply: { text: string }, base: string) =>
+          JSON.parse(reply.text.replaceAll(base, 'BASE')).data;
+        expect(dataOf(first, cached.baseUrl)).toEqual(dataOf(plain, uncached.baseUrl));
+        expect(again.text).toBe(first.text);
+      }
+      expect(cached.pageCacheStats()).toMatchObject({ hits: 3, misses: 3 });
+    } finally {
+      await cached.close();
+      await uncached.close();
+    }
+  });
+});
