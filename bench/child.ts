@@ -39,6 +39,8 @@ export interface OursArgs {
   /** `--end` (ISO); events have no start override (no incremental_field). */
   end: string;
   start?: string;
+  /** Requests in flight per source (`--concurrency`), for experiments. */
+  concurrency?: number;
 }
 
 export interface SdkArgs {
@@ -68,6 +70,17 @@ const sample = () => {
 };
 const sampler = setInterval(sample, 50);
 sampler.unref();
+// BENCH_RSS_TRACE=1: the memory split once a second on stderr (where does the RSS go?).
+if (process.env.BENCH_RSS_TRACE) {
+  const t0 = performance.now();
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const mb = (n: number) => Math.round(n / 1048576);
+    process.stderr.write(
+      `rss-trace t=${((performance.now() - t0) / 1000).toFixed(0)}s rss=${mb(m.rss)} heapTotal=${mb(m.heapTotal)} heapUsed=${mb(m.heapUsed)} external=${mb(m.external)}\n`,
+    );
+  }, 1000).unref();
+}
 
 function vmHwm(): number | null {
   try {
@@ -95,6 +108,7 @@ async function ours(args: OursArgs): Promise<Partial<ChildResult>> {
       sources: args.sources,
       end: args.end,
       ...(args.start ? { start: args.start } : {}),
+      ...(args.concurrency ? { concurrency: args.concurrency } : {}),
     });
     const errors = report.sources.filter((s) => s.status === 'ERROR').map((s) => `${s.name}: ${s.error}`);
     return {

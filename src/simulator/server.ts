@@ -145,7 +145,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   let baseUrl = '';
   const pageCache = new Map<string, Buffer>();
-  const resourceTexts = options.cachePages ? new Map<string, string>() : null;
+  const resourceTexts = options.cachePages ? new Map<string, Buffer>() : null;
   const cacheStats: PageCacheStats = { hits: 0, misses: 0, pages: 0, bytes: 0 };
   // Records change when time moves or records are added/updated: cached pages are then stale.
   const dropCache = () => {
@@ -240,7 +240,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           body = cached;
           return;
         }
-        let text: string;
+        let text: string | Buffer;
         if (endpoint === 'metric-aggregates') {
           const requestBody = await readBody(req);
           let parsed: unknown;
@@ -269,7 +269,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         headers = { ...headers, ...decision.headers };
         body = text;
         if (cacheKey !== null) {
-          const buffer = Buffer.from(body, 'utf8');
+          const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
           cacheStats.misses++;
           cacheStats.pages++;
           cacheStats.bytes += buffer.length;

@@ -3,6 +3,7 @@ import { indexIncluded, TIME_COLUMN } from '../sources/flatten.js';
 import type { RequestStream, SourceDefinition, SourceParams } from '../sources/types.js';
 import { IngestError } from '../util/errors.js';
 import type { Row } from '../warehouse/destination.js';
+import { adaptiveConcurrency, type Concurrency, fixedConcurrency } from './concurrency.js';
 import type { LoadSink } from './load-sinks.js';
 import { compareSlices, type Slice, splitPoints, streamFor } from './slices.js';
 import type { AccountFetcher } from './types.js';
@@ -18,6 +19,11 @@ export interface FetchInput {
   sliceable: boolean;
   /** Requests of this source in flight at most; the rate limiter paces them. */
   workers: number;
+  /**
+   * Let the number in flight follow the event loop's spare time, up to `workers` (see
+   * adaptiveConcurrency); false keeps it at `workers` (an explicit `--concurrency`).
+   */
+  adaptive?: boolean;
   /** Pages a new slice should hold when a slice is shared (see splitPoints); default SLICE_PAGES. */
   slicePages?: number;
   /**
@@ -67,6 +73,12 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   const slicePages = input.slicePages ?? SLICE_PAGES;
   let running = 0;
   let idle = 0;
+  const workers = Math.max(1, input.workers);
+  const concurrency: Concurrency = input.adaptive
+    ? adaptiveConcurrency({ max: workers, saturated: () => running >= concurrency.allowed() })
+    : fixedConcurrency(workers);
+  /** Waiting workers that may start a request now. */
+  const spare = () => Math.min(idle, concurrency.allowed() - running);
   let failure: unknown = null;
   let wake: (() => void) | null = null;
   let changed = new Promise<void>((resolve) => {
@@ -116,13 +128,14 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
    * cut while its next page is in flight: its reader drops records at or past the new end.
    */
   const share = () => {
-    if (!input.sliceable || idle === 0 || pending.length > 0) return;
+    const helpers = spare();
+    if (!input.sliceable || helpers <= 0 || pending.length > 0) return;
     for (const slice of reading) {
       if (slice.lastValueMs === null || slice.endMs === null) continue;
       const points = splitPoints({
         lastValueMs: slice.lastValueMs,
         endMs: slice.endMs,
-        idle,
+        idle: helpers,
         pageSpanMs: slice.pageSpanMs,
         slicePages,
       });
@@ -202,7 +215,7 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
     while (failure === null) {
       // The earliest pending slice in window order first: the frontier is never left waiting.
       pending.sort(compareSlices);
-      const slice = pending.shift();
+      const slice = running < concurrency.allowed() ? pending.shift() : undefined;
       if (!slice) {
         if (running === 0) return;
         idle++;
@@ -237,9 +250,11 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
     }
   };
 
+  concurrency.onChange(notify);
   try {
-    await Promise.all(Array.from({ length: Math.max(1, input.workers) }, worker));
+    await Promise.all(Array.from({ length: workers }, worker));
   } finally {
+    concurrency.stop();
     input.signal?.removeEventListener('abort', onOuterAbort);
   }
   if (failure !== null) throw failure;

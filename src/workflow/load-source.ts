@@ -31,7 +31,7 @@ export interface LoadSourceInput {
   logRows: FinalLogRows;
   clock: Clock;
   checkpoint?: CheckpointPolicy;
-  /** Override the number of requests in flight for this source. */
+  /** A fixed number of requests in flight for this source (default: adaptive, up to its tier's). */
   workers?: number;
   signal?: AbortSignal;
 }
@@ -68,6 +68,7 @@ export async function loadSource(input: LoadSourceInput): Promise<LoadOutcome> {
         input.target.mode === 'merge' ||
         (input.target.mode === 'append' && input.target.windowColumn !== null),
       workers: input.workers ?? WORKERS_BY_TIER[input.source.catalog.rateTier],
+      adaptive: input.workers === undefined,
       loadTimeSeconds: input.loadTimeSeconds,
       ...(input.signal ? { signal: input.signal } : {}),
     });

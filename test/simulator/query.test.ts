@@ -337,7 +337,7 @@ describe('cached pages (benchmarks)', () => {
     const cached = await small({ cachePages: true });
     const uncached = await small();
     try {
-      const pages = [
+      const pages: Record<string, string>[] = [
         { filter: 'greater-or-equal(datetime,2025-12-10T00:00:00Z)', sort: 'datetime', 'page[size]': '40' },
         { filter: 'greater-or-equal(datetime,2025-12-10T00:00:07Z)', sort: 'datetime', 'page[size]': '25' },
         {

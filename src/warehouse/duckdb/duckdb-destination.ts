@@ -55,6 +55,11 @@ export class DuckDBDestination implements Destination, SessionHost {
   readonly writeLock = new Mutex();
   private readonly adminLock = new Mutex();
   private readonly sessions = new Set<DuckDBLoadSession>();
+  /**
+   * Targets whose schema exists and whose stale stages are gone. Done once per target: both take the
+   * write lock, and a checkpointed load opens a session per slice while commits hold that lock.
+   */
+  private readonly preparedTargets = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
@@ -129,8 +134,7 @@ export class DuckDBDestination implements Destination, SessionHost {
     validateIdentifier(target.schema, 'schema name');
     validateIdentifier(target.table, 'table name');
     if (target.windowColumn !== null) validateIdentifier(target.windowColumn, 'incremental field');
-    await this.ensureSchema(target.schema);
-    await this.cleanupStaleStages(target.schema, target.table);
+    await this.prepareTarget(target);
     const connection = await connect(this.lease);
     const session = new DuckDBLoadSession(this, connection, target, newStageName(target.table));
     try {
@@ -144,6 +148,20 @@ export class DuckDBDestination implements Destination, SessionHost {
     }
     this.sessions.add(session);
     return session;
+  }
+
+  private prepareTarget(target: LoadTarget): Promise<void> {
+    const key = `${target.schema}\u0000${target.table}`;
+    let prepared = this.preparedTargets.get(key);
+    if (prepared === undefined) {
+      prepared = (async () => {
+        await this.ensureSchema(target.schema);
+        await this.cleanupStaleStages(target.schema, target.table);
+      })();
+      prepared.catch(() => this.preparedTargets.delete(key));
+      this.preparedTargets.set(key, prepared);
+    }
+    return prepared;
   }
 
   /**

@@ -50,6 +50,11 @@ export class DuckDBLoadSession implements LoadSession {
   private appender: DuckDBAppender | null = null;
   /** The staging table's column types, as the appender reports them (ki_seq first). */
   private chunkTypes: DuckDBType[] = [];
+  /**
+   * One data chunk, refilled for every batch: a chunk's memory is native and a dropped one is only
+   * freed when V8 collects its wrapper, so a chunk per batch let native memory pile up between GCs.
+   */
+  private chunk: DuckDBDataChunk | null = null;
   private seq = 0;
   private state: State = 'open';
   private readonly writes = new Mutex();
@@ -150,6 +155,7 @@ export class DuckDBLoadSession implements LoadSession {
   private closeAppender(): void {
     const appender = this.appender;
     this.appender = null;
+    this.chunk = null;
     appender?.closeSync();
   }
 
@@ -174,6 +180,7 @@ export class DuckDBLoadSession implements LoadSession {
   private async openAppender(): Promise<void> {
     const appender = await this.connection.createAppender(this.stageName, 'main', 'temp');
     this.chunkTypes = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
+    this.chunk = DuckDBDataChunk.create(this.chunkTypes);
     this.appender = appender;
   }
 
@@ -184,12 +191,13 @@ export class DuckDBLoadSession implements LoadSession {
    */
   private appendRows(rows: readonly Row[]): void {
     const appender = this.appender!;
-    const types = this.chunkTypes;
+    const chunk = this.chunk!;
     const columns = this.schema.columns;
     const count = columns.length;
     for (let offset = 0; offset < rows.length; offset += CHUNK_ROWS) {
       const size = Math.min(CHUNK_ROWS, rows.length - offset);
-      const chunk = DuckDBDataChunk.create(types, size);
+      chunk.reset();
+      chunk.rowCount = size;
       const seq = chunk.getColumnVector(0);
       const vectors = columns.map((_, i) => chunk.getColumnVector(i + 1));
       for (let r = 0; r < size; r++) {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { adaptiveConcurrency, fixedConcurrency } from '../../src/workflow/concurrency.js';
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
+
+describe('adaptive requests in flight', () => {
+  it('starts at one and doubles up to the maximum while the event loop waits and every slot is in use', async () => {
+    const seen: number[] = [];
+    const c = adaptiveConcurrency({ max: 6, saturated: () => true, sampleMs: 5, utilisation: () => 0.1 });
+    c.onChange(() => seen.push(c.allowed()));
+    expect(c.allowed()).toBe(1);
+    while (c.allowed() < 6) await tick();
+    c.stop();
+    expect(seen).toEqual([2, 4, 6]);
+  });
+
+  it('does not grow while fewer requests run than allowed (waiting on the rate limiter or out of work)', async () => {
+    const c = adaptiveConcurrency({ max: 8, saturated: () => false, sampleMs: 5, utilisation: () => 0.05 });
+    await tick();
+    await tick();
+    expect(c.allowed()).toBe(1);
+    c.stop();
+  });
+
+  it('steps down one at a time while the process is CPU-bound, never below one, and holds in between', async () => {
+    let busy = 0.1;
+    const c = adaptiveConcurrency({ max: 4, saturated: () => true, sampleMs: 5, utilisation: () => busy });
+    while (c.allowed() < 4) await tick();
+    busy = 0.97;
+    const seen: number[] = [];
+    c.onChange(() => seen.push(c.allowed()));
+    while (c.allowed() > 1) await tick();
+    await tick();
+    expect(seen).toEqual([3, 2, 1]);
+    busy = 0.75;
+    await tick();
+    await tick();
+    expect(c.allowed()).toBe(1);
+    c.stop();
+  });
+
+  it('a fixed limit (--concurrency) never changes', () => {
+    const c = fixedConcurrency(3);
+    expect(c.allowed()).toBe(3);
+    c.stop();
+  });
+});
