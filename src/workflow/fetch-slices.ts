@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { indexIncluded, TIME_COLUMN } from '../sources/flatten.js';
-import type { RequestStream, SourceDefinition, SourceParams } from '../sources/types.js';
+import type { RequestStream, ResourcePage, SourceDefinition, SourceParams } from '../sources/types.js';
 import { IngestError } from '../util/errors.js';
+import { readAhead } from '../util/read-ahead.js';
 import type { Row } from '../warehouse/destination.js';
 import { adaptiveConcurrency, type Concurrency, fixedConcurrency } from './concurrency.js';
 import type { LoadSink } from './load-sinks.js';
@@ -50,14 +51,18 @@ export interface FetchCounts {
  */
 export const SLICE_PAGES = 10;
 
+/** Readers ask for their next page early while at most this many requests are allowed. */
+const READ_AHEAD_UP_TO = 2;
+
 /** How often one slice may restart after its page cursor expired before the error stands. */
 const MAX_CURSOR_RESTARTS = 5;
 
 /**
- * Fetches a source's window with up to `workers` requests in flight. A sliceable window starts as one
- * slice (a small window stays one request); whenever a worker is idle and a slice has more pages,
- * the unread rest of that slice is cut and shared (work stealing), so idle capacity always helps
- * with the densest part. Pages go to the sink as they arrive; the sink decides when rows commit.
+ * Fetches a source's window with up to `workers` requests in flight (fewer while the process is
+ * CPU-bound, when adaptive). A sliceable window starts as one slice (a small window stays one
+ * request); whenever a worker may start and a slice has more pages, the unread rest of the earliest
+ * such slice is cut and shared (work stealing), so spare capacity helps next to the commit frontier.
+ * Pages go to the sink as they arrive; the sink decides when rows commit.
  */
 export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   const counts: FetchCounts = { rows: 0, pages: 0, slices: 0, restarts: 0 };
@@ -157,8 +162,18 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
     const written = input.dedupesRereads ? null : new Set<string>();
     for (let restarts = 0; ; restarts++) {
       try {
-        for await (const page of input.fetcher.paginate(stream.path, stream.query, {
-          signal: abort.signal,
+        const pages = input.fetcher.paginate(stream.path, stream.query, { signal: abort.signal });
+        // With few requests allowed (CPU-bound), ask for the next page while this one is flattened and
+        // staged, unless it already reaches the end; with more, parallel slices already hide round trips.
+        const reachesEnd = (page: ResourcePage) => {
+          const last = page.data[page.data.length - 1];
+          if (!stream.ascending || last === undefined) return false;
+          const value = stream.windowValueMs(last);
+          return stream.pastEnd(value) || (slice.endMs !== null && value !== null && value >= slice.endMs);
+        };
+        for await (const page of readAhead(pages, (page) => {
+          if (page.nextUrl === null || concurrency.allowed() > READ_AHEAD_UP_TO) return false;
+          return !reachesEnd(page);
         })) {
           slice.pages++;
           counts.pages++;
