@@ -24,6 +24,9 @@ export interface ChildResult {
   ms: number;
   /** Max of process.memoryUsage().rss sampled every 50 ms. */
   rssPeakBytes: number;
+  /** Median and 95th percentile of those samples: a trend shows here, a single spike does not. */
+  rssP50Bytes: number;
+  rssP95Bytes: number;
   /** /proc/self/status VmHWM (kernel's peak RSS), when readable. */
   vmHwmBytes: number | null;
   cpuUserMs: number;
@@ -59,10 +62,12 @@ export interface MinimalArgs {
 }
 
 let rssPeak = 0;
+const rssSamples: number[] = [];
 /** process.memoryUsage() when RSS peaked (heap vs native split). */
 let atPeak: NodeJS.MemoryUsage | null = null;
 const sample = () => {
   const rss = process.memoryUsage.rss();
+  rssSamples.push(rss);
   if (rss > rssPeak) {
     rssPeak = rss;
     atPeak = process.memoryUsage();
@@ -80,6 +85,12 @@ if (process.env.BENCH_RSS_TRACE) {
       `rss-trace t=${((performance.now() - t0) / 1000).toFixed(0)}s rss=${mb(m.rss)} heapTotal=${mb(m.heapTotal)} heapUsed=${mb(m.heapUsed)} external=${mb(m.external)}\n`,
     );
   }, 1000).unref();
+}
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
 }
 
 function vmHwm(): number | null {
@@ -262,6 +273,8 @@ async function main(): Promise<void> {
     ok: partial.ok ?? false,
     ms: performance.now() - started,
     rssPeakBytes: rssPeak,
+    rssP50Bytes: percentile(rssSamples, 0.5),
+    rssP95Bytes: percentile(rssSamples, 0.95),
     ...(atPeak
       ? {
           memoryAtPeakMB: Object.fromEntries(

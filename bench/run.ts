@@ -408,7 +408,7 @@ function tableRows(s1: Scenario1 | null, s2: Scenario2 | null, s3: Scenario3 | n
           ratio: peak / limit,
           target: '<= 300 MB (ratio = of 300)',
           pass: peak <= limit,
-          note: `baseline column = ours at 1x uncached; ${run.rowsPerSecond.toFixed(0)} rows/s; growth from 1x: ${(((peak - small) / small) * 100).toFixed(0)}%`,
+          note: `baseline column = ours at 1x uncached; ${run.rowsPerSecond.toFixed(0)} rows/s; RSS over the run: median ${(run.result.rssP50Bytes / MB).toFixed(0)} MB, p95 ${(run.result.rssP95Bytes / MB).toFixed(0)} MB; peak ${(((peak - small) / small) * 100).toFixed(0)}% above 1x`,
         });
       }
     }
