@@ -265,9 +265,18 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
     }
   };
 
-  concurrency.onChange(notify);
+  // Worker loops start as the limit first allows them (a loop never ends before the fetch does).
+  const loops: Promise<void>[] = [];
+  const startWorkers = () => {
+    while (loops.length < concurrency.allowed()) loops.push(worker());
+  };
+  concurrency.onChange(() => {
+    startWorkers();
+    notify();
+  });
+  startWorkers();
   try {
-    await Promise.all(Array.from({ length: workers }, worker));
+    for (let i = 0; i < loops.length; i++) await loops[i];
   } finally {
     concurrency.stop();
     input.signal?.removeEventListener('abort', onOuterAbort);

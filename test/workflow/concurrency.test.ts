@@ -4,7 +4,7 @@ import { adaptiveConcurrency, fixedConcurrency } from '../../src/workflow/concur
 const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
 
 describe('adaptive requests in flight', () => {
-  it('starts at one and doubles up to the maximum while the event loop waits and every slot is in use', async () => {
+  it('starts at one and doubles up to the maximum while the event loop mostly waits and every slot is in use', async () => {
     const seen: number[] = [];
     const c = adaptiveConcurrency({ max: 6, saturated: () => true, sampleMs: 5, utilisation: () => 0.1 });
     c.onChange(() => seen.push(c.allowed()));
@@ -22,16 +22,25 @@ describe('adaptive requests in flight', () => {
     c.stop();
   });
 
-  it('steps down one at a time while the process is CPU-bound, never below one, and holds in between', async () => {
-    let busy = 0.1;
-    const c = adaptiveConcurrency({ max: 4, saturated: () => true, sampleMs: 5, utilisation: () => busy });
+  it('adds one while the event loop is half idle', async () => {
+    const seen: number[] = [];
+    const c = adaptiveConcurrency({ max: 4, saturated: () => true, sampleMs: 5, utilisation: () => 0.4 });
+    c.onChange(() => seen.push(c.allowed()));
     while (c.allowed() < 4) await tick();
+    c.stop();
+    expect(seen).toEqual([2, 3, 4]);
+  });
+
+  it('halves while the process is CPU-bound, never below one, and holds in between', async () => {
+    let busy = 0.1;
+    const c = adaptiveConcurrency({ max: 8, saturated: () => true, sampleMs: 5, utilisation: () => busy });
+    while (c.allowed() < 8) await tick();
     busy = 0.97;
     const seen: number[] = [];
     c.onChange(() => seen.push(c.allowed()));
     while (c.allowed() > 1) await tick();
     await tick();
-    expect(seen).toEqual([3, 2, 1]);
+    expect(seen).toEqual([4, 2, 1]);
     busy = 0.75;
     await tick();
     await tick();
