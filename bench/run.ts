@@ -234,6 +234,24 @@ function baseEvents(): number {
   return n;
 }
 
+/** Scenarios 2 and 3: no latency, no limits; `cachePages` makes serving a page cost almost nothing. */
+function cpuBoundSimulator(events: number, cachePages: boolean): Promise<Simulator> {
+  return startSimulator({
+    seed: SEED,
+    now: NOW,
+    start: DATA_START,
+    events,
+    profiles: 5000,
+    rateLimits: 'off',
+    cachePages,
+  });
+}
+
+/** The runner loading the events source up to the simulator's now. */
+function oursEventsArgs(sim: Simulator): OursArgs {
+  return { baseUrl: sim.baseUrl, apiKey: DEMO_API_KEY, sources: ['events'], end: END_ISO };
+}
+
 interface Scenario2 {
   events: number;
   ours: Measured;
@@ -245,22 +263,9 @@ interface Scenario2 {
 async function scenario2(scale: number): Promise<Scenario2> {
   const events = Math.round(baseEvents() * scale);
   log(`scenario 2: ${events} events, no latency, no limits, cached pages`);
-  const sim = await startSimulator({
-    seed: SEED,
-    now: NOW,
-    start: DATA_START,
-    events,
-    profiles: 5000,
-    rateLimits: 'off',
-    cachePages: true,
-  });
+  const sim = await cpuBoundSimulator(events, true);
   try {
-    const oursArgs: OursArgs = {
-      baseUrl: sim.baseUrl,
-      apiKey: DEMO_API_KEY,
-      sources: ['events'],
-      end: END_ISO,
-    };
+    const oursArgs = oursEventsArgs(sim);
     // Fill the cache with the pages the runner asks for; then the minimal loop follows the same chain.
     let ours = await measureRows(sim, 'ours', oursArgs);
     let oursRuns = 1;
@@ -301,22 +306,9 @@ interface Scenario3 {
 async function scenario3(scale: number): Promise<Scenario3> {
   const measure = async (events: number) => {
     log(`scenario 3: ${events} events (uncached: each page is built when asked for)`);
-    const sim = await startSimulator({
-      seed: SEED,
-      now: NOW,
-      start: DATA_START,
-      events,
-      profiles: 5000,
-      rateLimits: 'off',
-    });
+    const sim = await cpuBoundSimulator(events, false);
     try {
-      const args: OursArgs = {
-        baseUrl: sim.baseUrl,
-        apiKey: DEMO_API_KEY,
-        sources: ['events'],
-        end: END_ISO,
-      };
-      const run = await measureRows(sim, 'ours', args);
+      const run = await measureRows(sim, 'ours', oursEventsArgs(sim));
       log(
         `scenario 3 ours: ${run.result.rows} rows, ${run.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${(peakRss(run.result) / MB).toFixed(0)} MB ${JSON.stringify(run.result.memoryAtPeakMB)}`,
       );

@@ -25,8 +25,6 @@ export interface FetchInput {
    * adaptiveConcurrency); false keeps it at `workers` (an explicit `--concurrency`).
    */
   adaptive?: boolean;
-  /** Pages a new slice should hold when a slice is shared (see splitPoints); default SLICE_PAGES. */
-  slicePages?: number;
   /**
    * Whether the destination drops rows read twice (append with a window column: same id and window
    * value; merge: same id). When not, a stream that must restart skips the ids it already wrote.
@@ -49,7 +47,7 @@ export interface FetchCounts {
  * commit cost little per row, small enough that all workers together read close to the frontier
  * (8 workers x 10 pages of 1,000 events stay under the sink's read-ahead limit).
  */
-export const SLICE_PAGES = 10;
+const SLICE_PAGES = 10;
 
 /** Readers ask for their next page early while at most this many requests are allowed. */
 const READ_AHEAD_UP_TO = 2;
@@ -75,7 +73,6 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   const pending: Slice[] = [];
   /** Slices a worker is reading, in window order. */
   const reading: Slice[] = [];
-  const slicePages = input.slicePages ?? SLICE_PAGES;
   let running = 0;
   let idle = 0;
   const workers = Math.max(1, input.workers);
@@ -142,7 +139,7 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
         endMs: slice.endMs,
         idle: helpers,
         pageSpanMs: slice.pageSpanMs,
-        slicePages,
+        slicePages: SLICE_PAGES,
       });
       if (points.length === 0) continue;
       const end = slice.endMs;

@@ -9,7 +9,6 @@ import {
   type DuckDBAppender,
   type DuckDBConnection,
   DuckDBDataChunk,
-  type DuckDBType,
 } from '@duckdb/node-api';
 import { IngestError, ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
@@ -48,8 +47,6 @@ export class DuckDBLoadSession implements LoadSession {
   /** Physical SQL type of each staging column, by stage name. */
   private readonly physical = new Map<string, string>();
   private appender: DuckDBAppender | null = null;
-  /** The staging table's column types, as the appender reports them (ki_seq first). */
-  private chunkTypes: DuckDBType[] = [];
   /**
    * One data chunk, refilled for every batch: a chunk's memory is native and a dropped one is only
    * freed when V8 collects its wrapper, so a chunk per batch let native memory pile up between GCs.
@@ -179,8 +176,9 @@ export class DuckDBLoadSession implements LoadSession {
 
   private async openAppender(): Promise<void> {
     const appender = await this.connection.createAppender(this.stageName, 'main', 'temp');
-    this.chunkTypes = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
-    this.chunk = DuckDBDataChunk.create(this.chunkTypes);
+    // The staging table's column types, as the appender reports them (ki_seq first).
+    const types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
+    this.chunk = DuckDBDataChunk.create(types);
     this.appender = appender;
   }
 
