@@ -5,11 +5,7 @@
  * crash leaves the table and the log untouched. DuckDB keeps TEMP data in its buffer pool and spills
  * it to `<database>.tmp/` beyond its memory limit; nothing is held in JS memory between batches.
  */
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  DuckDBDataChunk,
-} from '@duckdb/node-api';
+import { type DuckDBAppender, type DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import { IngestError, ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
 import type { ColumnSpec, CommitLogRows, LoadResult, LoadSession, LoadTarget, Row } from '../destination.js';
