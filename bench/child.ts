@@ -9,9 +9,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { request } from 'undici';
 import { initProject } from '../src/cli/commands/init.js';
+// Through our module, so both tasks run with the allocator settings the engine uses.
+import { DuckDBInstance } from '../src/warehouse/duckdb/duckdb-api.js';
 import { runProject } from '../src/workflow/run-project.js';
 
 export interface ChildResult {

@@ -5,7 +5,7 @@
  * crash leaves the table and the log untouched. DuckDB keeps TEMP data in its buffer pool and spills
  * it to `<database>.tmp/` beyond its memory limit; nothing is held in JS memory between batches.
  */
-import { type DuckDBAppender, type DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { IngestError, ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
 import type { ColumnSpec, CommitLogRows, LoadResult, LoadSession, LoadTarget, Row } from '../destination.js';
@@ -13,6 +13,7 @@ import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.j
 import { toJsonText } from '../json-text.js';
 import { planTableChanges } from '../schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from '../stage-schema.js';
+import { DuckDBDataChunk } from './duckdb-api.js';
 import { readTableColumns } from './duckdb-catalog.js';
 import { duckdbType } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
