@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { initProject } from '../src/cli/commands/init.js';
-// Through our module, so both tasks run with the allocator settings the engine uses.
+// Through our module, so ours and the minimal loop run with the allocator settings the engine uses.
 import { DuckDBInstance } from '../src/warehouse/duckdb/duckdb-api.js';
 import { runProject } from '../src/workflow/run-project.js';
 
