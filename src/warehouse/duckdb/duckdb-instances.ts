@@ -73,7 +73,8 @@ export async function acquireInstance(path: string): Promise<InstanceLease> {
  * DuckDB's own memory cap (its buffer pool: staged TEMP rows, commit joins and sorts). Without one it
  * may use 80% of the machine's RAM, so a large window's staged rows stayed in memory and the process
  * grew with the window; with one, DuckDB spills to `<database>.tmp/` and peak RSS stays flat.
- * 64 MB: bench scenario 2 (1,000,000 events) at the same rows/s as 128 MB with ~50 MB less peak RSS.
+ * 64 MB, measured with the allocator setting (duckdb-allocator.ts): bench scenario 2 (1,000,000
+ * events) at the same rows/s as before, peak RSS 282-288 MB (389-399 with 128 MB and DuckDB's decay).
  * 32 MB cut another ~25 MB but a 200,000-row single commit (replace, merge) ran out of memory.
  * `KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT` overrides it (e.g. `1GB`).
  */
