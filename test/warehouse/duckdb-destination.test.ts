@@ -209,6 +209,34 @@ describe('append', () => {
     expect(await rows('SELECT count(*)::INT AS n FROM src.ingestion_log')).toEqual([{ n: 2 }]);
   });
 
+  it('treats a missing window value as a value: same id and both NULL is a duplicate', async () => {
+    const t1 = '2025-09-03T10:00:00+00:00';
+    await load(events, [
+      { id: 'a', datetime: null, time: 1 },
+      { id: 'b', datetime: t1, time: 1 },
+    ]);
+    const second = await load(events, [
+      { id: 'a', datetime: null, time: 2 }, // same id, both NULL: duplicate
+      { id: 'a', datetime: t1, time: 2 }, // same id, a value where the table has NULL: kept
+      { id: 'b', datetime: null, time: 2 }, // NULL where the table has a value: kept
+      { id: null, datetime: null, time: 2 },
+      { id: null, datetime: null, time: 2 }, // rows without an id are all kept
+    ]);
+    expect(second).toEqual({ inserted: 4, duplicatesSkipped: 1 });
+    expect(
+      await rows(
+        'SELECT id, datetime, time FROM src.events ORDER BY id NULLS LAST, datetime NULLS FIRST, time',
+      ),
+    ).toEqual([
+      { id: 'a', datetime: null, time: 1n },
+      { id: 'a', datetime: t1, time: 2n },
+      { id: 'b', datetime: null, time: 2n },
+      { id: 'b', datetime: t1, time: 1n },
+      { id: null, datetime: null, time: 2n },
+      { id: null, datetime: null, time: 2n },
+    ]);
+  });
+
   it('appends everything when there is no window column (full loads such as metrics)', async () => {
     const metrics: LoadTarget = { schema: 'src', table: 'metrics', mode: 'append', windowColumn: null };
     await load(metrics, [{ id: 'm1', name: 'Opened Email', time: 1 }]);

@@ -18,6 +18,7 @@ import { foldIdentifier, qualifiedName, quoteIdentifier, validateIdentifier } fr
 import { listTables, readTableColumns } from './duckdb-catalog.js';
 import { acquireInstance, type InstanceLease, MEMORY_PATH } from './duckdb-instances.js';
 import { type CommitHooks, DuckDBLoadSession, type SessionHost } from './duckdb-load-session.js';
+import type { DuckDBMemoryCap, MemoryPolicy } from './duckdb-memory.js';
 import { duckdbType } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from './stage-names.js';
@@ -26,6 +27,8 @@ import { readTableStatus } from './table-status.js';
 export interface DuckDBDestinationOptions {
   /** Fault injection for tests of atomicity; never set in production. */
   hooks?: CommitHooks;
+  /** DuckDB's memory cap when this opens the file (default: `memoryPolicyFromEnv()`). */
+  memory?: MemoryPolicy;
 }
 
 /** Opens (creating when missing) the DuckDB database at `path` (a file path or `:memory:`). */
@@ -33,7 +36,7 @@ export async function openDuckDBDestination(
   path: string,
   options: DuckDBDestinationOptions = {},
 ): Promise<DuckDBDestination> {
-  const lease = await acquireInstance(path);
+  const lease = await acquireInstance(path, options.memory);
   try {
     const admin = await connect(lease);
     return new DuckDBDestination(lease, admin, options.hooks ?? {});
@@ -68,6 +71,10 @@ export class DuckDBDestination implements Destination, SessionHost {
     readonly hooks: CommitHooks,
   ) {
     this.description = `duckdb:${lease.path}`;
+  }
+
+  get memory(): DuckDBMemoryCap | null {
+    return this.lease.memory;
   }
 
   /** The database file (resolved) or `:memory:`. */

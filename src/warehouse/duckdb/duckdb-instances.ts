@@ -6,11 +6,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ingestionError } from '../../util/errors.js';
 import { DuckDBInstance } from './duckdb-api.js';
+import { DuckDBMemoryCap, type MemoryPolicy, memoryPolicyFromEnv } from './duckdb-memory.js';
 
 export const MEMORY_PATH = ':memory:';
 
+interface Opened {
+  instance: DuckDBInstance;
+  /** Null for `:memory:` databases, which are not capped. */
+  memory: DuckDBMemoryCap | null;
+}
+
 interface Entry {
-  instance: Promise<DuckDBInstance>;
+  opened: Promise<Opened>;
   refs: number;
 }
 
@@ -18,17 +25,24 @@ const shared = new Map<string, Entry>();
 
 export interface InstanceLease {
   readonly instance: DuckDBInstance;
+  /** The instance's memory cap (shared by every lease of the file); null for `:memory:`. */
+  readonly memory: DuckDBMemoryCap | null;
   /** The resolved path, or `:memory:`. */
   readonly path: string;
   release(): void;
 }
 
-export async function acquireInstance(path: string): Promise<InstanceLease> {
+/**
+ * `policy` applies when this call opens the instance (default: from the environment); a file already
+ * open in this process keeps the cap it was opened with.
+ */
+export async function acquireInstance(path: string, policy?: MemoryPolicy): Promise<InstanceLease> {
   if (path === MEMORY_PATH) {
-    const instance = await createInstance(path);
+    const { instance } = await createInstance(path, policy);
     let released = false;
     return {
       instance,
+      memory: null,
       path,
       release: () => {
         if (!released) instance.closeSync();
@@ -39,23 +53,25 @@ export async function acquireInstance(path: string): Promise<InstanceLease> {
   const key = resolve(path);
   let entry = shared.get(key);
   if (entry === undefined) {
-    const created: Entry = { instance: createInstance(key), refs: 0 };
+    const created: Entry = { opened: createInstance(key, policy), refs: 0 };
     shared.set(key, created);
-    created.instance.catch(() => shared.delete(key));
+    created.opened.catch(() => shared.delete(key));
     entry = created;
   }
   entry.refs++;
   const current = entry;
-  let instance: DuckDBInstance;
+  let opened: Opened;
   try {
-    instance = await current.instance;
+    opened = await current.opened;
   } catch (error) {
     current.refs--;
     throw error;
   }
+  const { instance, memory } = opened;
   let released = false;
   return {
     instance,
+    memory,
     path: key,
     release: () => {
       if (released) return;
@@ -69,25 +85,9 @@ export async function acquireInstance(path: string): Promise<InstanceLease> {
   };
 }
 
-/**
- * DuckDB's own memory cap (its buffer pool: staged TEMP rows, commit joins and sorts). Without one it
- * may use 80% of the machine's RAM, so a large window's staged rows stayed in memory and the process
- * grew with the window; with one, DuckDB spills to `<database>.tmp/` and peak RSS stays flat.
- * 64 MB, measured with the allocator setting (duckdb-allocator.ts): bench scenario 2 (1,000,000
- * events) at the same rows/s as before, peak RSS 282-288 MB (389-399 with 128 MB and DuckDB's decay).
- * 32 MB cut another ~25 MB but a 200,000-row single commit (replace, merge) ran out of memory.
- * `KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT` overrides it (e.g. `1GB`).
- */
-export const DEFAULT_DUCKDB_MEMORY_LIMIT = '64MB';
-
-function instanceOptions(path: string): Record<string, string> | undefined {
+async function createInstance(path: string, policy?: MemoryPolicy): Promise<Opened> {
   // In-memory databases have no file to spill next to: leave them unlimited (tests, dry runs).
-  if (path === MEMORY_PATH) return undefined;
-  const limit = process.env.KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT?.trim() || DEFAULT_DUCKDB_MEMORY_LIMIT;
-  return { memory_limit: limit };
-}
-
-async function createInstance(path: string): Promise<DuckDBInstance> {
+  const memory = path === MEMORY_PATH ? null : new DuckDBMemoryCap(policy ?? memoryPolicyFromEnv());
   if (path !== MEMORY_PATH) {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -100,7 +100,8 @@ async function createInstance(path: string): Promise<DuckDBInstance> {
     }
   }
   try {
-    return await DuckDBInstance.create(path, instanceOptions(path));
+    const options = memory === null ? undefined : { memory_limit: `${memory.bytes}B` };
+    return { instance: await DuckDBInstance.create(path, options), memory };
   } catch (error) {
     throw openError(path, error);
   }

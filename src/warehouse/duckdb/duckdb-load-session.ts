@@ -15,6 +15,7 @@ import { planTableChanges } from '../schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from '../stage-schema.js';
 import { DuckDBDataChunk } from './duckdb-api.js';
 import { readTableColumns } from './duckdb-catalog.js';
+import type { DuckDBMemoryCap } from './duckdb-memory.js';
 import { duckdbType } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
 
@@ -31,6 +32,8 @@ export interface SessionHost {
   /** Serializes commits (and other writes to shared tables) across sessions. */
   readonly writeLock: Mutex;
   readonly hooks: CommitHooks;
+  /** The instance's memory cap, raised for a commit that needs more (null: `:memory:`, uncapped). */
+  readonly memory: DuckDBMemoryCap | null;
   sessionEnded(session: DuckDBLoadSession): void;
 }
 
@@ -96,7 +99,12 @@ export class DuckDBLoadSession implements LoadSession {
     this.state = 'committing';
     try {
       this.closeAppender();
-      return await this.host.writeLock.run(() => this.commitTransaction(logRows));
+      return await this.host.writeLock.run(() => {
+        const memory = this.host.memory;
+        if (memory === null) return this.commitTransaction(logRows);
+        const what = `${this.target.schema}.${this.target.table}: the commit of ${this.seq} staged rows was rolled back; the table and ingestion_log are unchanged`;
+        return memory.withRoom(this.connection, what, () => this.commitTransaction(logRows));
+      });
     } catch (error) {
       await this.dropStage().catch(() => undefined);
       throw this.failure(
@@ -361,7 +369,7 @@ export class DuckDBLoadSession implements LoadSession {
     // A duplicate has exactly the staged window text, so only table rows whose window text lies within
     // the stage's min..max can match. Bound as constants, DuckDB skips every other row group by its
     // min/max: a checkpoint's commit reads the rows near its window, not the whole table.
-    let range = '';
+    let inRange = '';
     const params: string[] = [];
     if (windowStage?.type === 'VARCHAR' && windowInTable !== 'NULL' && spec(windowStage).type === 'VARCHAR') {
       const stats = await this.connection.runAndReadAll(
@@ -369,12 +377,16 @@ export class DuckDBLoadSession implements LoadSession {
       );
       const [lo, hi, nulls] = stats.getRows()[0] ?? [];
       if (typeof lo === 'string' && typeof hi === 'string' && Number(nulls) === 0) {
-        range = ` AND ${windowInTable} BETWEEN $1 AND $2`;
+        inRange = ` WHERE ${windowInTable} BETWEEN $1 AND $2`;
         params.push(lo, hi);
       }
     }
+    // An anti join against the table's (id, window) pairs, not NOT EXISTS: DuckDB runs the correlated
+    // form as a delim join that holds every staged row with all its columns in memory, which ran out
+    // of memory on 1,000,000 staged rows at 64 MB; the anti join only builds the table's pairs.
+    const existing = `SELECT t.${quoteIdentifier(spec(id).name)} AS ki_id, ${windowInTable} AS ki_w FROM ${target} t${inRange}`;
     const inserted = await insert(
-      `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName}, ${windowStage?.stageName ?? 'NULL'} ORDER BY ${SEQ}) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR (s.ki_rn = 1 AND NOT EXISTS (SELECT 1 FROM ${target} t WHERE t.${quoteIdentifier(spec(id).name)} = s.${id.stageName} AND ${windowInTable} IS NOT DISTINCT FROM ${windowInStage}${range}))`,
+      `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName}, ${windowStage?.stageName ?? 'NULL'} ORDER BY ${SEQ}) AS ki_rn FROM ${this.stageTable}) s ANTI JOIN (${existing}) e ON e.ki_id = s.${id.stageName} AND e.ki_w IS NOT DISTINCT FROM ${windowInStage} WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`,
       params,
     );
     return { inserted, duplicatesSkipped: total - inserted };

@@ -1,0 +1,158 @@
+/**
+ * DuckDB's memory cap for one database instance (its buffer pool: staged TEMP rows, commit joins,
+ * sorts and aggregates). Without one DuckDB may use 80% of the machine's RAM, so a large window's
+ * staged rows stayed in memory and the process grew with the window; with a low cap, staging spills
+ * to `<database>.tmp/` and RSS stays flat.
+ *
+ * A commit's dedupe groups everything its session staged, and DuckDB cannot always spill that: a
+ * single commit of a whole large window (merge, replace, or an append the API cannot sort) ran out of
+ * memory at a cap that staging and checkpoint commits never exceed (1,000,000 appended rows at 64 MB).
+ * Such a commit is rolled back and run again with the cap doubled, for that commit only, up to
+ * DuckDB's own default (80% of RAM). A cap the user set (`KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT`) is
+ * never raised.
+ */
+import { totalmem } from 'node:os';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { configError, ingestionError } from '../../util/errors.js';
+import { Mutex } from '../../util/mutex.js';
+
+export const MEMORY_LIMIT_ENV = 'KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT';
+
+/**
+ * The cap while staging, and the first one a commit tries: 64 MB. Measured with the allocator
+ * setting of duckdb-allocator.ts on bench scenario 2 (1,000,000 events): the same rows/s as 128 MB,
+ * ~50 MB less peak RSS. At 32 MB, staging itself ran out of memory while a checkpoint commit ran
+ * (appends cannot be retried like a commit), in 3 runs of 3.
+ */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 64_000_000;
+
+export interface MemoryPolicy {
+  /** The cap while nothing needs more, in bytes. */
+  baseBytes: number;
+  /** How far a commit that runs out of memory may raise it (equal to base: never). */
+  maxBytes: number;
+  /** Where the cap came from, for error messages. */
+  source: 'default' | 'env';
+}
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** Bytes of a size as DuckDB's `memory_limit` reads it (`512MB`, `1.5GB`, `64MiB`), or null. */
+export function parseMemorySize(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  if (!match) return null;
+  const unit = UNITS[(match[2] || 'b').toLowerCase()];
+  if (unit === undefined) return null;
+  const bytes = Math.floor(Number(match[1]) * unit);
+  return bytes > 0 ? bytes : null;
+}
+
+/** The policy from the environment: a set limit is fixed; otherwise the default base, raisable. */
+export function memoryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): MemoryPolicy {
+  const text = env[MEMORY_LIMIT_ENV]?.trim();
+  if (!text) {
+    const ceiling = Math.floor(totalmem() * 0.8);
+    return {
+      baseBytes: DEFAULT_MEMORY_LIMIT_BYTES,
+      maxBytes: Math.max(DEFAULT_MEMORY_LIMIT_BYTES, ceiling),
+      source: 'default',
+    };
+  }
+  const bytes = parseMemorySize(text);
+  if (bytes === null) {
+    throw configError(`${MEMORY_LIMIT_ENV}=${JSON.stringify(text)} is not a memory size`, {
+      code: 'CONFIG_MEMORY_LIMIT',
+      fix: `set ${MEMORY_LIMIT_ENV} to a size such as 512MB or 2GB, or unset it`,
+    });
+  }
+  return { baseBytes: bytes, maxBytes: bytes, source: 'env' };
+}
+
+export function isOutOfMemory(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /Out of Memory Error/i.test(message);
+}
+
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+
+/**
+ * The cap of one instance, shared by all its connections. Commits that raise it may overlap (two
+ * destinations on one file); the cap in force is the largest any of them asked for.
+ */
+export class DuckDBMemoryCap {
+  private readonly raised: number[] = [];
+  private current: number;
+  private readonly setting = new Mutex();
+
+  constructor(readonly policy: MemoryPolicy) {
+    this.current = policy.baseBytes;
+  }
+
+  /** The cap in force, in bytes. */
+  get bytes(): number {
+    return this.current;
+  }
+
+  /**
+   * Runs `attempt` (one whole transaction that rolls itself back when it fails); when it runs out of
+   * memory, runs it again with the cap doubled, until it fits or the cap cannot grow. `what` starts
+   * the error that says so (what failed and what that left).
+   */
+  async withRoom<T>(connection: DuckDBConnection, what: string, attempt: () => Promise<T>): Promise<T> {
+    for (let bytes = this.policy.baseBytes; ; bytes = Math.min(bytes * 2, this.policy.maxBytes)) {
+      try {
+        return await this.atLeast(connection, bytes, attempt);
+      } catch (error) {
+        if (!isOutOfMemory(error)) throw error;
+        if (bytes >= this.policy.maxBytes) throw this.outOfMemory(what, bytes, error);
+      }
+    }
+  }
+
+  private async atLeast<T>(
+    connection: DuckDBConnection,
+    bytes: number,
+    action: () => Promise<T>,
+  ): Promise<T> {
+    if (bytes <= this.policy.baseBytes) return action();
+    this.raised.push(bytes);
+    try {
+      await this.apply(connection);
+      return await action();
+    } finally {
+      this.raised.splice(this.raised.indexOf(bytes), 1);
+      await this.apply(connection).catch(() => undefined);
+    }
+  }
+
+  private apply(connection: DuckDBConnection): Promise<void> {
+    return this.setting.run(async () => {
+      const wanted = Math.max(this.policy.baseBytes, ...this.raised);
+      if (wanted === this.current) return;
+      await connection.run(`SET GLOBAL memory_limit = '${wanted}B'`);
+      this.current = wanted;
+    });
+  }
+
+  private outOfMemory(what: string, bytes: number, cause: unknown) {
+    const fix =
+      this.policy.source === 'env'
+        ? `raise ${MEMORY_LIMIT_ENV} (now ${mib(bytes)}), or unset it to let klaviyo-ingest raise the limit when a commit needs it`
+        : `free memory on this machine, or load a shorter window (--start/--end) so one commit holds fewer rows`;
+    return ingestionError(`${what}: DuckDB ran out of memory at its memory limit of ${mib(bytes)}`, {
+      code: 'DESTINATION_OUT_OF_MEMORY',
+      fix,
+      cause,
+    });
+  }
+}
