@@ -52,6 +52,7 @@ describe('memory limit settings', () => {
       } catch (caught) {
         return caught;
       }
+      return undefined;
     })();
     expect(error).toBeInstanceOf(IngestError);
     expect(error).toMatchObject({ kind: 'config', code: 'CONFIG_MEMORY_LIMIT' });
@@ -200,6 +201,23 @@ describe('a load session over the cap', () => {
       expect(attempts).toBe(1);
       expect(await dest.tableColumns('src', 'events')).toBeNull();
       expect(await dest.tableColumns('src', 'ingestion_log')).toBeNull();
+    } finally {
+      await dest.close();
+    }
+  });
+
+  it("staging that runs out of memory says which setting to raise, without DuckDB's own advice", async () => {
+    const { error, dest } = await load({ baseBytes: 4 * MB, maxBytes: 4 * MB, source: 'env' }, 40_000);
+    try {
+      expect(error).toMatchObject({ code: 'DESTINATION_OUT_OF_MEMORY' });
+      expect((error as IngestError).message).toMatch(
+        /^src\.events: staging rows failed: .*(allocate|pin) (block|data)/,
+      );
+      expect((error as IngestError).message).not.toMatch(/Possible solutions|SET threads/);
+      expect((error as IngestError).fix).toBe(
+        `raise ${MEMORY_LIMIT_ENV} (now 4 MiB), or unset it to let klaviyo-ingest raise the limit when a commit needs it`,
+      );
+      expect(await dest.tableColumns('src', 'events')).toBeNull();
     } finally {
       await dest.close();
     }

@@ -15,7 +15,7 @@ import { planTableChanges } from '../schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from '../stage-schema.js';
 import { DuckDBDataChunk } from './duckdb-api.js';
 import { readTableColumns } from './duckdb-catalog.js';
-import type { DuckDBMemoryCap } from './duckdb-memory.js';
+import { type DuckDBMemoryCap, isOutOfMemory } from './duckdb-memory.js';
 import { duckdbType } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
 
@@ -148,6 +148,15 @@ export class DuckDBLoadSession implements LoadSession {
   private failure(what: string, error: unknown): IngestError {
     if (error instanceof IngestError) return error;
     const detail = error instanceof Error ? error.message : String(error);
+    const memory = this.host.memory;
+    if (memory !== null && isOutOfMemory(error)) {
+      // DuckDB's own suggestions (threads, insertion order) are not settings of ours: keep its first line.
+      return ingestionError(`${this.target.schema}.${this.target.table}: ${what}: ${detail.split('\n')[0]}`, {
+        code: 'DESTINATION_OUT_OF_MEMORY',
+        fix: memory.fix(),
+        cause: error,
+      });
+    }
     return ingestionError(`${this.target.schema}.${this.target.table}: ${what}: ${detail}`, {
       code: 'DESTINATION_WRITE',
       cause: error,

@@ -78,9 +78,12 @@ export function memoryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Memor
   return { baseBytes: bytes, maxBytes: bytes, source: 'env' };
 }
 
+/** DuckDB's buffer manager refused memory (a commit says "Out of Memory Error", an append may not). */
 export function isOutOfMemory(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return /Out of Memory Error/i.test(message);
+  return /Out of Memory Error|could not allocate block|failed to allocate data|failed to pin block/i.test(
+    message,
+  );
 }
 
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
@@ -144,14 +147,19 @@ export class DuckDBMemoryCap {
     });
   }
 
+  /** What to do when DuckDB runs out of memory at `bytes`. */
+  fix(bytes = this.current): string {
+    if (this.policy.source === 'env')
+      return `raise ${MEMORY_LIMIT_ENV} (now ${mib(bytes)}), or unset it to let klaviyo-ingest raise the limit when a commit needs it`;
+    if (bytes >= this.policy.maxBytes)
+      return 'free memory on this machine, or load a shorter window (--start/--end) so one commit holds fewer rows';
+    return `set ${MEMORY_LIMIT_ENV} to a larger fixed limit, e.g. 1GB`;
+  }
+
   private outOfMemory(what: string, bytes: number, cause: unknown) {
-    const fix =
-      this.policy.source === 'env'
-        ? `raise ${MEMORY_LIMIT_ENV} (now ${mib(bytes)}), or unset it to let klaviyo-ingest raise the limit when a commit needs it`
-        : `free memory on this machine, or load a shorter window (--start/--end) so one commit holds fewer rows`;
     return ingestionError(`${what}: DuckDB ran out of memory at its memory limit of ${mib(bytes)}`, {
       code: 'DESTINATION_OUT_OF_MEMORY',
-      fix,
+      fix: this.fix(bytes),
       cause,
     });
   }
