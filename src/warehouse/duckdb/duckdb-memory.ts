@@ -8,8 +8,8 @@
  * single commit of a whole large window (merge, replace, or an append the API cannot sort) ran out of
  * memory at a cap that staging and checkpoint commits never exceed (1,000,000 appended rows at 64 MB).
  * Such a commit is rolled back and run again with the cap doubled, for that commit only, up to
- * DuckDB's own default (80% of RAM). A cap the user set (`KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT`) is
- * never raised.
+ * DuckDB's own default (80% of RAM, or of the container's limit). A cap the user set
+ * (`KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT`) is never raised.
  */
 import { totalmem } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -61,7 +61,10 @@ export function parseMemorySize(text: string): number | null {
 export function memoryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): MemoryPolicy {
   const text = env[MEMORY_LIMIT_ENV]?.trim();
   if (!text) {
-    const ceiling = Math.floor(totalmem() * 0.8);
+    // A container's memory limit, when there is one, counts rather than the host's RAM.
+    const constrained = process.constrainedMemory?.() ?? 0;
+    const available = constrained > 0 ? Math.min(totalmem(), constrained) : totalmem();
+    const ceiling = Math.floor(available * 0.8);
     return {
       baseBytes: DEFAULT_MEMORY_LIMIT_BYTES,
       maxBytes: Math.max(DEFAULT_MEMORY_LIMIT_BYTES, ceiling),
