@@ -415,6 +415,9 @@ function tableRows(s1: Scenario1 | null, s2: Scenario2 | null, s3: Scenario3 | n
         const { events, run } = s3.bigTuned;
         const peak = peakRss(run.result);
         const untuned = peakRss(s3.big.run.result);
+        const tuning = Object.entries(GLIBC_MALLOC_TUNING)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(' ');
         rows.push({
           scenario: '3 memory',
           metric: `peak RSS MB, ${events} events, uncached, glibc malloc tuned`,
@@ -423,11 +426,7 @@ function tableRows(s1: Scenario1 | null, s2: Scenario2 | null, s3: Scenario3 | n
           ratio: peak / limit,
           target: 'information (a deployment setting)',
           pass: null,
-          note: `started with ${Object.entries(GLIBC_MALLOC_TUNING)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(
-              ' ',
-            )} (README); baseline column = the same run without; ${run.rowsPerSecond.toFixed(0)} rows/s; RSS median ${(run.result.rssP50Bytes / MB).toFixed(0)} MB, p95 ${(run.result.rssP95Bytes / MB).toFixed(0)} MB`,
+          note: `started with ${tuning} (README); baseline column = the same run without; ${run.rowsPerSecond.toFixed(0)} rows/s; RSS median ${(run.result.rssP50Bytes / MB).toFixed(0)} MB, p95 ${(run.result.rssP95Bytes / MB).toFixed(0)} MB`,
         });
       }
     }
