@@ -4,8 +4,6 @@
  * Built on an undici `Pool` (keep-alive, many requests in flight). The API key is registered as a
  * secret: no message, event or page URL that leaves this module contains it.
  */
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import { Pool } from 'undici';
 import { type Clock, type Random, systemClock } from '../util/clock.js';
 import { type IngestError, ingestionError } from '../util/errors.js';
@@ -15,6 +13,7 @@ import { firstApiError, type JsonApiDocument, parseJsonApiDocument, type Resourc
 import { bucketsFor, normalizeEndpoint } from './limits.js';
 import { appendQuery, buildQuery, type QueryParams } from './query.js';
 import { type RateLimiter, RateLimiterRegistry, type RateLimits } from './rate-limiter.js';
+import { BodyDecodeError, readResponseText } from './response-body.js';
 import {
   type BackoffOptions,
   DEFAULT_BACKOFF,
@@ -156,10 +155,6 @@ export function sharedRateLimiterRegistry(): RateLimiterRegistry {
   processRegistry ??= new RateLimiterRegistry(systemClock);
   return processRegistry;
 }
-
-const gunzip = promisify(zlib.gunzip);
-const inflate = promisify(zlib.inflate);
-const brotli = promisify(zlib.brotliDecompress);
 
 class Semaphore {
   private active = 0;
@@ -331,26 +326,6 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
       registry.get(base.href, apiKey, bucket, options.rateLimits?.(bucket) ?? limits),
     );
 
-  async function readBody(body: AsyncIterable<Buffer>): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk);
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-  }
-
-  async function decode(buffer: Buffer, encoding: string | undefined): Promise<Buffer> {
-    switch ((encoding ?? '').trim().toLowerCase()) {
-      case 'gzip':
-      case 'x-gzip':
-        return gunzip(buffer);
-      case 'deflate':
-        return inflate(buffer);
-      case 'br':
-        return brotli(buffer);
-      default:
-        return buffer;
-    }
-  }
-
   async function attempt(
     method: 'GET' | 'POST',
     url: URL,
@@ -393,8 +368,19 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
         });
         status = res.statusCode;
         const resHeaders = res.headers as Record<string, string | string[] | undefined>;
-        const wire = await readBody(res.body);
-        bytes = wire.length;
+        let text: string;
+        let undecodable: BodyDecodeError | null = null;
+        try {
+          ({ text, wireBytes: bytes } = await readResponseText(
+            res.body,
+            header(resHeaders, 'content-encoding'),
+          ));
+        } catch (error) {
+          if (!(error instanceof BodyDecodeError)) throw error;
+          ({ wireBytes: bytes } = error);
+          text = '';
+          undecodable = error;
+        }
         count(endpoint, 'bytes', bytes);
         emit({
           type: 'response',
@@ -407,16 +393,13 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
           durationMs: clock.now() - started,
         });
         const contentType = header(resHeaders, 'content-type');
-        let text: string;
-        try {
-          text = (await decode(wire, header(resHeaders, 'content-encoding'))).toString('utf8');
-        } catch (error) {
+        if (undecodable) {
           return {
             ok: false,
             cause: { kind: 'bad-body', reason: 'undecodable compressed body' },
-            summary: `${statusLabel(status)} with a body that does not decompress (${errorCode(error) ?? 'error'})`,
+            summary: `${statusLabel(status)} with a body that does not decompress (${errorCode(undecodable.cause) ?? 'error'})`,
             hintMs: null,
-            raw: error,
+            raw: undecodable.cause,
           };
         }
         if (status >= 200 && status < 300) {
