@@ -3,12 +3,17 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+const dist = (path) => new URL(`../dist/src/cli/${path}`, import.meta.url);
+const entry = dist('main.js');
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write(
     'klaviyo-ingest is not built yet: run `npm install` (or `npm run build`) in its folder.\n',
   );
   process.exit(2);
 }
+// Ingestions run in a child started with glibc malloc settings (see src/cli/malloc-tuning.ts).
+const tuning = await import(dist('malloc-tuning.js').href);
+if (tuning.wantsMallocRelaunch(process.argv.slice(2), process.env)) await tuning.relaunchWithMallocTuning();
+tuning.exitWithLauncher();
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

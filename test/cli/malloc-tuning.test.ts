@@ -1,0 +1,185 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  GLIBC_MALLOC_TUNING,
+  isGlibc,
+  MALLOC_TUNING_VARIABLE,
+  wantsMallocRelaunch,
+} from '../../src/cli/malloc-tuning.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ki-malloc-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('wantsMallocRelaunch', () => {
+  const glibc = isGlibc();
+
+  it('relaunches run and demo on glibc, nothing else', () => {
+    expect(glibc).toBe(process.platform === 'linux' && existsSync('/proc/self/maps') && mapsGlibc());
+    for (const command of ['run', 'demo']) expect(wantsMallocRelaunch([command, 'inc'], {})).toBe(glibc);
+    for (const args of [['init'], ['validate'], ['status'], ['simulate'], ['--help'], []]) {
+      expect(wantsMallocRelaunch(args, {})).toBe(false);
+    }
+  });
+
+  it('leaves the settings of the user (and the relaunched child) alone', () => {
+    for (const env of [
+      { [MALLOC_TUNING_VARIABLE]: 'off' },
+      { [MALLOC_TUNING_VARIABLE]: 'applied' },
+      { MALLOC_ARENA_MAX: '2' },
+      { MALLOC_MMAP_THRESHOLD_: '1048576' },
+      { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' },
+    ]) {
+      expect(wantsMallocRelaunch(['run'], env)).toBe(false);
+    }
+  });
+});
+
+/** Whether this process mapped glibc's libc (the same answer isGlibc gets from the process report). */
+function mapsGlibc(): boolean {
+  return /\/libc\.so\.6$/m.test(readFileSync('/proc/self/maps', 'utf8'));
+}
+
+interface Launched {
+  launcher: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+/** `klaviyo-ingest demo` in a fresh folder; 400,000 events run long enough to be killed running. */
+function launchDemo(events: number, env: Record<string, string> = {}): Launched {
+  const cwd = mkdtempSync(path.join(dir, 'run-'));
+  const launcher = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'bin/klaviyo-ingest.js'), 'demo', '--events', String(events), '--profiles', '300'],
+    {
+      cwd,
+      env: { ...process.env, KLAVIYO_API_KEY: '', KLAVIYO_BASE_URL: '', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  launcher.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString('utf8');
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+    (resolve) => launcher.once('close', (code, signal) => resolve({ code, signal, stderr })),
+  );
+  return { launcher, done };
+}
+
+/** Live (not zombie) processes whose parent is `pid`, read from /proc. */
+function liveChildrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === pid && state !== 'Z') children.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children;
+}
+
+function isLive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => T | null, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = probe();
+    if (found !== null) return found;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Whether the process has the demo's DuckDB file open (it is loading). */
+function holdsDatabase(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`).endsWith('klaviyo.duckdb');
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+const environOf = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+
+describe.runIf(process.platform === 'linux')('the launcher of an ingestion (Linux /proc)', () => {
+  it('on glibc the ingestion runs in a child started with the settings; the launcher exits as it did', async () => {
+    const { launcher, done } = launchDemo(3000);
+    const pid = launcher.pid!;
+    if (isGlibc()) {
+      const child = await waitFor('the ingestion child', () => liveChildrenOf(pid)[0] ?? null);
+      const env = environOf(child);
+      for (const [name, value] of Object.entries(GLIBC_MALLOC_TUNING))
+        expect(env).toContain(`${name}=${value}`);
+      expect(env).toContain(`${MALLOC_TUNING_VARIABLE}=applied`);
+      expect(environOf(pid).some((v) => v.startsWith('MALLOC_'))).toBe(false);
+    }
+    const result = await done;
+    expect(result, result.stderr).toMatchObject({ code: 0, signal: null });
+  }, 120_000);
+
+  it('KLAVIYO_INGEST_MALLOC_TUNING=off runs the ingestion in the process itself', async () => {
+    const { launcher, done } = launchDemo(3000, { [MALLOC_TUNING_VARIABLE]: 'off' });
+    const seen = new Set<number>();
+    const watch = setInterval(() => {
+      for (const child of liveChildrenOf(launcher.pid!)) seen.add(child);
+    }, 25);
+    const result = await done;
+    clearInterval(watch);
+    expect(result).toMatchObject({ code: 0, signal: null });
+    expect([...seen]).toEqual([]);
+  }, 120_000);
+
+  it.runIf(isGlibc())(
+    'SIGKILL to the launcher stops the ingestion; SIGTERM is passed on and ends both',
+    async () => {
+      const cases = [
+        ['SIGKILL', 'starting'],
+        ['SIGKILL', 'loading'],
+        ['SIGTERM', 'loading'],
+      ] as const;
+      for (const [signal, moment] of cases) {
+        const { launcher, done } = launchDemo(400_000);
+        const child = await waitFor('the ingestion child', () => liveChildrenOf(launcher.pid!)[0] ?? null);
+        if (moment === 'loading')
+          await waitFor('the database file open', () => (holdsDatabase(child) ? true : null));
+        launcher.kill(signal);
+        // Without the child's watch on its launcher, the child would load all 400,000 events (~30 s).
+        const result = await Promise.race([
+          done,
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(new Error(`still running 5 s after ${signal} while ${moment}`)), 5_000),
+          ),
+        ]);
+        expect(result.signal, `${signal} while ${moment}: ${result.stderr}`).toBe(signal);
+        // `close` comes once the child let go of the inherited stderr: it is gone by now, or very nearly.
+        await waitFor(
+          `the child to end after ${signal} while ${moment}`,
+          () => (isLive(child) ? null : true),
+          1_000,
+        );
+      }
+    },
+    120_000,
+  );
+});
