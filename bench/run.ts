@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GLIBC_MALLOC_TUNING, wantsMallocRelaunch } from '../src/cli/malloc-tuning.js';
+import { GLIBC_MALLOC_TUNING, V8_HEAP_FLAGS, wantsTunedRelaunch } from '../src/cli/runtime-tuning.js';
 import {
   DEMO_API_KEY,
   type Simulator,
@@ -56,18 +56,29 @@ interface ChildRun {
   wallMs: number;
 }
 
+/** What a child process starts with besides its script: environment variables and Node flags. */
+interface ChildRuntime {
+  env: Readonly<Record<string, string>>;
+  nodeFlags: readonly string[];
+}
+
+const UNTUNED: ChildRuntime = { env: {}, nodeFlags: [] };
+
 /**
- * The environment the CLI gives an ingestion (its glibc malloc settings, where it applies them): every
+ * The runtime the CLI gives an ingestion (src/cli/runtime-tuning.ts, where it applies it): every
  * measured child, ours and the baselines alike, starts with it, as `klaviyo-ingest run` would.
  */
-const CLI_ENV: Readonly<Record<string, string>> = wantsMallocRelaunch(['run'], process.env)
-  ? GLIBC_MALLOC_TUNING
-  : {};
+const CLI_RUNTIME: ChildRuntime = wantsTunedRelaunch(['run'], process.env)
+  ? { env: GLIBC_MALLOC_TUNING, nodeFlags: V8_HEAP_FLAGS }
+  : UNTUNED;
+
+const describeRuntime = (runtime: ChildRuntime) =>
+  [...Object.entries(runtime.env).map(([name, value]) => `${name}=${value}`), ...runtime.nodeFlags].join(' ');
 
 function runChild(
   task: string,
   args: unknown,
-  options: { killAt?: () => number | null; env?: Readonly<Record<string, string>> } = {},
+  options: { killAt?: () => number | null; runtime?: ChildRuntime } = {},
 ): Promise<ChildRun> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -75,10 +86,12 @@ function runChild(
     const prof = process.env.BENCH_CPU_PROF
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
       : [];
-    const child: ChildProcess = spawn(process.execPath, [...prof, CHILD, task, JSON.stringify(args)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...(options.env ?? CLI_ENV) },
-    });
+    const runtime = options.runtime ?? CLI_RUNTIME;
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [...runtime.nodeFlags, ...prof, CHILD, task, JSON.stringify(args)],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...runtime.env } },
+    );
     let out = '';
     let killed = false;
     child.stdout?.on('data', (d: Buffer) => {
@@ -216,10 +229,10 @@ async function measureRows(
   sim: Simulator,
   task: 'ours' | 'minimal',
   args: OursArgs | MinimalArgs,
-  env?: Readonly<Record<string, string>>,
+  runtime?: ChildRuntime,
 ): Promise<Measured> {
   const before = sim.pageCacheStats();
-  const result = requireOk(await runChild(task, args, env ? { env } : {}), `${task} run`);
+  const result = requireOk(await runChild(task, args, runtime ? { runtime } : {}), `${task} run`);
   const after = sim.pageCacheStats();
   return {
     result,
@@ -308,7 +321,7 @@ interface Scenario3 {
   /** The same window size as scenario 2, served uncached like the large one (like for like). */
   small: { events: number; run: Measured };
   big: { events: number; run: Measured };
-  /** 5x again without the CLI's glibc malloc settings (null where the CLI does not apply them). */
+  /** 5x again without the CLI's runtime settings (null where the CLI does not apply them). */
   bigUntuned: { events: number; run: Measured } | null;
 }
 
@@ -317,13 +330,13 @@ interface Scenario3 {
  * events would take gigabytes in this process), so the two differ only in the window's size.
  */
 async function scenario3(scale: number): Promise<Scenario3> {
-  const measure = async (events: number, env?: Readonly<Record<string, string>>) => {
+  const measure = async (events: number, runtime?: ChildRuntime) => {
     log(
-      `scenario 3: ${events} events (uncached: each page is built when asked for)${env ? ` started with env ${JSON.stringify(env)} added, not the CLI's` : ''}`,
+      `scenario 3: ${events} events (uncached: each page is built when asked for)${runtime ? ` started with "${describeRuntime(runtime)}", not the CLI's "${describeRuntime(CLI_RUNTIME)}"` : ''}`,
     );
     const sim = await cpuBoundSimulator(events, false);
     try {
-      const run = await measureRows(sim, 'ours', oursEventsArgs(sim), env);
+      const run = await measureRows(sim, 'ours', oursEventsArgs(sim), runtime);
       log(
         `scenario 3 ours: ${run.result.rows} rows, ${run.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${(peakRss(run.result) / MB).toFixed(0)} MB ${JSON.stringify(run.result.memoryAtPeakMB)}`,
       );
@@ -335,7 +348,7 @@ async function scenario3(scale: number): Promise<Scenario3> {
   const base = Math.round(baseEvents() * scale);
   const small = await measure(base);
   const big = await measure(5 * base);
-  const bigUntuned = Object.keys(CLI_ENV).length > 0 ? await measure(5 * base, {}) : null;
+  const bigUntuned = CLI_RUNTIME === UNTUNED ? null : await measure(5 * base, UNTUNED);
   return { small, big, bigUntuned };
 }
 
@@ -422,16 +435,14 @@ function tableRows(s1: Scenario1 | null, s2: Scenario2 | null, s3: Scenario3 | n
       if (s3.bigUntuned) {
         const { events, run } = s3.bigUntuned;
         const peak = peakRss(run.result);
-        const tuning = Object.entries(CLI_ENV)
-          .map(([name, value]) => `${name}=${value}`)
-          .join(' ');
+        const tuning = describeRuntime(CLI_RUNTIME);
         rows.push({
           scenario: '3 memory',
-          metric: `peak RSS MB, ${events} events, uncached, without the CLI's glibc settings`,
+          metric: `peak RSS MB, ${events} events, uncached, without the CLI's runtime settings`,
           ours: peak / MB,
           baseline: peakRss(s3.big.run.result) / MB,
           ratio: peak / limit,
-          target: 'information (KLAVIYO_INGEST_MALLOC_TUNING=off)',
+          target: 'information (KLAVIYO_INGEST_RUNTIME_TUNING=off)',
           pass: null,
           note: `started without ${tuning}; baseline column = the same run with them (as measured above); ${run.rowsPerSecond.toFixed(0)} rows/s; RSS median ${(run.result.rssP50Bytes / MB).toFixed(0)} MB, p95 ${(run.result.rssP95Bytes / MB).toFixed(0)} MB`,
         });

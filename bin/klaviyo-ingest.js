@@ -11,9 +11,9 @@ if (!existsSync(fileURLToPath(entry))) {
   );
   process.exit(2);
 }
-// Ingestions run in a child started with glibc malloc settings (see src/cli/malloc-tuning.ts).
-const tuning = await import(dist('malloc-tuning.js').href);
-if (tuning.wantsMallocRelaunch(process.argv.slice(2), process.env)) await tuning.relaunchWithMallocTuning();
+// Ingestions run in a child started with glibc malloc and V8 heap settings (src/cli/runtime-tuning.ts).
+const tuning = await import(dist('runtime-tuning.js').href);
+if (tuning.wantsTunedRelaunch(process.argv.slice(2), process.env)) await tuning.relaunchTuned();
 tuning.exitWithLauncher();
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

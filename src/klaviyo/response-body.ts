@@ -6,7 +6,7 @@
  * size, after which blocks up to it come from its heaps, where freed space stays resident. Chunks stay
  * at the socket's read size. Measured on 2,000,000 uncached events (one run each): peak RSS 342 ->
  * 294 MB, median 248 -> 233 MB, same rows/s. (DuckDB's checkpoints still free 10-13 MB blocks; see
- * src/cli/malloc-tuning.ts.)
+ * src/cli/runtime-tuning.ts.)
  */
 
 import { pipeline } from 'node:stream/promises';

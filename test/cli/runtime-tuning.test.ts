@@ -6,34 +6,35 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   GLIBC_MALLOC_TUNING,
   isGlibc,
-  MALLOC_TUNING_VARIABLE,
-  wantsMallocRelaunch,
-} from '../../src/cli/malloc-tuning.js';
+  RUNTIME_TUNING_VARIABLE,
+  V8_HEAP_FLAGS,
+  wantsTunedRelaunch,
+} from '../../src/cli/runtime-tuning.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'ki-malloc-'));
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ki-tuning-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('wantsMallocRelaunch', () => {
+describe('wantsTunedRelaunch', () => {
   const glibc = isGlibc();
 
   it('relaunches run and demo on glibc, nothing else', () => {
     expect(glibc).toBe(process.platform === 'linux' && existsSync('/proc/self/maps') && mapsGlibc());
-    for (const command of ['run', 'demo']) expect(wantsMallocRelaunch([command, 'inc'], {})).toBe(glibc);
+    for (const command of ['run', 'demo']) expect(wantsTunedRelaunch([command, 'inc'], {})).toBe(glibc);
     for (const args of [['init'], ['validate'], ['status'], ['simulate'], ['--help'], []]) {
-      expect(wantsMallocRelaunch(args, {})).toBe(false);
+      expect(wantsTunedRelaunch(args, {})).toBe(false);
     }
   });
 
   it('leaves the settings of the user (and the relaunched child) alone', () => {
     for (const env of [
-      { [MALLOC_TUNING_VARIABLE]: 'off' },
-      { [MALLOC_TUNING_VARIABLE]: 'applied' },
+      { [RUNTIME_TUNING_VARIABLE]: 'off' },
+      { [RUNTIME_TUNING_VARIABLE]: 'applied' },
       { MALLOC_ARENA_MAX: '2' },
       { MALLOC_MMAP_THRESHOLD_: '1048576' },
       { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' },
     ]) {
-      expect(wantsMallocRelaunch(['run'], env)).toBe(false);
+      expect(wantsTunedRelaunch(['run'], env)).toBe(false);
     }
   });
 });
@@ -131,15 +132,18 @@ describe.runIf(process.platform === 'linux')('the launcher of an ingestion (Linu
       const env = environOf(child);
       for (const [name, value] of Object.entries(GLIBC_MALLOC_TUNING))
         expect(env).toContain(`${name}=${value}`);
-      expect(env).toContain(`${MALLOC_TUNING_VARIABLE}=applied`);
+      expect(env).toContain(`${RUNTIME_TUNING_VARIABLE}=applied`);
+      const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+      expect(argv.slice(1, 1 + V8_HEAP_FLAGS.length)).toEqual(V8_HEAP_FLAGS);
+      expect(argv).toContain('demo');
       expect(environOf(pid).some((v) => v.startsWith('MALLOC_'))).toBe(false);
     }
     const result = await done;
     expect(result, result.stderr).toMatchObject({ code: 0, signal: null });
   }, 120_000);
 
-  it('KLAVIYO_INGEST_MALLOC_TUNING=off runs the ingestion in the process itself', async () => {
-    const { launcher, done } = launchDemo(3000, { [MALLOC_TUNING_VARIABLE]: 'off' });
+  it('KLAVIYO_INGEST_RUNTIME_TUNING=off runs the ingestion in the process itself', async () => {
+    const { launcher, done } = launchDemo(3000, { [RUNTIME_TUNING_VARIABLE]: 'off' });
     const seen = new Set<number>();
     const watch = setInterval(() => {
       for (const child of liveChildrenOf(launcher.pid!)) seen.add(child);
