@@ -26,6 +26,7 @@
  * with KLAVIYO_INGEST_RUNTIME_TUNING=off.
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 
 export const GLIBC_MALLOC_TUNING: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: '65536',
@@ -81,6 +82,8 @@ export function relaunchTuned(): Promise<false> {
     child.once('exit', (code, signal) => {
       stopForwarding();
       if (signal === null) process.exit(code ?? 1);
+      // End by the same signal; should Node ignore it here (SIGPIPE), exit the way a shell reports it.
+      process.exitCode = 128 + (os.constants.signals[signal] ?? 0);
       process.kill(process.pid, signal);
     });
   });
