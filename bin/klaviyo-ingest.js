@@ -13,6 +13,11 @@ if (!existsSync(fileURLToPath(entry))) {
 }
 // Ingestions run in a child started with glibc malloc and V8 heap settings (src/cli/runtime-tuning.ts).
 const tuning = await import(dist('runtime-tuning.js').href);
+const problem = tuning.runtimeTuningProblem(process.env);
+if (problem) {
+  process.stderr.write(`klaviyo-ingest: ${problem}\n`);
+  process.exit(2);
+}
 if (tuning.wantsTunedRelaunch(process.argv.slice(2), process.env)) await tuning.relaunchTuned();
 tuning.exitWithLauncher();
 const { main } = await import(entry.href);

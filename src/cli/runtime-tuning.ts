@@ -51,6 +51,13 @@ export function isGlibc(): boolean {
   return Boolean(report.header?.glibcVersionRuntime);
 }
 
+/** What is wrong with KLAVIYO_INGEST_RUNTIME_TUNING (only unset, `off` and the child's `applied` mean something), or null. */
+export function runtimeTuningProblem(env: NodeJS.ProcessEnv): string | null {
+  const value = env[RUNTIME_TUNING_VARIABLE];
+  if (value === undefined || value === 'off' || value === 'applied') return null;
+  return `${RUNTIME_TUNING_VARIABLE} is ${JSON.stringify(value)}, which means nothing here. Fix: unset it (the default settings) or set it to off (no child process, no settings).`;
+}
+
 /** Whether the CLI, called with these arguments, should start again with the settings. */
 export function wantsTunedRelaunch(args: readonly string[], env: NodeJS.ProcessEnv): boolean {
   if (!INGESTING_COMMANDS.has(args[0] ?? '')) return false;

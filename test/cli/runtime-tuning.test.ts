@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import {
   GLIBC_MALLOC_TUNING,
   isGlibc,
   RUNTIME_TUNING_VARIABLE,
+  runtimeTuningProblem,
   V8_HEAP_FLAGS,
   wantsTunedRelaunch,
 } from '../../src/cli/runtime-tuning.js';
@@ -24,6 +25,19 @@ describe('wantsTunedRelaunch', () => {
     for (const args of [['init'], ['validate'], ['status'], ['simulate'], ['--help'], []]) {
       expect(wantsTunedRelaunch(args, {})).toBe(false);
     }
+  });
+
+  it('a KLAVIYO_INGEST_RUNTIME_TUNING other than off is refused by the CLI, naming it and the fix', () => {
+    expect(runtimeTuningProblem({})).toBeNull();
+    expect(runtimeTuningProblem({ [RUNTIME_TUNING_VARIABLE]: 'off' })).toBeNull();
+    const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin/klaviyo-ingest.js'), 'run', 'inc'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, [RUNTIME_TUNING_VARIABLE]: 'yes' },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('KLAVIYO_INGEST_RUNTIME_TUNING is "yes"');
+    expect(result.stderr).toContain('set it to off');
   });
 
   it('leaves the settings of the user (and the relaunched child) alone', () => {
