@@ -113,6 +113,14 @@ describe('paginate', () => {
     expect(doc.data).toEqual([event('z')]);
   });
 
+  it("counts an identity body's bytes in the stats", async () => {
+    const page = { data: [event('a')], links: { next: null } };
+    server = await startServer((_req, res) => sendJson(res, 200, page));
+    client = makeClient(server.baseUrl);
+    await client.get('/api/events');
+    expect(client.stats().bytes).toBe(Buffer.byteLength(JSON.stringify(page)));
+  });
+
   it('stops when the signal aborts', async () => {
     server = await startServer(() => undefined); // never answers
     client = makeClient(server.baseUrl);

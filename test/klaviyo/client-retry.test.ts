@@ -1,9 +1,11 @@
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createKlaviyoClient,
   type KlaviyoClient,
   type KlaviyoClientEvent,
 } from '../../src/klaviyo/client.js';
+import type { Resource } from '../../src/klaviyo/json-api.js';
 import { RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
 import { backoffDelay, parseRetryAfter, retryDelay } from '../../src/klaviyo/retry-policy.js';
 import { InstantClock } from './support/clocks.js';
@@ -138,6 +140,27 @@ describe('retries', () => {
     expect(server.requests).toHaveLength(2);
     const retry = events.find((e) => e.type === 'retry');
     expect(retry?.type === 'retry' && retry.reason).toMatch(/truncated or invalid JSON/);
+  });
+
+  it('a chunked gzip body that does not inflate is retried as a bad body', async () => {
+    const page = { data: Array.from({ length: 200 }, (_, i) => event(`e${i}`)), links: { next: null } };
+    server = await startServer(async (req, res) => {
+      const wire = gzipSync(JSON.stringify(page));
+      res.writeHead(200, { 'content-type': 'application/vnd.api+json', 'content-encoding': 'gzip' });
+      // Several writes without a content-length: the client sees a chunked body.
+      const body = req.n === 1 ? Buffer.concat([wire.subarray(0, 100), Buffer.alloc(50, 7)]) : wire;
+      for (let at = 0; at < body.length; at += 512) {
+        res.write(body.subarray(at, at + 512));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      res.end();
+    });
+    const { events, client } = setup(server.baseUrl);
+    const doc = await client.get('/api/events');
+    expect((doc.data as Resource[]).map((r) => r.id)).toEqual(page.data.map((r) => r.id));
+    expect(server.requests).toHaveLength(2);
+    const retries = events.flatMap((e) => (e.type === 'retry' ? [e.reason] : []));
+    expect(retries).toEqual([expect.stringMatching(/does not decompress \(Z_DATA_ERROR\)/)]);
   });
 
   it('a request that times out is retried', async () => {

@@ -1,15 +1,6 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createKlaviyoClient,
-  type KlaviyoClient,
-  type KlaviyoClientEvent,
-} from '../../src/klaviyo/client.js';
-import type { Resource } from '../../src/klaviyo/json-api.js';
-import { RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
+import { describe, expect, it } from 'vitest';
 import { BodyDecodeError, readResponseText } from '../../src/klaviyo/response-body.js';
-import { InstantClock } from './support/clocks.js';
-import { event, sendJson, startServer, type TestServer } from './support/server.js';
 
 /** A body of `size`-byte chunks, as a socket delivers it. */
 async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
@@ -64,60 +55,5 @@ describe('readResponseText', () => {
       const failure = await readResponseText(broken(wire), encoding).catch((e: unknown) => e);
       expect(failure).toBe(reset);
     }
-  });
-});
-
-describe('client bodies over HTTP', () => {
-  let server: TestServer | undefined;
-  let client: KlaviyoClient | undefined;
-  afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  });
-
-  const makeClient = (baseUrl: string, onEvent?: (e: KlaviyoClientEvent) => void) => {
-    const clock = new InstantClock();
-    return createKlaviyoClient({
-      apiKey: 'pk_body_0123456789abcdef',
-      revision: '2026-07-15',
-      baseUrl,
-      clock,
-      random: () => 0,
-      limiter: new RateLimiterRegistry(clock),
-      ...(onEvent ? { onEvent } : {}),
-    });
-  };
-
-  it('a chunked gzip page is decoded; a corrupt one is retried as a bad body', async () => {
-    const page = { data: Array.from({ length: 200 }, (_, i) => event(`e${i}`)), links: { next: null } };
-    server = await startServer(async (req, res) => {
-      const wire = gzipSync(JSON.stringify(page));
-      res.writeHead(200, { 'content-type': 'application/vnd.api+json', 'content-encoding': 'gzip' });
-      // Several writes without a content-length: the client sees a chunked body.
-      const body = req.n === 1 ? Buffer.concat([wire.subarray(0, 100), Buffer.alloc(50, 7)]) : wire;
-      for (let at = 0; at < body.length; at += 512) {
-        res.write(body.subarray(at, at + 512));
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      res.end();
-    });
-    const retries: string[] = [];
-    client = makeClient(server.baseUrl, (e) => {
-      if (e.type === 'retry') retries.push(e.reason);
-    });
-    const doc = await client.get('/api/events');
-    expect((doc.data as Resource[]).map((r) => r.id)).toEqual(page.data.map((r) => r.id));
-    expect(server.requests).toHaveLength(2);
-    expect(retries).toEqual([expect.stringMatching(/does not decompress \(Z_DATA_ERROR\)/)]);
-  });
-
-  it('an identity body keeps its byte count in the stats', async () => {
-    const page = { data: [event('a')], links: { next: null } };
-    server = await startServer((_req, res) => sendJson(res, 200, page));
-    client = makeClient(server.baseUrl);
-    await client.get('/api/events');
-    expect(client.stats().bytes).toBe(Buffer.byteLength(JSON.stringify(page)));
   });
 });

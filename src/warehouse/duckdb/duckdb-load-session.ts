@@ -148,16 +148,17 @@ export class DuckDBLoadSession implements LoadSession {
   private failure(what: string, error: unknown): IngestError {
     if (error instanceof IngestError) return error;
     const detail = error instanceof Error ? error.message : String(error);
+    const where = `${this.target.schema}.${this.target.table}: ${what}`;
     const memory = this.host.memory;
     if (memory !== null && isOutOfMemory(error)) {
       // DuckDB's own suggestions (threads, insertion order) are not settings of ours: keep its first line.
-      return ingestionError(`${this.target.schema}.${this.target.table}: ${what}: ${detail.split('\n')[0]}`, {
+      return ingestionError(`${where}: ${detail.split('\n')[0]}`, {
         code: 'DESTINATION_OUT_OF_MEMORY',
         fix: memory.fix(),
         cause: error,
       });
     }
-    return ingestionError(`${this.target.schema}.${this.target.table}: ${what}: ${detail}`, {
+    return ingestionError(`${where}: ${detail}`, {
       code: 'DESTINATION_WRITE',
       cause: error,
     });
