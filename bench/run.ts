@@ -13,13 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GLIBC_MALLOC_TUNING, V8_HEAP_FLAGS, wantsTunedRelaunch } from '../src/cli/runtime-tuning.js';
+import { DEFAULT_REVISION } from '../src/klaviyo/revisions.js';
 import {
   DEMO_API_KEY,
   type Simulator,
   type SimulatorOptions,
   startSimulator,
 } from '../src/simulator/index.js';
-import { DEFAULT_REVISION } from '../src/sources/catalog.js';
 import { formatFilterTime } from '../src/util/timestamps.js';
 import type { ChildResult, MinimalArgs, OursArgs, SdkArgs } from './child.js';
 import {

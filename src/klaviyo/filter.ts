@@ -1,5 +1,5 @@
 /**
- * A small typed builder for Klaviyo's filter syntax (FACTS.md §5):
+ * A small typed builder for Klaviyo's filter syntax:
  * `and(greater-or-equal(datetime,2024-01-01T00:00:00Z),equals(metric_id,'abc'))`.
  *
  * - Datetimes (`Date` or `datetime(epochMs)`) go in unquoted, RFC 3339 with `Z`.
@@ -94,3 +94,6 @@ export const COMPARATORS = {
   'less-or-equal': lessOrEqual,
   'less-than': lessThan,
 } as const satisfies Record<string, (field: string, value: FilterValue) => FilterExpression>;
+
+/** The comparison operators a filterable field may allow. */
+export type FilterOperator = keyof typeof COMPARATORS;

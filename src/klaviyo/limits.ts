@@ -1,19 +1,11 @@
 /**
- * Which rate-limit buckets a request consumes (FACTS.md §4): the endpoint's own bucket, sized by
+ * Which rate-limit buckets a request consumes: the endpoint's own bucket, sized by
  * its tier, plus the smaller bucket of an expensive query parameter (profiles with
  * `additional-fields[profile]=predictive_analytics`: 10/s, 150/m). The server's `RateLimit-*`
  * headers correct these starting values at run time.
  */
-import { RATE_TIERS, type RateTier, SOURCE_CATALOG } from '../sources/catalog.js';
 import type { RateLimits } from './rate-limiter.js';
-
-const ENDPOINT_TIERS: ReadonlyMap<string, RateTier> = new Map<string, RateTier>([
-  ...Object.values(SOURCE_CATALOG).map((entry): [string, RateTier] => [entry.endpoint, entry.rateTier]),
-  ['/api/metric-aggregates', 'S'],
-]);
-
-/** Tier for endpoints we have no table entry for; the server's headers refine it. */
-export const DEFAULT_TIER: RateTier = 'M';
+import { RATE_TIERS, type RateTier, tierOf } from './rate-tiers.js';
 
 export interface BucketSpec {
   bucket: string;
@@ -38,8 +30,7 @@ export function limitsForTier(tier: RateTier): RateLimits {
 }
 
 export function bucketsFor(endpoint: string, search: URLSearchParams): BucketSpec[] {
-  const tier = ENDPOINT_TIERS.get(endpoint) ?? DEFAULT_TIER;
-  const buckets: BucketSpec[] = [{ bucket: endpoint, limits: limitsForTier(tier) }];
+  const buckets: BucketSpec[] = [{ bucket: endpoint, limits: limitsForTier(tierOf(endpoint)) }];
   if (endpoint === '/api/profiles') {
     const extra = search.get('additional-fields[profile]') ?? '';
     if (extra.split(',').includes('predictive_analytics')) {

@@ -1,33 +1,19 @@
+import { and } from '../klaviyo/filter.js';
 import { configError } from '../util/errors.js';
-import type { Row } from '../warehouse/destination.js';
-import { canSort, type SourceCatalogEntry, type WindowField } from './catalog.js';
-import { flattenResource } from './flatten.js';
-import type { RequestStream, Resource, SourceDefinition, SourceParams } from './types.js';
-import { combineFilters, selectWindow, windowValueMs } from './window-filter.js';
-
-/** A slice of a source's records that needs its own query (campaigns per channel, archived or not). */
-export interface Partition {
-  label: string;
-  terms: string[];
-}
-
-export interface CollectionSourceOptions {
-  partitions?: (params: SourceParams) => Partition[];
-  /** Extra query parameters (include, additional-fields) for these params. */
-  extraQuery?: (params: SourceParams) => Record<string, string>;
-  /** Columns added from `included` resources (only called when the page had an `included` array). */
-  extraColumns?: (record: Resource, included: ReadonlyMap<string, Resource>) => Row;
-}
+import { flattenResource, relatedColumns } from './flatten.js';
+import { canSort, maxPageSize, type StreamSpec, type WindowField } from './stream.js';
+import type { RequestStream, SourceDefinition, SourceParams } from './types.js';
+import { selectWindow, windowValueMs } from './window-filter.js';
 
 /** The window field the params name, checked against what the API can filter on. */
-export function resolveWindowField(catalog: SourceCatalogEntry, params: SourceParams): WindowField | null {
-  const name = params.windowField ?? catalog.implicitWindowField;
+export function resolveWindowField(spec: StreamSpec, params: SourceParams): WindowField | null {
+  const name = params.windowField ?? spec.implicitWindowField ?? null;
   if (name === null) return null;
-  const field = Object.hasOwn(catalog.windowFields, name) ? catalog.windowFields[name] : undefined;
+  const field = Object.hasOwn(spec.windowFields, name) ? spec.windowFields[name] : undefined;
   if (!field) {
-    const known = Object.keys(catalog.windowFields);
+    const known = Object.keys(spec.windowFields);
     throw configError(
-      `Unknown incremental field '${name}' for data_source '${catalog.dataSource}'` +
+      `Unknown incremental field '${name}' for data_source '${spec.name}'` +
         (known.length
           ? ` (the API filters on: ${known.join(', ')})`
           : ' (this data source has no incremental field)'),
@@ -43,35 +29,46 @@ export function resolveWindowField(catalog: SourceCatalogEntry, params: SourcePa
   return field;
 }
 
+/** `include` and `additional-fields[...]` of a stream for these params. */
+function relatedQuery(spec: StreamSpec, params: SourceParams): Record<string, string> {
+  const query: Record<string, string> = {};
+  if (spec.include && !params.skipRelatedObjects) query.include = spec.include.join(',');
+  if (spec.additionalFields) {
+    const fields = [...new Set([...spec.additionalFields, ...params.additionalFields])];
+    if (fields.length > 0) query[`additional-fields[${spec.resourceType}]`] = fields.join(',');
+  }
+  return query;
+}
+
 /**
- * The common shape of every Klaviyo collection source: one query per partition, the window expressed
- * with the operators the API allows (cut exactly on our side), ascending sort on the window field where
- * the API can sort, the largest page size the revision allows.
+ * Every stream is a Klaviyo collection read the same way: one query per partition, the window
+ * expressed with the operators the API allows (cut exactly on our side), ascending sort on the window
+ * field where the API can sort, the largest page size the revision allows.
  */
-export function collectionSource(
-  catalog: SourceCatalogEntry,
-  options: CollectionSourceOptions = {},
-): SourceDefinition {
+export function collectionSource(spec: StreamSpec): SourceDefinition {
+  const related = Object.entries(spec.relatedColumns ?? {});
   return {
-    catalog,
+    spec,
     plan(params: SourceParams): RequestStream[] {
-      const field = resolveWindowField(catalog, params);
+      const field = resolveWindowField(spec, params);
       const selection = field ? selectWindow(field, params.window) : null;
-      const pageSize = catalog.maxPageSize(params.revision);
+      const pageSize = maxPageSize(spec, params.revision);
       const ascending = field !== null && canSort(field, params.revision);
-      const partitions = options.partitions?.(params) ?? [{ label: catalog.dataSource, terms: [] }];
+      const partitions = spec.partitions ?? [{ label: spec.name, terms: [] }];
+      const sliceable = ascending && partitions.length === 1 && selection?.bounded === true;
       return partitions.map((partition) => {
         const query: Record<string, string> = {};
-        const filter = combineFilters([...partition.terms, ...(selection?.terms ?? [])]);
-        if (filter) query.filter = filter;
+        const terms = [...partition.terms, ...(selection?.terms ?? [])];
+        if (terms.length > 0) query.filter = and(...terms);
         if (ascending && field) query.sort = field.apiField;
         if (pageSize !== null) query['page[size]'] = String(pageSize);
-        Object.assign(query, options.extraQuery?.(params));
+        Object.assign(query, relatedQuery(spec, params));
         return {
           label: partition.label,
-          path: catalog.endpoint,
+          path: spec.endpoint,
           query,
           ascending,
+          sliceable,
           inWindow: selection?.inWindow ?? (() => true),
           pastEnd: selection?.pastEnd ?? (() => false),
           windowValueMs: field ? (record) => windowValueMs(record, field.apiField) : () => null,
@@ -80,8 +77,10 @@ export function collectionSource(
     },
     flatten(record, included) {
       const row = flattenResource(record);
-      if (options.extraColumns && included.size > 0)
-        Object.assign(row, options.extraColumns(record, included));
+      if (included.size > 0) {
+        for (const [relationship, attributes] of related)
+          Object.assign(row, relatedColumns(record, relationship, included, attributes));
+      }
       return row;
     },
   };

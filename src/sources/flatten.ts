@@ -1,8 +1,5 @@
-import type { Row, RowValue } from '../warehouse/destination.js';
+import { type Row, type RowValue, TIME_COLUMN } from '../records/row.js';
 import type { Resource } from './types.js';
-
-/** The column the runner stamps on every row (TD's add_time filter). */
-export const TIME_COLUMN = 'time';
 
 /**
  * DESIGN §4: one row per object: `id`, each top-level attribute as a column of its own name (nested

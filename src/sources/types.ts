@@ -1,19 +1,10 @@
-import type { Row } from '../warehouse/destination.js';
-import type { SourceCatalogEntry } from './catalog.js';
+import type { Resource } from '../klaviyo/json-api.js';
+import type { Row } from '../records/row.js';
+import type { StreamSpec } from './stream.js';
 
-/** A JSON:API resource object as Klaviyo returns it. */
-export interface Resource {
-  type: string;
-  id: string;
-  attributes?: Record<string, unknown>;
-  relationships?: Record<
-    string,
-    { data?: { type: string; id: string } | { type: string; id: string }[] | null }
-  >;
-  links?: Record<string, unknown>;
-}
+export type { Resource };
 
-/** One page of a collection response. */
+/** One page of a collection response, as the sources read it. */
 export interface ResourcePage {
   data: Resource[];
   included: Resource[];
@@ -51,7 +42,7 @@ export interface SourceParams {
 
 /**
  * One collection query. Sources whose API lacks an exact operator ask for a slightly wider range,
- * and `keep` cuts it exactly to the window on our side.
+ * and `inWindow` cuts it exactly to the window on our side.
  */
 export interface RequestStream {
   /** e.g. `campaigns email archived=false`. */
@@ -60,6 +51,11 @@ export interface RequestStream {
   query: Record<string, string>;
   /** True when records come back in ascending window-field order. */
   ascending: boolean;
+  /**
+   * True when any sub-range of the window can be asked for with the same query (ascending, both ends
+   * in the filter): the runner may then cut the window into time slices read in parallel.
+   */
+  sliceable: boolean;
   /** The record's window-field value in epoch ms (null without a window field or value); read once per record. */
   windowValueMs: (record: Resource) => number | null;
   /** Client-side cut on that value: keep only records inside the window (an unreadable value is kept). */
@@ -69,7 +65,7 @@ export interface RequestStream {
 }
 
 export interface SourceDefinition {
-  catalog: SourceCatalogEntry;
+  spec: StreamSpec;
   /** The requests that together return every record of the window exactly once. */
   plan(params: SourceParams): RequestStream[];
   /** A record to one table row (without `time`, which the runner adds). */

@@ -1,17 +1,16 @@
-import { formatFilterTime, parseTimestamp } from '../util/timestamps.js';
-import type { FilterOperator, WindowField } from './catalog.js';
+import { COMPARATORS, datetime, type FilterExpression } from '../klaviyo/filter.js';
+import { parseTimestamp } from '../util/timestamps.js';
+import type { WindowField } from './stream.js';
 import type { Resource, TimeWindow } from './types.js';
 
 /** How one window becomes API filter terms plus the exact client-side cut. */
 export interface WindowSelection {
-  /** Filter expressions, e.g. `greater-or-equal(datetime,2025-09-01T00:00:00Z)`. */
-  terms: string[];
+  /** e.g. `greater-or-equal(datetime,2025-09-01T00:00:00Z)`. */
+  terms: FilterExpression[];
+  /** Both ends of the window are in the filter (exactly or widened): any sub-range can be asked for. */
+  bounded: boolean;
   inWindow: (valueMs: number | null) => boolean;
   pastEnd: (valueMs: number | null) => boolean;
-}
-
-export function filterTerm(operator: FilterOperator, field: string, epochMs: number): string {
-  return `${operator}(${field},${formatFilterTime(epochMs)})`;
 }
 
 /** The record's window-field value as epoch ms; null when missing or unparseable. */
@@ -30,25 +29,24 @@ export function windowValueMs(record: Resource, apiField: string): number | null
  */
 export function selectWindow(field: WindowField, window: TimeWindow): WindowSelection {
   const allowed = new Set(field.operators);
-  const terms: string[] = [];
+  const terms: FilterExpression[] = [];
   const { startMs, endMs } = window;
+  const term = (operator: keyof typeof COMPARATORS, ms: number) =>
+    COMPARATORS[operator](field.apiField, datetime(ms));
+  let hasStart = false;
+  let hasEnd = false;
   if (startMs !== null) {
-    if (allowed.has('greater-or-equal')) terms.push(filterTerm('greater-or-equal', field.apiField, startMs));
-    else if (allowed.has('greater-than'))
-      terms.push(filterTerm('greater-than', field.apiField, startMs - 1000));
+    if (allowed.has('greater-or-equal')) terms.push(term('greater-or-equal', startMs));
+    else if (allowed.has('greater-than')) terms.push(term('greater-than', startMs - 1000));
+    hasStart = terms.length > 0;
   }
   if (endMs !== null) {
-    if (allowed.has('less-than')) terms.push(filterTerm('less-than', field.apiField, endMs));
-    else if (allowed.has('less-or-equal')) terms.push(filterTerm('less-or-equal', field.apiField, endMs));
+    if (allowed.has('less-than')) terms.push(term('less-than', endMs));
+    else if (allowed.has('less-or-equal')) terms.push(term('less-or-equal', endMs));
+    hasEnd = terms.length > (hasStart ? 1 : 0);
   }
   const inWindow = (value: number | null) =>
     value === null || ((startMs === null || value >= startMs) && (endMs === null || value < endMs));
   const pastEnd = (value: number | null) => endMs !== null && value !== null && value >= endMs;
-  return { terms, inWindow, pastEnd };
-}
-
-/** Joins terms the way Klaviyo documents: one term as is, several inside `and(...)`. */
-export function combineFilters(terms: readonly string[]): string | undefined {
-  if (terms.length === 0) return undefined;
-  return terms.length === 1 ? terms[0] : `and(${terms.join(',')})`;
+  return { terms, bounded: hasStart && hasEnd, inWindow, pastEnd };
 }

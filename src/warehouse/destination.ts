@@ -1,3 +1,4 @@
+import type { Row } from '../records/row.js';
 /**
  * The destination contract. Only `warehouse/` speaks SQL; the workflow runner talks to this interface.
  *
@@ -13,10 +14,6 @@ export interface ColumnSpec {
   name: string;
   type: ColumnType;
 }
-
-/** A flattened Klaviyo record. Objects and arrays are stored as JSON. */
-export type RowValue = string | number | bigint | boolean | null | RowValue[] | { [key: string]: RowValue };
-export type Row = Record<string, RowValue>;
 
 export type WriteMode = 'append' | 'replace' | 'merge';
 

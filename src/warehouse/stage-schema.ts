@@ -3,7 +3,8 @@
  * with the widest type its values needed. Pure bookkeeping; the destination turns the changes it
  * reports into DDL on the staging table before appending the batch.
  */
-import type { ColumnType, Row } from './destination.js';
+import type { Row } from '../records/row.js';
+import type { ColumnType } from './destination.js';
 import { columnNameForKey, foldIdentifier } from './identifiers.js';
 import { inferType, widenType } from './schema-evolution.js';
 

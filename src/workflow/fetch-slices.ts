@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
-import { indexIncluded, TIME_COLUMN } from '../sources/flatten.js';
+import { type Row, TIME_COLUMN } from '../records/row.js';
+import { indexIncluded } from '../sources/flatten.js';
 import type { RequestStream, ResourcePage, SourceDefinition, SourceParams } from '../sources/types.js';
 import { IngestError } from '../util/errors.js';
 import { readAhead } from '../util/read-ahead.js';
-import type { Row } from '../warehouse/destination.js';
 import { adaptiveConcurrency, type Concurrency, fixedConcurrency } from './concurrency.js';
 import type { LoadSink } from './load-sinks.js';
 import { compareSlices, type Slice, splitPoints, streamFor } from './slices.js';

@@ -1,6 +1,7 @@
+import type { Row } from '../records/row.js';
 import type { Clock } from '../util/clock.js';
 import { Mutex } from '../util/mutex.js';
-import type { IngestionLogRow, LoadResult, LoadSession, Row } from '../warehouse/destination.js';
+import type { IngestionLogRow, LoadResult, LoadSession } from '../warehouse/destination.js';
 import { compareSlices, type Slice } from './slices.js';
 
 /** Builds the SUCCESS row(s) once the load's totals are known; they commit with its last rows. */

@@ -1,4 +1,4 @@
-import type { RateTier } from '../sources/catalog.js';
+import { type RateTier, tierOf } from '../klaviyo/rate-tiers.js';
 import type { SourceDefinition, SourceParams } from '../sources/types.js';
 import type { Clock } from '../util/clock.js';
 import type { LoadResult, LoadTarget } from '../warehouse/destination.js';
@@ -50,7 +50,7 @@ export interface LoadOutcome extends LoadResult {
  */
 export async function loadSource(input: LoadSourceInput): Promise<LoadOutcome> {
   const streams = input.source.plan(input.params);
-  const sliceable = isSliceable(input.source, input.params, streams);
+  const sliceable = isSliceable(streams);
   const ordered = streams.length === 1 && streams[0]?.ascending === true;
   const checkpointed = input.target.mode === 'append' && input.target.windowColumn !== null && ordered;
   const sink: LoadSink = checkpointed
@@ -67,7 +67,7 @@ export async function loadSource(input: LoadSourceInput): Promise<LoadOutcome> {
       dedupesRereads:
         input.target.mode === 'merge' ||
         (input.target.mode === 'append' && input.target.windowColumn !== null),
-      workers: input.workers ?? WORKERS_BY_TIER[input.source.catalog.rateTier],
+      workers: input.workers ?? WORKERS_BY_TIER[tierOf(input.source.spec.endpoint)],
       adaptive: input.workers === undefined,
       loadTimeSeconds: input.loadTimeSeconds,
       ...(input.signal ? { signal: input.signal } : {}),

@@ -6,8 +6,8 @@ import {
   type KlaviyoClientEvent,
   type RateLimiterRegistry,
 } from '../klaviyo/index.js';
+import { DEFAULT_REVISION, isRetiredRevision } from '../klaviyo/revisions.js';
 import { assertValid, loadProject, validateProject } from '../project/index.js';
-import { DEFAULT_REVISION, isRetiredRevision } from '../sources/catalog.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { Destination } from '../warehouse/destination.js';
 import { openDestination, parseDestinationUrl } from '../warehouse/open-destination.js';

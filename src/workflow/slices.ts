@@ -29,25 +29,9 @@ export function compareSlices(a: Slice, b: Slice): number {
   return a.streamIndex - b.streamIndex || (a.startMs ?? 0) - (b.startMs ?? 0) || a.id - b.id;
 }
 
-/**
- * Whether a source's window can be cut into time slices fetched in parallel: one request stream,
- * sorted ascending, with both bounds expressible (exactly or widened and cut on our side).
- */
-export function isSliceable(
-  source: SourceDefinition,
-  params: SourceParams,
-  streams: readonly RequestStream[],
-): boolean {
-  if (streams.length !== 1 || !streams[0]?.ascending) return false;
-  if (params.window.startMs === null || params.window.endMs === null) return false;
-  const name = params.windowField ?? source.catalog.implicitWindowField;
-  const field = name ? source.catalog.windowFields[name] : undefined;
-  if (!field) return false;
-  const ops = new Set(field.operators);
-  return (
-    (ops.has('less-than') || ops.has('less-or-equal')) &&
-    (ops.has('greater-or-equal') || ops.has('greater-than'))
-  );
+/** Whether a source's window can be cut into time slices fetched in parallel (the source decides). */
+export function isSliceable(streams: readonly RequestStream[]): boolean {
+  return streams.length === 1 && streams[0]?.sliceable === true;
 }
 
 /** The request stream of one sub-range of the window, built by the source itself. */

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Row } from '../../src/records/row.js';
 import { IngestError } from '../../src/util/errors.js';
-import type { LoadTarget, Row } from '../../src/warehouse/destination.js';
+import type { LoadTarget } from '../../src/warehouse/destination.js';
 import {
   type DuckDBDestination,
   openDuckDBDestination,

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Row } from '../../src/records/row.js';
 import { IngestError } from '../../src/util/errors.js';
-import type { LoadTarget, Row } from '../../src/warehouse/destination.js';
+import type { LoadTarget } from '../../src/warehouse/destination.js';
 import { DuckDBInstance } from '../../src/warehouse/duckdb/duckdb-api.js';
 import { openDuckDBDestination } from '../../src/warehouse/duckdb/duckdb-destination.js';
 import {

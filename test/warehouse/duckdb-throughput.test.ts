@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Row } from '../../src/warehouse/destination.js';
+import type { Row } from '../../src/records/row.js';
 import { openDuckDBDestination } from '../../src/warehouse/duckdb/duckdb-destination.js';
 import { logRow, tempDir } from './helpers.js';
 

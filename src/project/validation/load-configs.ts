@@ -4,7 +4,8 @@
  * field is passed, it exists and is filterable, campaigns keep `_at` in the table only, events
  * skip related objects and pass no incremental_field, metrics pass no incremental parameters.
  */
-import { catalogEntry, SOURCE_CATALOG, type SourceCatalogEntry } from '../../sources/catalog.js';
+import { findStream, sourceNames } from '../../sources/registry.js';
+import type { StreamSpec } from '../../sources/stream.js';
 import { IngestError } from '../../util/errors.js';
 import { formatTemplateTime } from '../../util/timestamps.js';
 import { type LoadConfig, parseLoadConfig } from '../load-config.js';
@@ -46,7 +47,7 @@ function filled(ref: DatasourceRef, text: string, file: string, now: Date): Load
   return parseLoadConfig(file, text, params);
 }
 
-function knownFields(entry: SourceCatalogEntry): string {
+function knownFields(entry: StreamSpec): string {
   const names = Object.keys(entry.windowFields);
   return names.length ? names.join(', ') : '(none: a full load)';
 }
@@ -66,7 +67,7 @@ function checkSource(
     key: `in.${field}`,
   });
   const rawKeys = rawIn(raw);
-  const entry = catalogEntry(config.in.data_source);
+  const entry = findStream(config.in.data_source);
   if (!entry) {
     const viaName = String(rawKeys.data_source ?? '').includes('datasource.name');
     ctx.report({
@@ -74,11 +75,11 @@ function checkSource(
       severity: 'error',
       ...(viaName ? at('name') : inLoad('data_source')),
       message: `data_source "${config.in.data_source}" (datasource ${d.table_name}) is not a Klaviyo data source`,
-      fix: `Use one of: ${Object.keys(SOURCE_CATALOG).join(', ')}.`,
+      fix: `Use one of: ${sourceNames().join(', ')}.`,
     });
     return;
   }
-  const source = entry.dataSource;
+  const source = entry.name;
   const connector = d.incremental_field_connector;
   const windowFields = entry.windowFields;
   const fullLoad = Object.keys(windowFields).length === 0;
@@ -120,23 +121,23 @@ function checkSource(
     });
   }
   const field = connector ? windowFields[connector] : undefined;
-  if (field && d.incremental_field && d.incremental_field !== field.tableColumn) {
+  if (field && d.incremental_field && d.incremental_field !== field.apiField) {
     const campaigns = source === 'campaigns';
     ctx.report({
       code: campaigns ? 'CAMPAIGNS_TABLE_FIELD' : 'TABLE_FIELD_MISMATCH',
       severity: 'error',
       ...at('incremental_field'),
       message: campaigns
-        ? `campaigns table field must be "${field.tableColumn}" (with _at) for connector field "${connector}", not "${d.incremental_field}"`
-        : `table field "${d.incremental_field}" does not match the column "${field.tableColumn}" that connector field "${connector}" fills`,
+        ? `campaigns table field must be "${field.apiField}" (with _at) for connector field "${connector}", not "${d.incremental_field}"`
+        : `table field "${d.incremental_field}" does not match the column "${field.apiField}" that connector field "${connector}" fills`,
       fix: campaigns
-        ? `Set incremental_field: ${field.tableColumn} and incremental_field_connector: ${connector}.`
-        : `Set incremental_field: ${field.tableColumn}.`,
+        ? `Set incremental_field: ${field.apiField} and incremental_field_connector: ${connector}.`
+        : `Set incremental_field: ${field.apiField}.`,
     });
   }
 
   const loadField = config.in.incremental_field;
-  if (entry.implicitWindowField !== null) {
+  if (entry.implicitWindowField !== undefined) {
     // events-like: windowed on start_time/end_time only.
     if (config.in.skip_related_objects !== true) {
       ctx.report({

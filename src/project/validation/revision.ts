@@ -4,7 +4,7 @@
  * revision (2022-10-17). Klaviyo answers anything else with 400 on every
  * request, so it is caught here, before any request.
  */
-import { DEFAULT_REVISION } from '../../sources/catalog.js';
+import { DEFAULT_REVISION } from '../../klaviyo/revisions.js';
 import type { RuleGroup } from './types.js';
 
 export const FIRST_REVISION = '2022-10-17';

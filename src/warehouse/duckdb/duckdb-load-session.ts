@@ -6,9 +6,10 @@
  * it to `<database>.tmp/` beyond its memory limit; nothing is held in JS memory between batches.
  */
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { Row } from '../../records/row.js';
 import { IngestError, ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
-import type { ColumnSpec, CommitLogRows, LoadResult, LoadSession, LoadTarget, Row } from '../destination.js';
+import type { ColumnSpec, CommitLogRows, LoadResult, LoadSession, LoadTarget } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { toJsonText } from '../json-text.js';
 import { planTableChanges } from '../schema-evolution.js';

@@ -1,0 +1,84 @@
+/**
+ * What a stream declares: one Klaviyo collection endpoint read into one table. Each stream is one
+ * small file under `streams/`; `collectionSource` turns the declaration into requests and rows, and
+ * test/sources/streams.test.ts checks every declaration against the endpoint catalog generated from
+ * Klaviyo's OpenAPI documents, so a stream cannot ask for what the API refuses.
+ */
+import type { FilterExpression, FilterOperator } from '../klaviyo/filter.js';
+import { revisionAtLeast } from '../klaviyo/revisions.js';
+
+/** A field the API can window a stream on. */
+export interface WindowField {
+  /** The attribute name in the API (filters, sort, record attributes), e.g. `updated_at`. */
+  apiField: string;
+  /** The filter operators the API allows on it. */
+  operators: readonly FilterOperator[];
+  /** The first revision that accepts `sort=<apiField>`; null when it never sorts. */
+  sortableSince: string | null;
+}
+
+/** The largest `page[size]` the API allows, from a revision on (before it: no page[size] parameter). */
+export interface PageSizeRule {
+  max: number;
+  since: string;
+}
+
+/** One query among several that together return a stream's records (campaigns per channel). */
+export interface Partition {
+  label: string;
+  terms: FilterExpression[];
+}
+
+export interface StreamSpec {
+  /** `data_source` in the load config. */
+  name: string;
+  /** The collection path, without trailing slash. */
+  endpoint: string;
+  /** JSON:API `type` of the records. */
+  resourceType: string;
+  /**
+   * Keyed by the connector field name (`incremental_field_connector`, e.g. campaigns `updated`), which
+   * can differ from the API attribute (`updated_at`). Empty for full loads (metrics).
+   */
+  windowFields: Readonly<Record<string, WindowField>>;
+  /** The field the stream windows on when the load config names none (events: `datetime`). */
+  implicitWindowField?: string;
+  /** Null when the endpoint has no `page[size]` parameter at any revision we support. */
+  pageSize: PageSizeRule | null;
+  /** Related resources to `include` unless the load config says `skip_related_objects: true`. */
+  include?: readonly string[];
+  /** Attributes of included resources copied onto the row, by relationship (`profile_email`). */
+  relatedColumns?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * `additional-fields[<resourceType>]` always asked for; the load config's `additional_fields` add
+   * to it. Streams without it ignore `additional_fields`.
+   */
+  additionalFields?: readonly string[];
+  /** Queries that together cover the stream (default: one, unfiltered but for the window). */
+  partitions?: readonly Partition[];
+}
+
+export function windowField(
+  apiField: string,
+  operators: readonly FilterOperator[],
+  sortableSince: string | null = '',
+): WindowField {
+  return { apiField, operators, sortableSince };
+}
+
+/** All four comparisons (events, campaigns). */
+export const RANGE_OPERATORS: readonly FilterOperator[] = [
+  'greater-or-equal',
+  'greater-than',
+  'less-or-equal',
+  'less-than',
+];
+
+/** Whether the revision lets us ask for ascending order on this field. */
+export function canSort(field: WindowField, revision: string): boolean {
+  return field.sortableSince !== null && revisionAtLeast(revision, field.sortableSince);
+}
+
+export function maxPageSize(spec: StreamSpec, revision: string): number | null {
+  return spec.pageSize !== null && revisionAtLeast(revision, spec.pageSize.since) ? spec.pageSize.max : null;
+}

@@ -1,0 +1,21 @@
+/** Every stream we read. Adding one: a file beside this one, and its line here. */
+import type { StreamSpec } from '../stream.js';
+import { campaigns } from './campaigns.js';
+import { events } from './events.js';
+import { flows } from './flows.js';
+import { lists } from './lists.js';
+import { metrics } from './metrics.js';
+import { profiles } from './profiles.js';
+import { segments } from './segments.js';
+import { templates } from './templates.js';
+
+export const STREAMS: readonly StreamSpec[] = [
+  events,
+  profiles,
+  campaigns,
+  lists,
+  templates,
+  metrics,
+  segments,
+  flows,
+];
