@@ -1,7 +1,7 @@
 import { and } from '../klaviyo/filter.js';
 import { configError } from '../util/errors.js';
 import { flattenResource, relatedColumns } from './flatten.js';
-import { canSort, maxPageSize, type StreamSpec, type WindowField } from './stream.js';
+import { canSort, maxPageSize, type StreamSpec, valuesAt, type WindowField } from './stream.js';
 import type { RequestStream, SourceDefinition, SourceParams } from './types.js';
 import { selectWindow, windowValueMs } from './window-filter.js';
 
@@ -32,9 +32,12 @@ export function resolveWindowField(spec: StreamSpec, params: SourceParams): Wind
 /** `include` and `additional-fields[...]` of a stream for these params. */
 function relatedQuery(spec: StreamSpec, params: SourceParams): Record<string, string> {
   const query: Record<string, string> = {};
-  if (spec.include && !params.skipRelatedObjects) query.include = spec.include.join(',');
+  const include = valuesAt(spec.include, params.revision);
+  if (include.length > 0 && !params.skipRelatedObjects) query.include = include.join(',');
   if (spec.additionalFields) {
-    const fields = [...new Set([...spec.additionalFields, ...params.additionalFields])];
+    const fields = [
+      ...new Set([...valuesAt(spec.additionalFields, params.revision), ...params.additionalFields]),
+    ];
     if (fields.length > 0) query[`additional-fields[${spec.resourceType}]`] = fields.join(',');
   }
   return query;
@@ -54,7 +57,7 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
       const selection = field ? selectWindow(field, params.window) : null;
       const pageSize = maxPageSize(spec, params.revision);
       const ascending = field !== null && canSort(field, params.revision);
-      const partitions = spec.partitions ?? [{ label: spec.name, terms: [] }];
+      const partitions = spec.partitions?.(params.revision) ?? [{ label: spec.name, terms: [] }];
       const sliceable = ascending && partitions.length === 1 && selection?.bounded === true;
       return partitions.map((partition) => {
         const query: Record<string, string> = {};

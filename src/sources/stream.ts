@@ -23,6 +23,12 @@ export interface PageSizeRule {
   since: string;
 }
 
+/** Query values the API accepts from a revision on (before it they are not sent). */
+export interface ValuesSince {
+  names: readonly string[];
+  since: string;
+}
+
 /** One query among several that together return a stream's records (campaigns per channel). */
 export interface Partition {
   label: string;
@@ -46,16 +52,16 @@ export interface StreamSpec {
   /** Null when the endpoint has no `page[size]` parameter at any revision we support. */
   pageSize: PageSizeRule | null;
   /** Related resources to `include` unless the load config says `skip_related_objects: true`. */
-  include?: readonly string[];
+  include?: ValuesSince;
   /** Attributes of included resources copied onto the row, by relationship (`profile_email`). */
   relatedColumns?: Readonly<Record<string, readonly string[]>>;
   /**
    * `additional-fields[<resourceType>]` always asked for; the load config's `additional_fields` add
    * to it. Streams without it ignore `additional_fields`.
    */
-  additionalFields?: readonly string[];
-  /** Queries that together cover the stream (default: one, unfiltered but for the window). */
-  partitions?: readonly Partition[];
+  additionalFields?: ValuesSince;
+  /** Queries that together cover the stream at a revision (default: one, unfiltered but for the window). */
+  partitions?: (revision: string) => readonly Partition[];
 }
 
 export function windowField(
@@ -77,6 +83,11 @@ export const RANGE_OPERATORS: readonly FilterOperator[] = [
 /** Whether the revision lets us ask for ascending order on this field. */
 export function canSort(field: WindowField, revision: string): boolean {
   return field.sortableSince !== null && revisionAtLeast(revision, field.sortableSince);
+}
+
+/** The values a revision accepts (none before their first revision). */
+export function valuesAt(values: ValuesSince | undefined, revision: string): readonly string[] {
+  return values !== undefined && revisionAtLeast(revision, values.since) ? values.names : [];
 }
 
 export function maxPageSize(spec: StreamSpec, revision: string): number | null {

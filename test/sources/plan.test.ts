@@ -86,6 +86,16 @@ describe('request plans', () => {
     expect(streams[0]?.query.sort).toBe('updated_at');
   });
 
+  it('campaigns before 2023-07-15 (the templates\' revision) have no channel filter: one query per archived state', () => {
+    const streams = getSource('campaigns').plan(
+      params({ dataSource: 'campaigns', windowField: 'updated', revision: '2023-02-22' }),
+    );
+    expect(streams.map((s) => s.label)).toEqual(['campaigns archived=false', 'campaigns archived=true']);
+    expect(streams[0]?.query.filter).toBe(
+      'and(equals(archived,false),greater-or-equal(updated_at,2025-09-03T10:11:12Z),less-than(updated_at,2025-10-01T00:00:00Z))',
+    );
+  });
+
   it('campaigns given the table field updated_at fail with "Unknown incremental field"', () => {
     expect(() =>
       getSource('campaigns').plan(params({ dataSource: 'campaigns', windowField: 'updated_at' })),

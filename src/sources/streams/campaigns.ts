@@ -1,4 +1,5 @@
 import { equals } from '../../klaviyo/filter.js';
+import { revisionAtLeast } from '../../klaviyo/revisions.js';
 import { type Partition, RANGE_OPERATORS, type StreamSpec, windowField } from '../stream.js';
 import { archivedPartitions } from './archived.js';
 
@@ -19,7 +20,11 @@ export const campaigns: StreamSpec = {
     scheduled: windowField('scheduled_at', RANGE_OPERATORS),
   },
   pageSize: { max: 100, since: '2026-04-15' },
-  partitions: CHANNELS.flatMap((channel): Partition[] =>
-    archivedPartitions(`campaigns ${channel}`, [equals('messages.channel', channel)]),
-  ),
+  // The channel filter exists (and is required) from 2023-07-15; before, one query reads every channel.
+  partitions: (revision) =>
+    revisionAtLeast(revision, '2023-07-15')
+      ? CHANNELS.flatMap((channel): Partition[] =>
+          archivedPartitions(`campaigns ${channel}`, [equals('messages.channel', channel)]),
+        )
+      : archivedPartitions('campaigns'),
 };

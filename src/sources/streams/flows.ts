@@ -10,6 +10,6 @@ export const flows: StreamSpec = {
     updated: windowField('updated', ['equals', ...RANGE_OPERATORS]),
     created: windowField('created', ['equals', ...RANGE_OPERATORS]),
   },
-  pageSize: { max: 50, since: '' },
-  partitions: archivedPartitions('flows'),
+  pageSize: { max: 50, since: '2023-02-22' },
+  partitions: () => archivedPartitions('flows'),
 };

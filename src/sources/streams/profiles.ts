@@ -9,7 +9,8 @@ export const profiles: StreamSpec = {
     updated: windowField('updated', ['greater-than', 'less-than']),
     created: windowField('created', ['greater-than', 'less-than']),
   },
-  pageSize: { max: 100, since: '' },
-  // subscriptions (consent) cost nothing extra; predictive_analytics only on request (it lowers the limit to 10/s).
-  additionalFields: ['subscriptions'],
+  pageSize: { max: 100, since: '2023-02-22' },
+  // subscriptions (consent, from 2023-10-15) cost nothing extra; predictive_analytics only on request
+  // (it lowers the limit to 10/s).
+  additionalFields: { names: ['subscriptions'], since: '2023-10-15' },
 };

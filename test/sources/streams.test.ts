@@ -1,0 +1,122 @@
+/**
+ * Every stream against the endpoint catalog generated from Klaviyo's OpenAPI documents: at every
+ * revision where its endpoint's contract changed, each request a stream plans may only use filter
+ * operators, sort, page size, include and additional-fields that revision allows, and the stream asks
+ * for the largest page the revision allows. A stream that asks for what the API refuses fails here.
+ */
+import { describe, expect, it } from 'vitest';
+import { RATE_TIERS, tierOf } from '../../src/klaviyo/rate-tiers.js';
+import { DEFAULT_REVISION } from '../../src/klaviyo/revisions.js';
+import { parseFilter } from '../../src/simulator/query/filter-parser.js';
+import { CATALOG } from '../../src/simulator/spec/catalog.js';
+import { entryFor, parseRevision } from '../../src/simulator/spec/revision.js';
+import type { EndpointName, RevisionEntry } from '../../src/simulator/spec/types.js';
+import { getSource } from '../../src/sources/registry.js';
+import type { StreamSpec } from '../../src/sources/stream.js';
+import { STREAMS } from '../../src/sources/streams/index.js';
+import type { SourceParams } from '../../src/sources/types.js';
+
+const WINDOW = { startMs: Date.UTC(2025, 8, 3, 10, 11, 12), endMs: Date.UTC(2025, 9, 1) };
+
+function endpointName(stream: StreamSpec): EndpointName {
+  const found = Object.entries(CATALOG).find(([, spec]) => spec.path.replace(/\/$/, '') === stream.endpoint);
+  if (!found) throw new Error(`${stream.name}: ${stream.endpoint} is not in the endpoint catalog`);
+  return found[0] as EndpointName;
+}
+
+/** The revisions at which the endpoint's contract changed, plus our default and the templates' own. */
+function revisionsOf(name: EndpointName): string[] {
+  const since = CATALOG[name].revisions.map((entry) => entry.since);
+  return [...new Set([...since, '2023-02-22', DEFAULT_REVISION])].sort();
+}
+
+/** Every way a load config can read the stream: each window field, or none for a full load. */
+function paramsFor(stream: StreamSpec, revision: string): SourceParams[] {
+  const fields: (string | null)[] = Object.keys(stream.windowFields);
+  if (fields.length === 0 || stream.implicitWindowField) fields.push(null);
+  return fields.map((windowField) => ({
+    dataSource: stream.name,
+    windowField: windowField ?? null,
+    window: windowField === null && !stream.implicitWindowField ? { startMs: null, endMs: null } : WINDOW,
+    revision,
+    skipRelatedObjects: false,
+    additionalFields: [],
+  }));
+}
+
+/** What the stream's planned requests ask for that the revision refuses (empty when all is allowed). */
+function refusals(stream: StreamSpec, entry: RevisionEntry, params: SourceParams): string[] {
+  const problems: string[] = [];
+  for (const request of getSource(stream.name).plan(params)) {
+    const { filter, sort, include, 'page[size]': pageSize, ...rest } = request.query;
+    for (const condition of filter ? parseFilter(filter) : []) {
+      if (!(entry.filterAllowed[condition.field] ?? []).includes(condition.op))
+        problems.push(`filter ${condition.op}(${condition.field})`);
+    }
+    if (sort !== undefined && !(entry.sort ?? []).includes(sort)) problems.push(`sort=${sort}`);
+    if (entry.pageSize === null && pageSize !== undefined)
+      problems.push(`page[size]=${pageSize} (none allowed)`);
+    if (entry.pageSize !== null && pageSize !== String(entry.pageSize.maximum))
+      problems.push(`page[size]=${pageSize ?? 'absent'} (the largest allowed is ${entry.pageSize.maximum})`);
+    for (const related of include?.split(',') ?? []) {
+      if (!entry.include.includes(related)) problems.push(`include=${related}`);
+    }
+    for (const [key, value] of Object.entries(rest)) {
+      const type = /^additional-fields\[(.+)\]$/.exec(key)?.[1];
+      const allowed = type === undefined ? undefined : entry.additionalFields[key];
+      if (!allowed) problems.push(`${key} (unknown parameter)`);
+      else for (const item of value.split(',')) if (!allowed.includes(item)) problems.push(`${key}=${item}`);
+    }
+  }
+  return problems;
+}
+
+describe.each(STREAMS.map((stream) => [stream.name, stream] as const))('stream %s', (_name, stream) => {
+  const name = endpointName(stream);
+
+  it.each(revisionsOf(name))('plans only what revision %s allows', (revision) => {
+    const entry = entryFor(name, parseRevision(revision)!);
+    if (entry === null) return; // the endpoint did not exist yet
+    for (const params of paramsFor(stream, revision)) {
+      expect({ windowField: params.windowField, refused: refusals(stream, entry, params) }).toEqual({
+        windowField: params.windowField,
+        refused: [],
+      });
+    }
+  });
+
+  it('declares window fields with operators and sort the API has at every revision', () => {
+    for (const revision of revisionsOf(name)) {
+      const entry = entryFor(name, parseRevision(revision)!);
+      if (entry === null) continue;
+      for (const [connector, field] of Object.entries(stream.windowFields)) {
+        const allowed = entry.filterAllowed[field.apiField] ?? [];
+        expect({ revision, connector, operators: [...field.operators].sort() }).toEqual({
+          revision,
+          connector,
+          operators: allowed.filter((op) => field.operators.includes(op as never)).sort(),
+        });
+        const sorts = field.sortableSince !== null && revision >= field.sortableSince;
+        expect({ revision, connector, sorts }).toEqual({
+          revision,
+          connector,
+          sorts: (entry.sort ?? []).includes(field.apiField),
+        });
+      }
+    }
+  });
+
+  it('is paced by the rate tier the API documents', () => {
+    const entry = entryFor(name, parseRevision(DEFAULT_REVISION)!)!;
+    const tier = RATE_TIERS[tierOf(stream.endpoint)];
+    expect({ burst: tier.burstPerSecond, steady: tier.steadyPerMinute }).toEqual(entry.rateLimit);
+  });
+});
+
+describe('the stream list', () => {
+  it('names each data_source once and each stream reads its own resource type', () => {
+    const names = STREAMS.map((stream) => stream.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const stream of STREAMS) expect(CATALOG[endpointName(stream)].path).toContain(stream.endpoint);
+  });
+});
