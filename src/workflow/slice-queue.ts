@@ -1,0 +1,95 @@
+import type { RequestStream } from '../sources/types.js';
+import { compareSlices, type Slice, splitPoints } from './slices.js';
+
+/**
+ * Pages per slice when the rest of a slice is shared: large enough that a slice's own staging and
+ * commit cost little per row, small enough that all workers together read close to the frontier
+ * (8 workers x 10 pages of 1,000 events stay under the sink's read-ahead limit).
+ */
+const SLICE_PAGES = 10;
+
+/**
+ * The slices of one source's window: those waiting for a worker and those being read, both kept in
+ * window order so the earliest (the commit frontier) is always served first.
+ */
+export class SliceQueue {
+  private readonly pending: Slice[] = [];
+  private readonly reading: Slice[] = [];
+  private created = 0;
+
+  /** `onAdd` sees every slice as it is made (the sink registers it, to commit in window order). */
+  constructor(private readonly onAdd: (slice: Slice) => void) {}
+
+  get count(): number {
+    return this.created;
+  }
+
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  add(streamIndex: number, stream: RequestStream, startMs: number | null, endMs: number | null): Slice {
+    const slice: Slice = {
+      id: this.created++,
+      streamIndex,
+      startMs,
+      endMs,
+      stream,
+      lastValueMs: null,
+      pageSpanMs: null,
+      rows: 0,
+      pages: 0,
+      reading: false,
+      done: false,
+    };
+    this.onAdd(slice);
+    this.pending.push(slice);
+    return slice;
+  }
+
+  /** The earliest pending slice in window order, now marked as being read; undefined when none waits. */
+  take(): Slice | undefined {
+    this.pending.sort(compareSlices);
+    const slice = this.pending.shift();
+    if (!slice) return undefined;
+    slice.reading = true;
+    this.reading.push(slice);
+    this.reading.sort(compareSlices);
+    return slice;
+  }
+
+  /** The slice stopped reading (done or failed): it can no longer be cut. */
+  release(slice: Slice): void {
+    slice.reading = false;
+    this.reading.splice(this.reading.indexOf(slice), 1);
+  }
+
+  /**
+   * Hands the unread rest of a busy slice to `helpers` waiting workers: of the earliest slice in window
+   * order that has enough left, so reading stays next to the commit frontier. Any slice may be cut
+   * while its next page is in flight: its reader drops records at or past the new end. `streamFor`
+   * plans the request of a sub-range. True when new slices were added.
+   */
+  share(helpers: number, streamFor: (startMs: number, endMs: number) => RequestStream): boolean {
+    if (helpers <= 0 || this.pending.length > 0) return false;
+    for (const slice of this.reading) {
+      if (slice.lastValueMs === null || slice.endMs === null) continue;
+      const points = splitPoints({
+        lastValueMs: slice.lastValueMs,
+        endMs: slice.endMs,
+        idle: helpers,
+        pageSpanMs: slice.pageSpanMs,
+        slicePages: SLICE_PAGES,
+      });
+      if (points.length === 0) continue;
+      const end = slice.endMs;
+      slice.endMs = points[0] as number;
+      points.forEach((point, i) => {
+        const next = points[i + 1] ?? end;
+        this.add(slice.streamIndex, streamFor(point, next), point, next);
+      });
+      return true;
+    }
+    return false;
+  }
+}
