@@ -1,3 +1,12 @@
+export {
+  CATALOG,
+  type CollectionName,
+  ENDPOINT_NAMES,
+  type EndpointName,
+  entryFor,
+  parseRevision,
+  type Revision,
+} from '../klaviyo/endpoints/index.js';
 export type { FieldValue, JsonResource } from './data/collection.js';
 export {
   type DataOptions,
@@ -20,6 +29,3 @@ export {
   type SimulatorOptions,
   startSimulator,
 } from './server.js';
-export { CATALOG } from './spec/catalog.js';
-export { entryFor, parseRevision, type Revision } from './spec/revision.js';
-export { type CollectionName, ENDPOINT_NAMES, type EndpointName } from './spec/types.js';

@@ -1,6 +1,13 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  CATALOG,
+  ENDPOINT_NAMES,
+  type EndpointName,
+  entryFor,
+  parseRevision,
+} from '../klaviyo/endpoints/index.js';
 import { Rng } from './data/random.js';
 import { type DataOptions, type RecordCounts, SimulatorData, type WindowSpec } from './data/store.js';
 import { handleCollection } from './http/collection-handler.js';
@@ -18,9 +25,6 @@ import { handleMetricAggregates } from './http/metric-aggregates.js';
 import { type Limits, RateLimiter, type TierName } from './http/rate-limit.js';
 import { RequestLog, type RequestLogEntry, redactKey } from './http/request-log.js';
 import { type BodyMode, CLOUDFLARE_403_HTML, JSON_API, writeResponse } from './http/responses.js';
-import { CATALOG } from './spec/catalog.js';
-import { entryFor, parseRevision } from './spec/revision.js';
-import { ENDPOINT_NAMES, type EndpointName } from './spec/types.js';
 
 /** The key the simulator accepts when no keys are configured. */
 export const DEMO_API_KEY = 'pk_demo_simulator_key_0000000000000';

@@ -7,7 +7,7 @@ import { initProject } from '../../src/cli/commands/init.js';
 import { main } from '../../src/cli/main.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const specPath = path.resolve(repoRoot, '../shared/spec/klaviyo-ingestion-templates.md');
+export const specPath = path.resolve(repoRoot, 'docs/spec/klaviyo-ingestion-templates.md');
 
 const made: string[] = [];
 

@@ -1,5 +1,4 @@
-import type { Revision } from '../spec/revision.js';
-import type { CollectionName } from '../spec/types.js';
+import type { CollectionName, Revision } from '../../klaviyo/endpoints/index.js';
 
 export type FieldValue = number | string | boolean | null;
 export type FieldKind = 'datetime' | 'number' | 'string' | 'boolean' | 'relation';

@@ -1,4 +1,4 @@
-import { isBefore } from '../spec/revision.js';
+import { isBefore } from '../../klaviyo/endpoints/index.js';
 import type { BuildContext, Collection, FieldDef, JsonResource } from './collection.js';
 import { relLinks, selfLink } from './collection.js';
 import { f64, u16, u32 } from './growable.js';

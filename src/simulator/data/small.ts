@@ -1,4 +1,4 @@
-import type { CollectionName } from '../spec/types.js';
+import type { CollectionName } from '../../klaviyo/endpoints/index.js';
 import type {
   BuildContext,
   Collection,

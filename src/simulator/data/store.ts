@@ -1,4 +1,4 @@
-import type { CollectionName } from '../spec/types.js';
+import type { CollectionName } from '../../klaviyo/endpoints/index.js';
 import type { Collection, FieldValue } from './collection.js';
 import { EventsCollection } from './events.js';
 import { ProfilesCollection } from './profiles.js';

@@ -1,11 +1,16 @@
+import {
+  CATALOG,
+  type CollectionName,
+  FIXED_PAGE_SIZE,
+  isBefore,
+  type Revision,
+  type RevisionEntry,
+} from '../../klaviyo/endpoints/index.js';
 import type { BuildContext, Collection, JsonResource } from '../data/collection.js';
 import { type CursorPos, decodeCursor, encodeCursor, invalidCursor } from '../query/cursor.js';
 import { runPage } from '../query/engine.js';
 import { type CompiledCondition, compileFilter } from '../query/filter-eval.js';
 import { parseFilter } from '../query/filter-parser.js';
-import { CATALOG } from '../spec/catalog.js';
-import { FIXED_PAGE_SIZE, isBefore, type Revision } from '../spec/revision.js';
-import type { CollectionName, RevisionEntry } from '../spec/types.js';
 import { invalidFilter, invalidParam } from './errors.js';
 import { pickPaths } from './fieldsets.js';
 

@@ -1,5 +1,5 @@
+import { ENDPOINT_NAMES, type EndpointName } from '../../klaviyo/endpoints/index.js';
 import { Rng } from '../data/random.js';
-import { ENDPOINT_NAMES, type EndpointName } from '../spec/types.js';
 
 export type FaultKind =
   | 'status'

@@ -1,5 +1,4 @@
-import { CATALOG } from '../spec/catalog.js';
-import type { EndpointName } from '../spec/types.js';
+import { CATALOG, type EndpointName } from '../../klaviyo/endpoints/index.js';
 
 export interface Limits {
   /** requests per 1-second window */

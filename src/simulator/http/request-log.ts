@@ -1,4 +1,4 @@
-import type { EndpointName } from '../spec/types.js';
+import type { EndpointName } from '../../klaviyo/endpoints/index.js';
 
 export interface RequestLogEntry {
   seq: number;

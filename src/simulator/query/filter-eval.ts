@@ -1,6 +1,6 @@
+import type { RevisionEntry } from '../../klaviyo/endpoints/index.js';
 import type { Collection, FieldKind, FieldValue } from '../data/collection.js';
 import { invalidFilter } from '../http/errors.js';
-import type { RevisionEntry } from '../spec/types.js';
 import type { Condition, Literal } from './filter-parser.js';
 
 export const RANGE_OPS = new Set(['greater-than', 'greater-or-equal', 'less-than', 'less-or-equal']);

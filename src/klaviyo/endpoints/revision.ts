@@ -1,4 +1,4 @@
-import { CATALOG } from './catalog.js';
+import { CATALOG } from './catalog.generated.js';
 import type { EndpointName, RevisionEntry } from './types.js';
 
 export interface Revision {

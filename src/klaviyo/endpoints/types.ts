@@ -1,3 +1,9 @@
+/**
+ * The Klaviyo endpoint catalog's types: per endpoint, its contract (filters, sort, page size, includes,
+ * sparse fieldsets, rate limits) for each API revision where it changed. The data is generated into
+ * `catalog.generated.ts` by `scripts/gen-endpoint-catalog.ts` (see docs/klaviyo-api/README.md).
+ */
+
 /** The endpoints the simulator serves, by short name. */
 export type EndpointName =
   | 'events'
@@ -21,6 +27,22 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'flows',
   'metric-aggregates',
 ];
+
+/**
+ * Each endpoint's path (without the trailing slash some revisions' documents use) and HTTP method: the
+ * one list of served operations, read by the simulator, the OpenAPI trim script and the catalog generator.
+ */
+export const ENDPOINT_OPERATIONS: Readonly<Record<EndpointName, { path: string; method: 'get' | 'post' }>> = {
+  events: { path: '/api/events', method: 'get' },
+  profiles: { path: '/api/profiles', method: 'get' },
+  campaigns: { path: '/api/campaigns', method: 'get' },
+  lists: { path: '/api/lists', method: 'get' },
+  templates: { path: '/api/templates', method: 'get' },
+  metrics: { path: '/api/metrics', method: 'get' },
+  segments: { path: '/api/segments', method: 'get' },
+  flows: { path: '/api/flows', method: 'get' },
+  'metric-aggregates': { path: '/api/metric-aggregates', method: 'post' },
+};
 
 /** A collection endpoint (GET, paged). */
 export type CollectionName = Exclude<EndpointName, 'metric-aggregates'>;

@@ -1,0 +1,12 @@
+export { CATALOG } from './catalog.generated.js';
+export { entryFor, FIXED_PAGE_SIZE, isBefore, parseRevision, type Revision } from './revision.js';
+export {
+  type CollectionName,
+  ENDPOINT_NAMES,
+  ENDPOINT_OPERATIONS,
+  type EndpointCatalog,
+  type EndpointName,
+  type EndpointSpec,
+  type PageSizeSpec,
+  type RevisionEntry,
+} from './types.js';
