@@ -1,7 +1,8 @@
 /**
- * Klaviyo's rate-limit tiers and which tier each collection endpoint we read is in (revision
- * 2026-07-15, docs/klaviyo-api/). The server's `RateLimit-*` headers refine these at run time.
+ * Klaviyo's rate-limit tiers and which tier each endpoint we call is in, from the endpoint catalog
+ * (docs/klaviyo-api/). The server's `RateLimit-*` headers refine these at run time.
  */
+import { CATALOG } from './endpoints/index.js';
 
 export type RateTier = 'XS' | 'S' | 'M' | 'L' | 'XL';
 
@@ -18,20 +19,21 @@ export const RATE_TIERS: Readonly<Record<RateTier, TierLimits>> = {
   XL: { burstPerSecond: 350, steadyPerMinute: 3500 },
 };
 
-const ENDPOINT_TIERS: ReadonlyMap<string, RateTier> = new Map<string, RateTier>([
-  ['/api/events', 'XL'],
-  ['/api/profiles', 'L'],
-  ['/api/campaigns', 'M'],
-  ['/api/lists', 'L'],
-  ['/api/templates', 'L'],
-  ['/api/metrics', 'M'],
-  ['/api/segments', 'L'],
-  ['/api/flows', 'S'],
-  ['/api/metric-aggregates', 'S'],
-]);
-
-/** Tier for endpoints we have no entry for; the server's headers refine it. */
+/** Tier for endpoints the catalog does not know or whose limits match no tier; headers refine it. */
 export const DEFAULT_TIER: RateTier = 'M';
+
+/** Each endpoint's tier at the newest revision, read off the limits the OpenAPI documents give it. */
+const ENDPOINT_TIERS: ReadonlyMap<string, RateTier> = new Map(
+  Object.values(CATALOG).map((spec): [string, RateTier] => {
+    const limits = spec.revisions[spec.revisions.length - 1]?.rateLimit;
+    const tier = (Object.keys(RATE_TIERS) as RateTier[]).find(
+      (name) =>
+        RATE_TIERS[name].burstPerSecond === limits?.burst &&
+        RATE_TIERS[name].steadyPerMinute === limits?.steady,
+    );
+    return [spec.path.replace(/\/+$/, ''), tier ?? DEFAULT_TIER];
+  }),
+);
 
 /** The tier of an endpoint path without trailing slash (`/api/events`). */
 export function tierOf(endpoint: string): RateTier {

@@ -86,7 +86,7 @@ describe('request plans', () => {
     expect(streams[0]?.query.sort).toBe('updated_at');
   });
 
-  it('campaigns before 2023-07-15 (the templates\' revision) have no channel filter: one query per archived state', () => {
+  it("campaigns before 2023-07-15 (the templates' revision) have no channel filter: one query per archived state", () => {
     const streams = getSource('campaigns').plan(
       params({ dataSource: 'campaigns', windowField: 'updated', revision: '2023-02-22' }),
     );

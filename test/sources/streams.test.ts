@@ -5,12 +5,15 @@
  * for the largest page the revision allows. A stream that asks for what the API refuses fails here.
  */
 import { describe, expect, it } from 'vitest';
-import { RATE_TIERS, tierOf } from '../../src/klaviyo/rate-tiers.js';
+import {
+  CATALOG,
+  type EndpointName,
+  entryFor,
+  parseRevision,
+  type RevisionEntry,
+} from '../../src/klaviyo/endpoints/index.js';
 import { DEFAULT_REVISION } from '../../src/klaviyo/revisions.js';
 import { parseFilter } from '../../src/simulator/query/filter-parser.js';
-import { CATALOG } from '../../src/simulator/spec/catalog.js';
-import { entryFor, parseRevision } from '../../src/simulator/spec/revision.js';
-import type { EndpointName, RevisionEntry } from '../../src/simulator/spec/types.js';
 import { getSource } from '../../src/sources/registry.js';
 import type { StreamSpec } from '../../src/sources/stream.js';
 import { STREAMS } from '../../src/sources/streams/index.js';
@@ -105,18 +108,18 @@ describe.each(STREAMS.map((stream) => [stream.name, stream] as const))('stream %
       }
     }
   });
-
-  it('is paced by the rate tier the API documents', () => {
-    const entry = entryFor(name, parseRevision(DEFAULT_REVISION)!)!;
-    const tier = RATE_TIERS[tierOf(stream.endpoint)];
-    expect({ burst: tier.burstPerSecond, steady: tier.steadyPerMinute }).toEqual(entry.rateLimit);
-  });
 });
 
 describe('the stream list', () => {
-  it('names each data_source once and each stream reads its own resource type', () => {
+  it('names each data_source once, and each stream reads the resource type its endpoint returns', () => {
     const names = STREAMS.map((stream) => stream.name);
     expect(new Set(names).size).toBe(names.length);
-    for (const stream of STREAMS) expect(CATALOG[endpointName(stream)].path).toContain(stream.endpoint);
+    for (const stream of STREAMS) {
+      const fieldsets = Object.keys(CATALOG[endpointName(stream)].fieldEnums);
+      expect({ stream: stream.name, fieldsets }).toEqual({
+        stream: stream.name,
+        fieldsets: expect.arrayContaining([stream.resourceType]),
+      });
+    }
   });
 });
