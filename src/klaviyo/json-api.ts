@@ -1,5 +1,5 @@
 /**
- * JSON:API documents as Klaviyo returns them (FACTS.md §6), validated minimally: enough to be sure
+ * JSON:API documents as Klaviyo returns them, validated minimally: enough to be sure
  * we got a JSON:API document and not, say, an HTML page or a proxy's JSON, without copying every
  * record (pages hold up to 1000 events).
  */

@@ -1,7 +1,7 @@
 /**
  * Query strings for Klaviyo's JSON:API parameters. Values are URI-encoded (so the `+` of an
  * offset is `%2B`, never a space on the server); `,` `:` `(` `)` `'` `[` `]` stay readable.
- * Arrays are comma-joined (`explode: false`, FACTS.md §2).
+ * Arrays are comma-joined (`explode: false` in the OpenAPI documents).
  */
 import type { FilterExpression } from './filter.js';
 

@@ -1,5 +1,5 @@
 /**
- * Client-side rate limiting that matches Klaviyo's (FACTS.md §4): per account and endpoint, two
+ * Client-side rate limiting that matches Klaviyo's: per account and endpoint, two
  * fixed windows, burst (1 s) and steady (1 min). A 429 means we were too fast; the goal is to
  * use the whole budget and (almost) never see one.
  *

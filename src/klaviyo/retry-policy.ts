@@ -3,7 +3,7 @@
  * long to wait. Retry: 429, 5xx gateway/availability statuses, timeouts, dropped connections,
  * truncated or unparseable 2xx bodies. Fail fast: client errors, which no retry can fix.
  * Waits: exponential backoff with full jitter; `Retry-After` (or the 429 body's "Expected
- * available in N seconds") wins. See FACTS.md §4-§5 and style-anchors §1.2(d).
+ * available in N seconds") wins.
  */
 import type { Random } from '../util/clock.js';
 

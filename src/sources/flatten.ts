@@ -2,7 +2,7 @@ import { type Row, type RowValue, TIME_COLUMN } from '../records/row.js';
 import type { Resource } from './types.js';
 
 /**
- * DESIGN §4: one row per object: `id`, each top-level attribute as a column of its own name (nested
+ * One row per object: `id`, each top-level attribute as a column of its own name (nested
  * objects and arrays stay JSON), each to-one relationship as `<name>_id`. An attribute called `time`
  * is kept as `time_`, as TD's add_time filter renames a clashing column.
  */
