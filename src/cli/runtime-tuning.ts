@@ -1,29 +1,11 @@
 /**
- * The runtime settings the CLI runs ingestions with, and the relaunch that applies them.
- *
- * glibc malloc: glibc raises its mmap threshold to the size of any large block it frees. DuckDB's
- * checkpoints free 10-13 MB blocks (FSST compression analysis) and V8 a 4 MB string table, so early in
- * a run the threshold becomes ~10 MB and its trim threshold twice that. From then on blocks up to
- * 10 MB come from the heaps of each thread's arena, and each arena keeps up to ~20 MB of freed space
- * resident: RSS grows with the length of the run. Fixed thresholds keep large blocks in their own
- * mappings, given back on free. Measured on uncached events (peak / median RSS): 2,000,000 events,
- * one run each, 342 / 248 MB -> 264 / 204 MB with the threshold merely fixed at glibc's default
- * (128 KB); in the full bench at 5,000,000 events with the values below, median 283 -> 212 MB and
- * p95 314 -> 255 MB, at the same rows/s.
- *
- * V8 heap growth: by default V8 lets the old generation grow up to 4x what survived the last full
- * collection before the next one. Pages waiting for the sink survive young collections, so the
- * garbage they leave behind piles up in the old generation between full collections; with the
- * growth fixed at 1.5x it is collected sooner. 5,000,000 uncached events, malloc settings on both:
- * peak RSS 294 -> 269 MB at the same rows/s and CPU (`--optimize-for-size`, for comparison: 233 MB
- * at 30% fewer rows/s and twice the CPU).
- *
- * glibc reads its settings once, when a process starts, and V8 flags are not all allowed in
- * NODE_OPTIONS, so `run` and `demo` start the CLI again as a child with them. The launcher only
- * waits: it passes signals on and ends as the child ended, and the child kills itself if the
- * launcher dies first (a SIGKILL to the launcher stops the ingestion too). Nothing happens on other C
- * libraries (musl, macOS, Windows), when the user set any MALLOC_* or GLIBC_TUNABLES variable, or
- * with KLAVIYO_INGEST_RUNTIME_TUNING=off.
+ * The runtime settings the CLI runs ingestions with, and the relaunch that applies them: glibc's
+ * malloc thresholds fixed (DuckDB's checkpoints free 10-13 MB blocks that would raise them, and RSS
+ * would grow with the run) and V8's old generation collected at 1.5x growth. glibc reads its settings
+ * only at start, so `run` and `demo` start the CLI again as a child; the launcher passes signals on and
+ * ends as the child ended, and the child kills itself if the launcher dies first. Nothing happens off
+ * glibc, when the user set any MALLOC_* or GLIBC_TUNABLES, or with KLAVIYO_INGEST_RUNTIME_TUNING=off.
+ * Measurements: docs/MEMORY.md.
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';

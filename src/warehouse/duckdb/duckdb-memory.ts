@@ -1,15 +1,9 @@
 /**
- * DuckDB's memory cap for one database instance (its buffer pool: staged TEMP rows, commit joins,
- * sorts and aggregates). Without one DuckDB may use 80% of the machine's RAM, so a large window's
- * staged rows stayed in memory and the process grew with the window; with a low cap, staging spills
- * to `<database>.tmp/` and RSS stays flat.
- *
- * A commit's dedupe groups everything its session staged, and DuckDB cannot always spill that: a
- * single commit of a whole large window (merge, replace, or an append the API cannot sort) ran out of
- * memory at a cap that staging and checkpoint commits never exceed (1,000,000 appended rows at 64 MB).
- * Such a commit is rolled back and run again with the cap doubled, for that commit only, up to
- * DuckDB's own default (80% of RAM, or of the container's limit). A cap the user set
- * (`KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT`) is never raised.
+ * DuckDB's memory cap for one database instance (its buffer pool: staged rows, commit joins, sorts).
+ * Low, so staging spills to `<database>.tmp/` and RSS stays flat over any window. A commit that does not
+ * fit (a whole large window's dedupe) is rolled back and run again with the cap doubled, for that
+ * commit only, up to 80% of RAM or of the container's limit; a cap the user set
+ * (`KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT`) is never raised. Measurements: docs/MEMORY.md.
  */
 import { totalmem } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -18,12 +12,7 @@ import { Mutex } from '../../util/mutex.js';
 
 export const MEMORY_LIMIT_ENV = 'KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT';
 
-/**
- * The cap while staging, and the first one a commit tries: 64 MB. Measured with the allocator
- * setting of duckdb-allocator.ts on bench scenario 2 (1,000,000 events): the same rows/s as 128 MB,
- * ~50 MB less peak RSS. At 32 MB, staging itself ran out of memory while a checkpoint commit ran
- * (appends cannot be retried like a commit), in 3 runs of 3.
- */
+/** The cap while staging, and the first one a commit tries (32 MB ran out while staging). */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 64_000_000;
 
 export interface MemoryPolicy {
