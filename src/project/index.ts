@@ -39,5 +39,5 @@ export {
   type TemplateParams,
 } from './template.js';
 export * from './validation/index.js';
-export type { ErrorTask, ForEachLoop, LoadStep, SetupStep, SqlTask, WorkflowDefinition } from './workflow.js';
+export type { ErrorTask, ForEachLoop, LoadStep, SetupStep, SqlTask, WorkflowDefinition } from './dig-file.js';
 export { parseYamlFile, type YamlFile } from './yaml.js';

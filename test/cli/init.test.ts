@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEMPLATE_FILES } from '../../src/templates/index.js';
+import { TEMPLATE_FILES } from '../../src/scaffold/index.js';
 import { cleanupTempDirs, runCli, specBlocks, tempDir } from '../project/helpers.js';
 
 afterAll(cleanupTempDirs);

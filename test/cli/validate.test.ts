@@ -2,7 +2,7 @@
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOAD_CONFIG_METRICS } from '../../src/templates/index.js';
+import { LOAD_CONFIG_METRICS } from '../../src/scaffold/index.js';
 import { cleanupTempDirs, edit, freshProject, runCli, tempDir } from '../project/helpers.js';
 
 afterAll(cleanupTempDirs);

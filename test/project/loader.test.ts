@@ -2,6 +2,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readWorkflow } from '../../src/project/dig-file.js';
 import { ProjectFiles } from '../../src/project/files.js';
 import {
   createCredentialsResolver,
@@ -11,7 +12,6 @@ import {
   parseLoadConfig,
   parseYamlFile,
 } from '../../src/project/index.js';
-import { readWorkflow } from '../../src/project/workflow.js';
 import { IngestError } from '../../src/util/errors.js';
 import { redact } from '../../src/util/redact.js';
 import { cleanupTempDirs, edit, freshProject, tempDir } from './helpers.js';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { TEMPLATE_FILES } from '../../templates/index.js';
+import { TEMPLATE_FILES } from '../../scaffold/index.js';
 import { configError } from '../../util/errors.js';
 
 export const DEFAULT_PROJECT_DIR = './ingestion';

@@ -2,7 +2,7 @@
 import type { Datasource } from '../config-files.js';
 import { DATASOURCES_FILE } from '../config-files.js';
 import { datasourceListSource, type ProjectSnapshot } from '../project.js';
-import type { WorkflowDefinition } from '../workflow.js';
+import type { WorkflowDefinition } from '../dig-file.js';
 import { formatPath, type YamlFile } from '../yaml.js';
 
 export interface DatasourceRef {

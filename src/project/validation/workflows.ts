@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings hold Digdag ${...} syntax on purpose
 /** The .dig files: timezone, the for_each loop, `_parallel.limit`, the logging tasks and their SQL. */
-import type { SqlTask, WorkflowDefinition } from '../workflow.js';
+import type { SqlTask, WorkflowDefinition } from '../dig-file.js';
 import { formatPath } from '../yaml.js';
 import type { RuleContext, RuleGroup } from './types.js';
 
