@@ -17,6 +17,7 @@ export {
   findCredentialsFile,
   type ResolvedCredentials,
 } from './credentials.js';
+export type { ErrorTask, ForEachLoop, LoadStep, SetupStep, SqlTask, WorkflowDefinition } from './dig-file.js';
 export { ExpressionError, evaluateExpression } from './expression.js';
 export { deepMerge } from './include.js';
 export { type LoadConfig, type LoadConfigIn, parseLoadConfig } from './load-config.js';
@@ -39,5 +40,4 @@ export {
   type TemplateParams,
 } from './template.js';
 export * from './validation/index.js';
-export type { ErrorTask, ForEachLoop, LoadStep, SetupStep, SqlTask, WorkflowDefinition } from './dig-file.js';
 export { parseYamlFile, type YamlFile } from './yaml.js';

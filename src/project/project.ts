@@ -21,11 +21,11 @@ import {
   readDateRangesConfig,
 } from './config-files.js';
 import { type CredentialsResolver, createCredentialsResolver } from './credentials.js';
+import { readWorkflow, type WorkflowDefinition } from './dig-file.js';
 import { ProjectFiles } from './files.js';
 import { type LoadConfig, readLoadConfigFile, resolveConfigPath } from './load-config.js';
 import { parseWith } from './schema.js';
 import { fillTemplate, type TemplateParams } from './template.js';
-import { readWorkflow, type WorkflowDefinition } from './dig-file.js';
 import { formatPath, type YamlFile } from './yaml.js';
 
 export interface ProjectOptions {

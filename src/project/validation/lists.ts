@@ -1,8 +1,8 @@
 /** The datasource lists a project defines or iterates, with the file and key path each item lives at. */
 import type { Datasource } from '../config-files.js';
 import { DATASOURCES_FILE } from '../config-files.js';
-import { datasourceListSource, type ProjectSnapshot } from '../project.js';
 import type { WorkflowDefinition } from '../dig-file.js';
+import { datasourceListSource, type ProjectSnapshot } from '../project.js';
 import { formatPath, type YamlFile } from '../yaml.js';
 
 export interface DatasourceRef {
