@@ -72,6 +72,20 @@ export function windowField(
   return { apiField, operators, sortableSince };
 }
 
+/**
+ * `updated` and `created`, the window fields of most Klaviyo objects, with the same operators and
+ * first sortable revision; `updated` first, as the templates use it.
+ */
+export function updatedAndCreated(
+  operators: readonly FilterOperator[],
+  sortableSince: string | null = '',
+): Record<'updated' | 'created', WindowField> {
+  return {
+    updated: windowField('updated', operators, sortableSince),
+    created: windowField('created', operators, sortableSince),
+  };
+}
+
 /** All four comparisons (events, campaigns). */
 export const RANGE_OPERATORS: readonly FilterOperator[] = [
   'greater-or-equal',
