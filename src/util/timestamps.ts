@@ -38,18 +38,25 @@ export function parseTimestamp(text: string): number | null {
   const fast = parseUtcIso(text);
   if (fast !== null) return fast;
   const m = LENIENT.exec(text.trim());
-  if (!m) return null;
+  return m ? epochFromParts(m, 60) : null;
+}
+
+/**
+ * Epoch ms from a datetime regex match whose groups 1-8 are year, month, day, hour, minute, second,
+ * fraction and zone (`Z`, `z`, `UTC`, `±HH`, `±HHMM`, `±HH:MM`; none means UTC). Null for values out of
+ * range or dates that roll over (2025-02-30). A leap second (60) is accepted only when `maxSecond` is 60.
+ */
+export function epochFromParts(m: RegExpExecArray, maxSecond: 59 | 60): number | null {
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
-  const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > maxSecond)
+    return null;
   const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
-  let epoch = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  // Reject dates that roll over (2025-02-30).
+  let epoch = Date.UTC(Number(y), month - 1, day, hour, minute, second, ms);
   if (new Date(epoch).getUTCDate() !== day && second < 60) return null;
   if (zone && zone !== 'Z' && zone !== 'z' && zone !== 'UTC') {
     const sign = zone.startsWith('-') ? -1 : 1;
