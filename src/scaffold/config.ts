@@ -1,7 +1,21 @@
 /** The load configs and the datasources list, byte for byte as the templates give them. */
 
+/** What every load config ends with: TD's add_time filter (the `time` column) and the write mode. */
+const ADD_TIME_AND_OUT = `filters:
+- type: add_time
+  to_column:
+    name: time
+    type: timestamp
+  from_value:
+    mode: upload_time
+
+out:
+  mode: \${datasource.mode}
+`;
+
 /** Type 1: standard incremental (profiles, lists, email templates, campaigns). */
-export const LOAD_CONFIG_STANDARD = `in:
+export const LOAD_CONFIG_STANDARD =
+  `in:
   type: klaviyo
   data_source: \${datasource.name}
   td_authentication_id: 360030
@@ -10,20 +24,11 @@ export const LOAD_CONFIG_STANDARD = `in:
   end_time: \${td.last_results.end_time}
   incremental_field: \${datasource.incremental_field_connector}
 
-filters:
-- type: add_time
-  to_column:
-    name: time
-    type: timestamp
-  from_value:
-    mode: upload_time
-
-out:
-  mode: \${datasource.mode}
-`;
+` + ADD_TIME_AND_OUT;
 
 /** Type 2: events — `skip_related_objects: true` and no `incremental_field`. */
-export const LOAD_CONFIG_EVENTS = `in:
+export const LOAD_CONFIG_EVENTS =
+  `in:
   type: klaviyo
   data_source: \${datasource.name}
   td_authentication_id: 360030
@@ -32,35 +37,16 @@ export const LOAD_CONFIG_EVENTS = `in:
   start_time: \${td.last_results.start_time}
   end_time: \${td.last_results.end_time}
 
-filters:
-- type: add_time
-  to_column:
-    name: time
-    type: timestamp
-  from_value:
-    mode: upload_time
-
-out:
-  mode: \${datasource.mode}
-`;
+` + ADD_TIME_AND_OUT;
 
 /** Type 3: metrics — no incremental parameters, a full load each run. */
-export const LOAD_CONFIG_METRICS = `in:
+export const LOAD_CONFIG_METRICS =
+  `in:
   type: klaviyo
   data_source: \${datasource.name}
   td_authentication_id: 360030
 
-filters:
-- type: add_time
-  to_column:
-    name: time
-    type: timestamp
-  from_value:
-    mode: upload_time
-
-out:
-  mode: \${datasource.mode}
-`;
+` + ADD_TIME_AND_OUT;
 
 export const DATASOURCES = `hist_datasources:
   - name: events
