@@ -8,6 +8,8 @@ import { Pool } from 'undici';
 import { systemClock } from '../util/clock.js';
 import { type IngestError, ingestionError } from '../util/errors.js';
 import { redact, registerSecret } from '../util/redact.js';
+import { Semaphore } from './client/semaphore.js';
+import { createTelemetry } from './client/telemetry.js';
 import type {
   ClientStats,
   EndpointStats,
@@ -19,10 +21,10 @@ import type {
   QueryInput,
   RequestOptions,
 } from './client/types.js';
+import { apiUrls, DEFAULT_BASE_URL, withQuery } from './client/urls.js';
 import { type HttpFailure, httpFailureError, safeUrl, statusLabel, truncate } from './http-errors.js';
 import { firstApiError, type JsonApiDocument, parseJsonApiDocument } from './json-api.js';
-import { bucketsFor, normalizeEndpoint } from './limits.js';
-import { appendQuery, buildQuery } from './query.js';
+import { bucketsFor } from './limits.js';
 import { type RateLimiter, RateLimiterRegistry } from './rate-limiter.js';
 import { BodyDecodeError, readResponseText } from './response-body.js';
 import {
@@ -47,8 +49,7 @@ export type {
   QueryInput,
   RequestOptions,
 };
-
-export const DEFAULT_BASE_URL = 'https://a.klaviyo.com';
+export { DEFAULT_BASE_URL };
 
 let processRegistry: RateLimiterRegistry | undefined;
 
@@ -56,36 +57,6 @@ let processRegistry: RateLimiterRegistry | undefined;
 export function sharedRateLimiterRegistry(): RateLimiterRegistry {
   processRegistry ??= new RateLimiterRegistry(systemClock);
   return processRegistry;
-}
-
-class Semaphore {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
-  constructor(private readonly max: number) {}
-  async acquire(signal?: AbortSignal): Promise<void> {
-    if (this.active < this.max) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        const i = this.queue.indexOf(grant);
-        if (i >= 0) this.queue.splice(i, 1);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(grant);
-    });
-  }
-  release(): void {
-    const next = this.queue.shift();
-    if (next) next();
-    else this.active--;
-  }
 }
 
 interface AttemptOutcome {
@@ -98,10 +69,6 @@ interface AttemptOutcome {
   /** A final error (no retry). */
   error?: IngestError;
   raw?: unknown;
-}
-
-function emptyStats(): EndpointStats {
-  return { requests: 0, retries: 0, throttled: 0, bytes: 0 };
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -137,20 +104,8 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
   registerSecret(apiKey);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const baseUrlText = (options.baseUrl || process.env.KLAVIYO_BASE_URL || DEFAULT_BASE_URL).replace(
-    /\/+$/,
-    '',
-  );
-  let base: URL;
-  try {
-    base = new URL(baseUrlText);
-  } catch {
-    throw ingestionError(`Klaviyo base URL '${redact(baseUrlText)}' is not a valid URL.`, {
-      code: 'KLAVIYO_BASE_URL',
-      fix: 'set KLAVIYO_BASE_URL to e.g. https://a.klaviyo.com or http://127.0.0.1:PORT',
-    });
-  }
-  const basePrefix = base.pathname.replace(/\/+$/, '');
+  const urls = apiUrls(options.baseUrl || process.env.KLAVIYO_BASE_URL || DEFAULT_BASE_URL);
+  const base = urls.base;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const maxRetries = options.maxRetries ?? 8;
   const maxThrottleRetries = options.maxThrottleRetries ?? 30;
@@ -172,56 +127,12 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
     'accept-encoding': 'gzip, deflate, br',
     'user-agent': options.userAgent ?? 'klaviyo-ingest/0.1.0',
   };
-  const totals = emptyStats();
-  const byEndpoint = new Map<string, EndpointStats>();
+  const telemetry = createTelemetry(options.onEvent);
+  const emit = telemetry.emit;
+  const count = telemetry.count;
+  const resolveUrl = urls.resolve;
+  const endpointOf = urls.endpointOf;
   let inFlight = 0;
-
-  const emit = (event: KlaviyoClientEvent) => {
-    if (!options.onEvent) return;
-    try {
-      options.onEvent(event);
-    } catch {
-      // Observability must never break ingestion.
-    }
-  };
-
-  const statsFor = (endpoint: string): EndpointStats => {
-    let s = byEndpoint.get(endpoint);
-    if (!s) {
-      s = emptyStats();
-      byEndpoint.set(endpoint, s);
-    }
-    return s;
-  };
-  const count = (endpoint: string, field: keyof EndpointStats, n = 1) => {
-    totals[field] += n;
-    statsFor(endpoint)[field] += n;
-  };
-
-  /** Absolute URL on our origin. Links on another host keep their path but go to our base URL, never elsewhere with our key. */
-  const resolveUrl = (pathOrUrl: string, relativeTo?: string): URL => {
-    if (/^https?:\/\//i.test(pathOrUrl)) {
-      const u = new URL(pathOrUrl);
-      if (u.origin === base.origin) return u;
-      return new URL(`${basePrefix}${u.pathname}${u.search}`, base.origin);
-    }
-    if (relativeTo && !pathOrUrl.startsWith('/')) return new URL(pathOrUrl, relativeTo);
-    if (relativeTo && basePrefix && pathOrUrl.startsWith(basePrefix)) return new URL(pathOrUrl, base.origin);
-    return new URL(`${basePrefix}${pathOrUrl.startsWith('/') ? '' : '/'}${pathOrUrl}`, base.origin);
-  };
-
-  const withQuery = (pathOrUrl: string, query: QueryInput): string => {
-    if (query === undefined) return pathOrUrl;
-    return appendQuery(pathOrUrl, typeof query === 'string' ? query.replace(/^\?/, '') : buildQuery(query));
-  };
-
-  const endpointOf = (url: URL): string => {
-    const path =
-      basePrefix && url.pathname.startsWith(basePrefix)
-        ? url.pathname.slice(basePrefix.length)
-        : url.pathname;
-    return normalizeEndpoint(path);
-  };
 
   const limitersFor = (url: URL, endpoint: string): RateLimiter[] =>
     bucketsFor(endpoint, url.searchParams).map(({ bucket, limits }) =>
@@ -559,10 +470,7 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
       ),
     paginate,
     describeRequest: (path, query) => safeUrl(resolveUrl(withQuery(path, query)).href),
-    stats: () => ({
-      ...totals,
-      byEndpoint: Object.fromEntries([...byEndpoint].map(([k, v]) => [k, { ...v }])),
-    }),
+    stats: telemetry.stats,
     close: () => pool.close(),
   };
 }
