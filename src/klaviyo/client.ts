@@ -1,17 +1,25 @@
 /**
  * The Klaviyo HTTP client: auth and revision headers, JSON:API parsing, `links.next` paging one
  * page at a time, shared rate limiting, retries with backoff, and errors a person can act on.
- * Built on an undici `Pool` (keep-alive, many requests in flight). The API key is registered as a
- * secret: no message, event or page URL that leaves this module contains it.
+ * The API key is registered as a secret: no message, event or page URL that leaves this module
+ * contains it.
+ *
+ * This file wires the parts in ./client/ together:
+ * - urls.ts: the base URL, paths and `links.next` resolved against it, the endpoint of a URL;
+ * - transport.ts: the undici `Pool` (keep-alive, many requests in flight), sending one request;
+ * - classify-response.ts: an answer (or a transport error) as success | retryable | fatal;
+ * - attempt.ts: one attempt: wait for the concurrency cap (semaphore.ts) and the rate limiters,
+ *   send, report (telemetry.ts), classify;
+ * - retry-loop.ts: attempts until success, a fatal failure or a spent retry budget.
  */
 import { systemClock } from '../util/clock.js';
 import { ingestionError } from '../util/errors.js';
 import { redact, registerSecret } from '../util/redact.js';
-import { createAttempt, type PreparedRequest } from './client/attempt.js';
-import type { RetryableFailure } from './client/classify-response.js';
+import { createAttempt } from './client/attempt.js';
+import { createRetryLoop } from './client/retry-loop.js';
 import { Semaphore } from './client/semaphore.js';
 import { createTelemetry } from './client/telemetry.js';
-import { createTransport, sanitizedCause } from './client/transport.js';
+import { createTransport } from './client/transport.js';
 import type {
   ClientStats,
   EndpointStats,
@@ -28,7 +36,7 @@ import { safeUrl } from './http-errors.js';
 import type { JsonApiDocument } from './json-api.js';
 import { bucketsFor } from './limits.js';
 import { type RateLimiter, RateLimiterRegistry } from './rate-limiter.js';
-import { type BackoffOptions, DEFAULT_BACKOFF, retryDelay, ruleFor } from './retry-policy.js';
+import { DEFAULT_BACKOFF } from './retry-policy.js';
 
 export type {
   ClientStats,
@@ -63,15 +71,11 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const urls = apiUrls(options.baseUrl || process.env.KLAVIYO_BASE_URL || DEFAULT_BASE_URL);
-  const base = urls.base;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const maxRetries = options.maxRetries ?? 8;
-  const maxThrottleRetries = options.maxThrottleRetries ?? 30;
-  const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
   const registry =
     options.limiter ?? (options.clock ? new RateLimiterRegistry(clock) : sharedRateLimiterRegistry());
   const transport = createTransport({
-    origin: base.origin,
+    origin: urls.base.origin,
     apiKey,
     revision: options.revision,
     userAgent: options.userAgent ?? 'klaviyo-ingest/0.1.0',
@@ -91,85 +95,38 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
       revisionSource: options.revisionSource,
     },
   });
-  const count = telemetry.count;
-  const emit = telemetry.emit;
-  const resolveUrl = urls.resolve;
-  const endpointOf = urls.endpointOf;
+  const sendWithRetries = createRetryLoop(attempt, {
+    clock,
+    random,
+    telemetry,
+    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+    maxRetries: options.maxRetries ?? 8,
+    maxThrottleRetries: options.maxThrottleRetries ?? 30,
+  });
 
+  /** Limiters are shared per (base URL, key, bucket): every client on this account and endpoint waits in the same one. */
   const limitersFor = (url: URL, endpoint: string): RateLimiter[] =>
     bucketsFor(endpoint, url.searchParams).map(({ bucket, limits }) =>
-      registry.get(base.href, apiKey, bucket, options.rateLimits?.(bucket) ?? limits),
+      registry.get(urls.base.href, apiKey, bucket, options.rateLimits?.(bucket) ?? limits),
     );
 
-  async function send(
+  const send = async (
     method: 'GET' | 'POST',
     url: URL,
     payload: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<JsonApiDocument> {
-    const endpoint = endpointOf(url);
-    const limiters = limitersFor(url, endpoint);
-    const request: PreparedRequest = {
+  ): Promise<JsonApiDocument> => {
+    const endpoint = urls.endpointOf(url);
+    return sendWithRetries({
       method,
       url,
       payload,
       signal,
       endpoint,
-      limiters,
+      limiters: limitersFor(url, endpoint),
       hadCursor: url.searchParams.has('page[cursor]'),
-    };
-    const attempts: string[] = [];
-    let errors = 0;
-    let throttles = 0;
-    let last: RetryableFailure | undefined;
-    for (let attemptNo = 1; ; attemptNo++) {
-      signal?.throwIfAborted();
-      const result = await attempt(request, attemptNo);
-      if (result.kind === 'success') return result.doc;
-      if (result.kind === 'fatal') throw result.error;
-      const outcome = result.failure;
-      last = outcome;
-      const rule = ruleFor(outcome.cause);
-      attempts.push(`attempt ${attemptNo}: ${outcome.summary ?? rule.code}`);
-      const isThrottle = rule.throttle === true;
-      if (isThrottle) throttles++;
-      else errors++;
-      if ((isThrottle && throttles > maxThrottleRetries) || (!isThrottle && errors > maxRetries)) break;
-      const delayMs = retryDelay(isThrottle ? throttles : errors, random, outcome.hintMs ?? null, backoff);
-      count(endpoint, 'retries');
-      const display = safeUrl(url.href);
-      if (isThrottle) {
-        count(endpoint, 'throttled');
-        emit({ type: 'throttle', method, url: display, endpoint, delayMs, reason: outcome.summary ?? '429' });
-        // The whole bucket waits, not just this request; the next acquire() honours it.
-        for (const limiter of limiters) limiter.pause(delayMs);
-      }
-      emit({
-        type: 'retry',
-        method,
-        url: display,
-        endpoint,
-        attempt: attemptNo,
-        delayMs,
-        reason: outcome.summary ?? rule.code,
-      });
-      if (!isThrottle) await clock.sleep(delayMs, signal);
-    }
-    const shown = attempts.length > 12 ? [...attempts.slice(0, 2), '…', ...attempts.slice(-9)] : attempts;
-    throw ingestionError(
-      redact(
-        `Klaviyo API ${method} ${safeUrl(url.href)} still failing after ${attempts.length} attempts (${errors} errors, ${throttles} throttled): ${shown.join('; ')}. Last cause: ${last?.summary ?? 'unknown'}.`,
-      ),
-      {
-        code: 'KLAVIYO_RETRIES_EXHAUSTED',
-        fix:
-          last?.cause?.kind === 'connection'
-            ? 'check the network and KLAVIYO_BASE_URL, then rerun'
-            : 'rerun later; the load resumes from the last committed window',
-        ...(last?.raw === undefined ? {} : { cause: sanitizedCause(last.raw) }),
-      },
-    );
-  }
+    });
+  };
 
   const sameUrl = (a: string, b: string | null) => b !== null && a === b;
 
@@ -179,7 +136,7 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
     paginateOptions: PaginateOptions = {},
   ): AsyncGenerator<Page, void, undefined> {
     const { signal, maxPages } = paginateOptions;
-    let url: URL | null = resolveUrl(withQuery(path, query));
+    let url: URL | null = urls.resolve(withQuery(path, query));
     let previous: string | null = null;
     let pageNumber = 0;
     while (url) {
@@ -187,7 +144,7 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
       pageNumber++;
       const nextLink = doc.links?.next;
       const next: URL | null =
-        typeof nextLink === 'string' && nextLink !== '' ? resolveUrl(nextLink, url.href) : null;
+        typeof nextLink === 'string' && nextLink !== '' ? urls.resolve(nextLink, url.href) : null;
       if (next && (sameUrl(next.href, url.href) || sameUrl(next.href, previous))) {
         throw ingestionError(
           redact(
@@ -217,19 +174,19 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
   }
 
   return {
-    baseUrl: base.href.replace(/\/+$/, ''),
+    baseUrl: urls.base.href.replace(/\/+$/, ''),
     revision: options.revision,
     get: (pathOrUrl, query, requestOptions) =>
-      send('GET', resolveUrl(withQuery(pathOrUrl, query)), undefined, requestOptions?.signal),
+      send('GET', urls.resolve(withQuery(pathOrUrl, query)), undefined, requestOptions?.signal),
     post: (path, body, requestOptions) =>
       send(
         'POST',
-        resolveUrl(withQuery(path, requestOptions?.query)),
+        urls.resolve(withQuery(path, requestOptions?.query)),
         typeof body === 'string' ? body : JSON.stringify(body),
         requestOptions?.signal,
       ),
     paginate,
-    describeRequest: (path, query) => safeUrl(resolveUrl(withQuery(path, query)).href),
+    describeRequest: (path, query) => safeUrl(urls.resolve(withQuery(path, query)).href),
     stats: telemetry.stats,
     close: () => transport.close(),
   };
