@@ -10,27 +10,19 @@
  * - classify-response.ts: an answer (or a transport error) as success | retryable | fatal;
  * - attempt.ts: one attempt: wait for the concurrency cap (semaphore.ts) and the rate limiters,
  *   send, report (telemetry.ts), classify;
- * - retry-loop.ts: attempts until success, a fatal failure or a spent retry budget.
+ * - retry-loop.ts: attempts until success, a fatal failure or a spent retry budget;
+ * - paginate.ts: a listing page by page.
  */
 import { systemClock } from '../util/clock.js';
 import { ingestionError } from '../util/errors.js';
-import { redact, registerSecret } from '../util/redact.js';
+import { registerSecret } from '../util/redact.js';
 import { createAttempt } from './client/attempt.js';
+import { type PageSource, paginate } from './client/paginate.js';
 import { createRetryLoop } from './client/retry-loop.js';
 import { Semaphore } from './client/semaphore.js';
 import { createTelemetry } from './client/telemetry.js';
 import { createTransport } from './client/transport.js';
-import type {
-  ClientStats,
-  EndpointStats,
-  KlaviyoClient,
-  KlaviyoClientEvent,
-  KlaviyoClientOptions,
-  Page,
-  PaginateOptions,
-  QueryInput,
-  RequestOptions,
-} from './client/types.js';
+import type { KlaviyoClient, KlaviyoClientOptions } from './client/types.js';
 import { apiUrls, DEFAULT_BASE_URL, withQuery } from './client/urls.js';
 import { safeUrl } from './http-errors.js';
 import type { JsonApiDocument } from './json-api.js';
@@ -48,8 +40,8 @@ export type {
   PaginateOptions,
   QueryInput,
   RequestOptions,
-};
-export { DEFAULT_BASE_URL };
+} from './client/types.js';
+export { DEFAULT_BASE_URL } from './client/urls.js';
 
 let processRegistry: RateLimiterRegistry | undefined;
 
@@ -104,7 +96,7 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
     maxThrottleRetries: options.maxThrottleRetries ?? 30,
   });
 
-  /** Limiters are shared per (base URL, key, bucket): every client on this account and endpoint waits in the same one. */
+  /** Shared per (base URL, key, bucket): every client on this account and endpoint waits in the same limiter. */
   const limitersFor = (url: URL, endpoint: string): RateLimiter[] =>
     bucketsFor(endpoint, url.searchParams).map(({ bucket, limits }) =>
       registry.get(urls.base.href, apiKey, bucket, options.rateLimits?.(bucket) ?? limits),
@@ -128,50 +120,11 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
     });
   };
 
-  const sameUrl = (a: string, b: string | null) => b !== null && a === b;
-
-  async function* paginate(
-    path: string,
-    query?: QueryInput,
-    paginateOptions: PaginateOptions = {},
-  ): AsyncGenerator<Page, void, undefined> {
-    const { signal, maxPages } = paginateOptions;
-    let url: URL | null = urls.resolve(withQuery(path, query));
-    let previous: string | null = null;
-    let pageNumber = 0;
-    while (url) {
-      const doc = await send('GET', url, undefined, signal);
-      pageNumber++;
-      const nextLink = doc.links?.next;
-      const next: URL | null =
-        typeof nextLink === 'string' && nextLink !== '' ? urls.resolve(nextLink, url.href) : null;
-      if (next && (sameUrl(next.href, url.href) || sameUrl(next.href, previous))) {
-        throw ingestionError(
-          redact(
-            `Klaviyo API pagination loop: page ${pageNumber} of ${safeUrl(url.href)} links to a page already read (${safeUrl(next.href)}).`,
-          ),
-          { code: 'KLAVIYO_PAGINATION_LOOP', fix: 'rerun; if it persists, report the endpoint and filter' },
-        );
-      }
-      const data = doc.data === null ? [] : Array.isArray(doc.data) ? doc.data : [doc.data];
-      yield {
-        data,
-        included: doc.included ?? [],
-        url: safeUrl(url.href),
-        pageNumber,
-        nextUrl: next ? safeUrl(next.href) : null,
-        receivedAt: clock.now(),
-      };
-      if (next && maxPages !== undefined && pageNumber >= maxPages) {
-        throw ingestionError(
-          redact(`Klaviyo API pagination of ${safeUrl(path)} passed the limit of ${maxPages} pages.`),
-          { code: 'KLAVIYO_PAGINATION_LIMIT' },
-        );
-      }
-      previous = url.href;
-      url = next;
-    }
-  }
+  const pages: PageSource = {
+    resolve: urls.resolve,
+    get: (url, signal) => send('GET', url, undefined, signal),
+    now: () => clock.now(),
+  };
 
   return {
     baseUrl: urls.base.href.replace(/\/+$/, ''),
@@ -185,7 +138,7 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
         typeof body === 'string' ? body : JSON.stringify(body),
         requestOptions?.signal,
       ),
-    paginate,
+    paginate: (path, query, paginateOptions = {}) => paginate(pages, path, query, paginateOptions),
     describeRequest: (path, query) => safeUrl(urls.resolve(withQuery(path, query)).href),
     stats: telemetry.stats,
     close: () => transport.close(),
