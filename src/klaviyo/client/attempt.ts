@@ -4,8 +4,7 @@
  * the answer's `RateLimit-*` headers, and classify the answer.
  */
 import type { Clock } from '../../util/clock.js';
-import type { CredentialContext } from '../http-errors.js';
-import { safeUrl } from '../http-errors.js';
+import { type CredentialContext, safeUrl } from '../http-errors.js';
 import type { RateLimiter } from '../rate-limiter.js';
 import {
   type AttemptOutcome,

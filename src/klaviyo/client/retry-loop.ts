@@ -6,7 +6,7 @@
  * paused instead, and the next attempt waits for it in the limiter like every other request.
  */
 import type { Clock, Random } from '../../util/clock.js';
-import { ingestionError } from '../../util/errors.js';
+import { type IngestError, ingestionError } from '../../util/errors.js';
 import { redact } from '../../util/redact.js';
 import { safeUrl } from '../http-errors.js';
 import type { JsonApiDocument } from '../json-api.js';
@@ -86,7 +86,7 @@ function exhaustedError(
   attempts: string[],
   { errors, throttles }: { errors: number; throttles: number },
   last: RetryableFailure,
-) {
+): IngestError {
   const shown = attempts.length > 12 ? [...attempts.slice(0, 2), '…', ...attempts.slice(-9)] : attempts;
   return ingestionError(
     redact(
