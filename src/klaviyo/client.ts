@@ -1,152 +1,47 @@
 /**
  * The Klaviyo HTTP client: auth and revision headers, JSON:API parsing, `links.next` paging one
  * page at a time, shared rate limiting, retries with backoff, and errors a person can act on.
- * Built on an undici `Pool` (keep-alive, many requests in flight). The API key is registered as a
- * secret: no message, event or page URL that leaves this module contains it.
+ * The API key is registered as a secret: no message, event or page URL that leaves this module
+ * contains it.
+ *
+ * This file wires the parts in ./client/ together:
+ * - urls.ts: the base URL, paths and `links.next` resolved against it, the endpoint of a URL;
+ * - transport.ts: the undici `Pool` (keep-alive, many requests in flight), sending one request;
+ * - classify-response.ts: an answer (or a transport error) as success | retryable | fatal;
+ * - attempt.ts: one attempt: wait for the concurrency cap (semaphore.ts) and the rate limiters,
+ *   send, report (telemetry.ts), classify;
+ * - retry-loop.ts: attempts until success, a fatal failure or a spent retry budget;
+ * - paginate.ts: a listing page by page.
  */
-import { Pool } from 'undici';
-import { type Clock, type Random, systemClock } from '../util/clock.js';
-import { type IngestError, ingestionError } from '../util/errors.js';
-import { redact, registerSecret } from '../util/redact.js';
-import { type HttpFailure, httpFailureError, safeUrl, statusLabel, truncate } from './http-errors.js';
-import { firstApiError, type JsonApiDocument, parseJsonApiDocument, type Resource } from './json-api.js';
-import { bucketsFor, normalizeEndpoint } from './limits.js';
-import { appendQuery, buildQuery, type QueryParams } from './query.js';
-import { type RateLimiter, RateLimiterRegistry, type RateLimits } from './rate-limiter.js';
-import { BodyDecodeError, readResponseText } from './response-body.js';
-import {
-  type BackoffOptions,
-  DEFAULT_BACKOFF,
-  type FailureCause,
-  parseExpectedAvailable,
-  parseRetryAfter,
-  retryDelay,
-  ruleFor,
-  TIMEOUT_CODES,
-} from './retry-policy.js';
+import { systemClock } from '../util/clock.js';
+import { ingestionError } from '../util/errors.js';
+import { registerSecret } from '../util/redact.js';
+import { createAttempt } from './client/attempt.js';
+import { type PageSource, paginate } from './client/paginate.js';
+import { createRetryLoop } from './client/retry-loop.js';
+import { Semaphore } from './client/semaphore.js';
+import { createTelemetry } from './client/telemetry.js';
+import { createTransport } from './client/transport.js';
+import type { KlaviyoClient, KlaviyoClientOptions } from './client/types.js';
+import { apiUrls, DEFAULT_BASE_URL, withQuery } from './client/urls.js';
+import { safeUrl } from './http-errors.js';
+import type { JsonApiDocument } from './json-api.js';
+import { bucketsFor } from './limits.js';
+import { type RateLimiter, RateLimiterRegistry } from './rate-limiter.js';
+import { DEFAULT_BACKOFF } from './retry-policy.js';
 
-export const DEFAULT_BASE_URL = 'https://a.klaviyo.com';
-
-export type KlaviyoClientEvent =
-  | {
-      type: 'request';
-      method: string;
-      url: string;
-      endpoint: string;
-      attempt: number;
-      /** Clock time the request was sent. */
-      at: number;
-      /** Time spent waiting for the rate limiter (and the concurrency cap) before sending. */
-      queuedMs: number;
-    }
-  | {
-      type: 'response';
-      method: string;
-      url: string;
-      endpoint: string;
-      attempt: number;
-      status: number;
-      bytes: number;
-      durationMs: number;
-    }
-  | {
-      type: 'retry';
-      method: string;
-      url: string;
-      endpoint: string;
-      attempt: number;
-      delayMs: number;
-      reason: string;
-    }
-  | { type: 'throttle'; method: string; url: string; endpoint: string; delayMs: number; reason: string };
-
-export interface KlaviyoClientOptions {
-  apiKey: string;
-  /** The `revision` header, e.g. `2026-07-15`. */
-  revision: string;
-  /** Where the key is configured (`env KLAVIYO_API_KEY` or a file path), named by a 401 message. */
-  keySource?: string | undefined;
-  /** Where the revision is configured (`env KLAVIYO_REVISION`, `<file> klaviyo_revision_time`); null = default. */
-  revisionSource?: string | null | undefined;
-  /** Default: env `KLAVIYO_BASE_URL`, else `https://a.klaviyo.com`. */
-  baseUrl?: string | undefined;
-  clock?: Clock | undefined;
-  random?: Random | undefined;
-  /** Per request, for the headers and for each pause in the body. Default 60 s. */
-  timeoutMs?: number | undefined;
-  /** Retries after errors (5xx, timeouts, dropped connections, bad bodies). Default 8. */
-  maxRetries?: number | undefined;
-  /** Retries after 429s, counted apart (throttling is expected when sharing an account). Default 30. */
-  maxThrottleRetries?: number | undefined;
-  /** Requests of this client in flight at once (default: unlimited, only the rate limits apply). */
-  maxConcurrency?: number | undefined;
-  /** Open connections to the API (default: maxConcurrency, else 64). */
-  connections?: number | undefined;
-  /** Shared rate limiters. Default: the process-wide registry (or a private one with a custom clock). */
-  limiter?: RateLimiterRegistry | undefined;
-  /** Override the starting limits per bucket (e.g. `/api/events`). */
-  rateLimits?: ((bucket: string) => RateLimits | undefined) | undefined;
-  backoff?: Partial<BackoffOptions> | undefined;
-  /** Observability: request/response/retry/throttle events, URLs already redacted. */
-  onEvent?: ((event: KlaviyoClientEvent) => void) | undefined;
-  userAgent?: string | undefined;
-}
-
-export interface RequestOptions {
-  signal?: AbortSignal | undefined;
-}
-
-export interface PaginateOptions extends RequestOptions {
-  /** Safety cap: more pages than this is an error. */
-  maxPages?: number | undefined;
-}
-
-export interface Page {
-  data: Resource[];
-  included: Resource[];
-  /** The URL this page came from (redacted). */
-  url: string;
-  /** 1-based. */
-  pageNumber: number;
-  /** `links.next`, resolved to an absolute URL (redacted), or null on the last page. */
-  nextUrl: string | null;
-  /** Clock time (epoch ms) when the page arrived. */
-  receivedAt: number;
-}
-
-export interface EndpointStats {
-  requests: number;
-  retries: number;
-  throttled: number;
-  bytes: number;
-}
-
-export interface ClientStats extends EndpointStats {
-  byEndpoint: Record<string, EndpointStats>;
-}
-
-export type QueryInput = QueryParams | Readonly<Record<string, string>> | string | undefined;
-
-export interface KlaviyoClient {
-  readonly baseUrl: string;
-  readonly revision: string;
-  get(pathOrUrl: string, query?: QueryInput, options?: RequestOptions): Promise<JsonApiDocument>;
-  post(
-    path: string,
-    body: unknown,
-    options?: RequestOptions & { query?: QueryInput },
-  ): Promise<JsonApiDocument>;
-  paginate(
-    path: string,
-    query?: QueryInput,
-    options?: PaginateOptions,
-  ): AsyncGenerator<Page, void, undefined>;
-  /** The absolute URL (redacted) a GET would go to, e.g. for --dry-run. */
-  describeRequest(path: string, query?: QueryInput): string;
-  stats(): ClientStats;
-  /** Closes the connection pool; pending requests finish first. */
-  close(): Promise<void>;
-}
+export type {
+  ClientStats,
+  EndpointStats,
+  KlaviyoClient,
+  KlaviyoClientEvent,
+  KlaviyoClientOptions,
+  Page,
+  PaginateOptions,
+  QueryInput,
+  RequestOptions,
+} from './client/types.js';
+export { DEFAULT_BASE_URL } from './client/urls.js';
 
 let processRegistry: RateLimiterRegistry | undefined;
 
@@ -154,74 +49,6 @@ let processRegistry: RateLimiterRegistry | undefined;
 export function sharedRateLimiterRegistry(): RateLimiterRegistry {
   processRegistry ??= new RateLimiterRegistry(systemClock);
   return processRegistry;
-}
-
-class Semaphore {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
-  constructor(private readonly max: number) {}
-  async acquire(signal?: AbortSignal): Promise<void> {
-    if (this.active < this.max) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        const i = this.queue.indexOf(grant);
-        if (i >= 0) this.queue.splice(i, 1);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(grant);
-    });
-  }
-  release(): void {
-    const next = this.queue.shift();
-    if (next) next();
-    else this.active--;
-  }
-}
-
-interface AttemptOutcome {
-  ok: boolean;
-  doc?: JsonApiDocument;
-  /** Retryable failure description. */
-  cause?: FailureCause;
-  summary?: string;
-  hintMs?: number | null;
-  /** A final error (no retry). */
-  error?: IngestError;
-  raw?: unknown;
-}
-
-function emptyStats(): EndpointStats {
-  return { requests: 0, retries: 0, throttled: 0, bytes: 0 };
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
-  const cause = (error as { cause?: unknown }).cause;
-  return cause === error ? undefined : errorCode(cause);
-}
-
-/** An undici / Node error reduced to what is safe to keep (no request object, no headers). */
-function sanitizedCause(error: unknown): Error {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = errorCode(error);
-  const out = new Error(redact(code ? `${message} (${code})` : message));
-  out.name = error instanceof Error ? error.name : 'Error';
-  return out;
-}
-
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClient {
@@ -235,432 +62,85 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
   registerSecret(apiKey);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const baseUrlText = (options.baseUrl || process.env.KLAVIYO_BASE_URL || DEFAULT_BASE_URL).replace(
-    /\/+$/,
-    '',
-  );
-  let base: URL;
-  try {
-    base = new URL(baseUrlText);
-  } catch {
-    throw ingestionError(`Klaviyo base URL '${redact(baseUrlText)}' is not a valid URL.`, {
-      code: 'KLAVIYO_BASE_URL',
-      fix: 'set KLAVIYO_BASE_URL to e.g. https://a.klaviyo.com or http://127.0.0.1:PORT',
-    });
-  }
-  const basePrefix = base.pathname.replace(/\/+$/, '');
+  const urls = apiUrls(options.baseUrl || process.env.KLAVIYO_BASE_URL || DEFAULT_BASE_URL);
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const maxRetries = options.maxRetries ?? 8;
-  const maxThrottleRetries = options.maxThrottleRetries ?? 30;
-  const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
   const registry =
     options.limiter ?? (options.clock ? new RateLimiterRegistry(clock) : sharedRateLimiterRegistry());
-  const semaphore = options.maxConcurrency ? new Semaphore(Math.max(1, options.maxConcurrency)) : null;
-  const pool = new Pool(base.origin, {
-    connections: options.connections ?? options.maxConcurrency ?? 64,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-  });
-  const headers: Record<string, string> = {
-    authorization: `Klaviyo-API-Key ${apiKey}`,
+  const transport = createTransport({
+    origin: urls.base.origin,
+    apiKey,
     revision: options.revision,
-    accept: 'application/vnd.api+json',
-    'accept-encoding': 'gzip, deflate, br',
-    'user-agent': options.userAgent ?? 'klaviyo-ingest/0.1.0',
-  };
-  const totals = emptyStats();
-  const byEndpoint = new Map<string, EndpointStats>();
-  let inFlight = 0;
+    userAgent: options.userAgent ?? 'klaviyo-ingest/0.1.0',
+    timeoutMs,
+    connections: options.connections ?? options.maxConcurrency ?? 64,
+  });
+  const telemetry = createTelemetry(options.onEvent);
+  const attempt = createAttempt({
+    transport,
+    telemetry,
+    clock,
+    cap: options.maxConcurrency ? new Semaphore(Math.max(1, options.maxConcurrency)) : null,
+    timeoutMs,
+    credentials: {
+      keySource: options.keySource,
+      revision: options.revision,
+      revisionSource: options.revisionSource,
+    },
+  });
+  const sendWithRetries = createRetryLoop(attempt, {
+    clock,
+    random,
+    telemetry,
+    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+    maxRetries: options.maxRetries ?? 8,
+    maxThrottleRetries: options.maxThrottleRetries ?? 30,
+  });
 
-  const emit = (event: KlaviyoClientEvent) => {
-    if (!options.onEvent) return;
-    try {
-      options.onEvent(event);
-    } catch {
-      // Observability must never break ingestion.
-    }
-  };
-
-  const statsFor = (endpoint: string): EndpointStats => {
-    let s = byEndpoint.get(endpoint);
-    if (!s) {
-      s = emptyStats();
-      byEndpoint.set(endpoint, s);
-    }
-    return s;
-  };
-  const count = (endpoint: string, field: keyof EndpointStats, n = 1) => {
-    totals[field] += n;
-    statsFor(endpoint)[field] += n;
-  };
-
-  /** Absolute URL on our origin. Links on another host keep their path but go to our base URL, never elsewhere with our key. */
-  const resolveUrl = (pathOrUrl: string, relativeTo?: string): URL => {
-    if (/^https?:\/\//i.test(pathOrUrl)) {
-      const u = new URL(pathOrUrl);
-      if (u.origin === base.origin) return u;
-      return new URL(`${basePrefix}${u.pathname}${u.search}`, base.origin);
-    }
-    if (relativeTo && !pathOrUrl.startsWith('/')) return new URL(pathOrUrl, relativeTo);
-    if (relativeTo && basePrefix && pathOrUrl.startsWith(basePrefix)) return new URL(pathOrUrl, base.origin);
-    return new URL(`${basePrefix}${pathOrUrl.startsWith('/') ? '' : '/'}${pathOrUrl}`, base.origin);
-  };
-
-  const withQuery = (pathOrUrl: string, query: QueryInput): string => {
-    if (query === undefined) return pathOrUrl;
-    return appendQuery(pathOrUrl, typeof query === 'string' ? query.replace(/^\?/, '') : buildQuery(query));
-  };
-
-  const endpointOf = (url: URL): string => {
-    const path =
-      basePrefix && url.pathname.startsWith(basePrefix)
-        ? url.pathname.slice(basePrefix.length)
-        : url.pathname;
-    return normalizeEndpoint(path);
-  };
-
+  /** Shared per (base URL, key, bucket): every client on this account and endpoint waits in the same limiter. */
   const limitersFor = (url: URL, endpoint: string): RateLimiter[] =>
     bucketsFor(endpoint, url.searchParams).map(({ bucket, limits }) =>
-      registry.get(base.href, apiKey, bucket, options.rateLimits?.(bucket) ?? limits),
+      registry.get(urls.base.href, apiKey, bucket, options.rateLimits?.(bucket) ?? limits),
     );
 
-  async function attempt(
+  const send = async (
     method: 'GET' | 'POST',
     url: URL,
     payload: string | undefined,
-    endpoint: string,
-    attemptNo: number,
-    limiters: RateLimiter[],
     signal: AbortSignal | undefined,
-    hadCursor: boolean,
-  ): Promise<AttemptOutcome> {
-    const display = safeUrl(url.href);
-    const queuedAt = clock.now();
-    if (semaphore) await semaphore.acquire(signal);
-    try {
-      for (const limiter of limiters) await limiter.acquire(signal);
-      const started = clock.now();
-      emit({
-        type: 'request',
-        method,
-        url: display,
-        endpoint,
-        attempt: attemptNo,
-        at: started,
-        queuedMs: started - queuedAt,
-      });
-      count(endpoint, 'requests');
-      inFlight++;
-      let status = 0;
-      let bytes = 0;
-      try {
-        const res = await pool.request({
-          method,
-          path: `${url.pathname}${url.search}`,
-          headers:
-            payload === undefined ? headers : { ...headers, 'content-type': 'application/vnd.api+json' },
-          ...(payload === undefined ? {} : { body: payload }),
-          ...(signal ? { signal } : {}),
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        });
-        status = res.statusCode;
-        const resHeaders = res.headers as Record<string, string | string[] | undefined>;
-        let text: string;
-        let undecodable: BodyDecodeError | null = null;
-        try {
-          ({ text, wireBytes: bytes } = await readResponseText(
-            res.body,
-            header(resHeaders, 'content-encoding'),
-          ));
-        } catch (error) {
-          if (!(error instanceof BodyDecodeError)) throw error;
-          ({ wireBytes: bytes } = error);
-          text = '';
-          undecodable = error;
-        }
-        count(endpoint, 'bytes', bytes);
-        emit({
-          type: 'response',
-          method,
-          url: display,
-          endpoint,
-          attempt: attemptNo,
-          status,
-          bytes,
-          durationMs: clock.now() - started,
-        });
-        const contentType = header(resHeaders, 'content-type');
-        if (undecodable) {
-          return {
-            ok: false,
-            cause: { kind: 'bad-body', reason: 'undecodable compressed body' },
-            summary: `${statusLabel(status)} with a body that does not decompress (${errorCode(undecodable.cause) ?? 'error'})`,
-            hintMs: null,
-            raw: undecodable.cause,
-          };
-        }
-        if (status >= 200 && status < 300) {
-          if (limiters.length === 1) {
-            limiters[0]?.observeHeaders(
-              {
-                limit: header(resHeaders, 'ratelimit-limit'),
-                remaining: header(resHeaders, 'ratelimit-remaining'),
-                reset: header(resHeaders, 'ratelimit-reset'),
-              },
-              inFlight - 1,
-            );
-          }
-          return parseSuccess(method, url, status, text, contentType);
-        }
-        return failure(method, url, status, text, resHeaders, hadCursor);
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        const code = errorCode(error) ?? 'UNKNOWN';
-        const isTimeout = TIMEOUT_CODES.has(code);
-        const cause: FailureCause = isTimeout ? { kind: 'timeout' } : { kind: 'connection', code };
-        const what = isTimeout
-          ? `timed out after ${timeoutMs} ms (${code})`
-          : `connection failed${status ? ` after ${statusLabel(status)}` : ''}: ${truncate(redact(error instanceof Error ? error.message : String(error)), 160)} (${code})`;
-        return { ok: false, cause, summary: what, hintMs: null, raw: error };
-      } finally {
-        inFlight--;
-      }
-    } finally {
-      semaphore?.release();
-    }
-  }
-
-  function parseSuccess(
-    method: string,
-    url: URL,
-    status: number,
-    text: string,
-    contentType: string | undefined,
-  ): AttemptOutcome {
-    const looksHtml = /^\s*</.test(text) || (contentType ?? '').toLowerCase().includes('text/html');
-    if (looksHtml) {
-      return {
-        ok: false,
-        error: ingestionError(
-          redact(
-            `Klaviyo API ${method} ${safeUrl(url.href)} answered ${statusLabel(status)} with ${
-              contentType ?? 'no content type'
-            } instead of JSON:API (starts with "${truncate(text, 120)}"). Is KLAVIYO_BASE_URL pointing at the Klaviyo API?`,
-          ),
-          {
-            code: 'KLAVIYO_NOT_JSON_API',
-            fix: 'point KLAVIYO_BASE_URL at https://a.klaviyo.com (or the simulator)',
-          },
-        ),
-      };
-    }
-    if (status === 204 || text.trim() === '') {
-      if (status === 204) return { ok: true, doc: { data: null } };
-      return {
-        ok: false,
-        cause: { kind: 'bad-body', reason: 'empty body' },
-        summary: `${statusLabel(status)} with an empty body`,
-        hintMs: null,
-      };
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      return {
-        ok: false,
-        cause: { kind: 'bad-body', reason: 'truncated or invalid JSON' },
-        summary: `${statusLabel(status)} with a truncated or invalid JSON body (${text.length} characters)`,
-        hintMs: null,
-        raw: error,
-      };
-    }
-    const parsed = parseJsonApiDocument(body);
-    if (!parsed.ok) {
-      return {
-        ok: false,
-        error: ingestionError(
-          redact(
-            `Klaviyo API ${method} ${safeUrl(url.href)} answered ${statusLabel(status)} with JSON that is not a JSON:API document (${parsed.problem}).`,
-          ),
-          { code: 'KLAVIYO_NOT_JSON_API', fix: 'check KLAVIYO_BASE_URL and the endpoint path' },
-        ),
-      };
-    }
-    return { ok: true, doc: parsed.doc };
-  }
-
-  function failure(
-    method: string,
-    url: URL,
-    status: number,
-    text: string,
-    resHeaders: Record<string, string | string[] | undefined>,
-    hadCursor: boolean,
-  ): AttemptOutcome {
-    let body: unknown = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = null;
-    }
-    const apiError = firstApiError(body);
-    const info: HttpFailure = {
+  ): Promise<JsonApiDocument> => {
+    const endpoint = urls.endpointOf(url);
+    return sendWithRetries({
       method,
-      url: url.href,
-      status,
-      apiError,
-      contentType: header(resHeaders, 'content-type'),
-      bodySnippet: apiError ? undefined : text.slice(0, 500) || undefined,
-      cfMitigated: header(resHeaders, 'cf-mitigated'),
-      hadCursor,
-    };
-    const cause: FailureCause = { kind: 'status', status };
-    const rule = ruleFor(cause);
-    if (!rule.retry) {
-      return {
-        ok: false,
-        error: httpFailureError(info, rule.code, undefined, {
-          keySource: options.keySource,
-          revision: options.revision,
-          revisionSource: options.revisionSource,
-        }),
-      };
-    }
-    let hintMs = parseRetryAfter(header(resHeaders, 'retry-after'), clock.now());
-    if (hintMs === null && status === 429) hintMs = parseExpectedAvailable(apiError?.detail);
-    const detail = apiError?.detail ? `: "${truncate(apiError.detail, 160)}"` : '';
-    return { ok: false, cause, summary: `${statusLabel(status)}${detail}`, hintMs };
-  }
+      url,
+      payload,
+      signal,
+      endpoint,
+      limiters: limitersFor(url, endpoint),
+      hadCursor: url.searchParams.has('page[cursor]'),
+    });
+  };
 
-  async function send(
-    method: 'GET' | 'POST',
-    url: URL,
-    payload: string | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<JsonApiDocument> {
-    const endpoint = endpointOf(url);
-    const limiters = limitersFor(url, endpoint);
-    const hadCursor = url.searchParams.has('page[cursor]');
-    const attempts: string[] = [];
-    let errors = 0;
-    let throttles = 0;
-    let last: AttemptOutcome | undefined;
-    for (let attemptNo = 1; ; attemptNo++) {
-      signal?.throwIfAborted();
-      const outcome = await attempt(method, url, payload, endpoint, attemptNo, limiters, signal, hadCursor);
-      if (outcome.ok && outcome.doc) return outcome.doc;
-      if (outcome.error) throw outcome.error;
-      last = outcome;
-      const cause = outcome.cause as FailureCause;
-      const rule = ruleFor(cause);
-      attempts.push(`attempt ${attemptNo}: ${outcome.summary ?? rule.code}`);
-      const isThrottle = rule.throttle === true;
-      if (isThrottle) throttles++;
-      else errors++;
-      if ((isThrottle && throttles > maxThrottleRetries) || (!isThrottle && errors > maxRetries)) break;
-      const delayMs = retryDelay(isThrottle ? throttles : errors, random, outcome.hintMs ?? null, backoff);
-      count(endpoint, 'retries');
-      const display = safeUrl(url.href);
-      if (isThrottle) {
-        count(endpoint, 'throttled');
-        emit({ type: 'throttle', method, url: display, endpoint, delayMs, reason: outcome.summary ?? '429' });
-        // The whole bucket waits, not just this request; the next acquire() honours it.
-        for (const limiter of limiters) limiter.pause(delayMs);
-      }
-      emit({
-        type: 'retry',
-        method,
-        url: display,
-        endpoint,
-        attempt: attemptNo,
-        delayMs,
-        reason: outcome.summary ?? rule.code,
-      });
-      if (!isThrottle) await clock.sleep(delayMs, signal);
-    }
-    const shown = attempts.length > 12 ? [...attempts.slice(0, 2), '…', ...attempts.slice(-9)] : attempts;
-    throw ingestionError(
-      redact(
-        `Klaviyo API ${method} ${safeUrl(url.href)} still failing after ${attempts.length} attempts (${errors} errors, ${throttles} throttled): ${shown.join('; ')}. Last cause: ${last?.summary ?? 'unknown'}.`,
-      ),
-      {
-        code: 'KLAVIYO_RETRIES_EXHAUSTED',
-        fix:
-          last?.cause?.kind === 'connection'
-            ? 'check the network and KLAVIYO_BASE_URL, then rerun'
-            : 'rerun later; the load resumes from the last committed window',
-        ...(last?.raw === undefined ? {} : { cause: sanitizedCause(last.raw) }),
-      },
-    );
-  }
-
-  const sameUrl = (a: string, b: string | null) => b !== null && a === b;
-
-  async function* paginate(
-    path: string,
-    query?: QueryInput,
-    paginateOptions: PaginateOptions = {},
-  ): AsyncGenerator<Page, void, undefined> {
-    const { signal, maxPages } = paginateOptions;
-    let url: URL | null = resolveUrl(withQuery(path, query));
-    let previous: string | null = null;
-    let pageNumber = 0;
-    while (url) {
-      const doc = await send('GET', url, undefined, signal);
-      pageNumber++;
-      const nextLink = doc.links?.next;
-      const next: URL | null =
-        typeof nextLink === 'string' && nextLink !== '' ? resolveUrl(nextLink, url.href) : null;
-      if (next && (sameUrl(next.href, url.href) || sameUrl(next.href, previous))) {
-        throw ingestionError(
-          redact(
-            `Klaviyo API pagination loop: page ${pageNumber} of ${safeUrl(url.href)} links to a page already read (${safeUrl(next.href)}).`,
-          ),
-          { code: 'KLAVIYO_PAGINATION_LOOP', fix: 'rerun; if it persists, report the endpoint and filter' },
-        );
-      }
-      const data = doc.data === null ? [] : Array.isArray(doc.data) ? doc.data : [doc.data];
-      yield {
-        data,
-        included: doc.included ?? [],
-        url: safeUrl(url.href),
-        pageNumber,
-        nextUrl: next ? safeUrl(next.href) : null,
-        receivedAt: clock.now(),
-      };
-      if (next && maxPages !== undefined && pageNumber >= maxPages) {
-        throw ingestionError(
-          redact(`Klaviyo API pagination of ${safeUrl(path)} passed the limit of ${maxPages} pages.`),
-          { code: 'KLAVIYO_PAGINATION_LIMIT' },
-        );
-      }
-      previous = url.href;
-      url = next;
-    }
-  }
+  const pages: PageSource = {
+    resolve: urls.resolve,
+    get: (url, signal) => send('GET', url, undefined, signal),
+    now: () => clock.now(),
+  };
 
   return {
-    baseUrl: base.href.replace(/\/+$/, ''),
+    baseUrl: urls.base.href.replace(/\/+$/, ''),
     revision: options.revision,
     get: (pathOrUrl, query, requestOptions) =>
-      send('GET', resolveUrl(withQuery(pathOrUrl, query)), undefined, requestOptions?.signal),
+      send('GET', urls.resolve(withQuery(pathOrUrl, query)), undefined, requestOptions?.signal),
     post: (path, body, requestOptions) =>
       send(
         'POST',
-        resolveUrl(withQuery(path, requestOptions?.query)),
+        urls.resolve(withQuery(path, requestOptions?.query)),
         typeof body === 'string' ? body : JSON.stringify(body),
         requestOptions?.signal,
       ),
-    paginate,
-    describeRequest: (path, query) => safeUrl(resolveUrl(withQuery(path, query)).href),
-    stats: () => ({
-      ...totals,
-      byEndpoint: Object.fromEntries([...byEndpoint].map(([k, v]) => [k, { ...v }])),
-    }),
-    close: () => pool.close(),
+    paginate: (path, query, paginateOptions = {}) => paginate(pages, path, query, paginateOptions),
+    describeRequest: (path, query) => safeUrl(urls.resolve(withQuery(path, query)).href),
+    stats: telemetry.stats,
+    close: () => transport.close(),
   };
 }

@@ -1,0 +1,104 @@
+/**
+ * A request's attempts until one succeeds, one fails for good, or a retry budget is spent. Errors
+ * (5xx, timeouts, dropped connections, bad bodies) and throttles (429) have budgets of their own:
+ * throttling is expected when other processes share the account. After an error this request
+ * waits (backoff, or the server's Retry-After); after a throttle the whole rate-limit bucket is
+ * paused instead, and the next attempt waits for it in the limiter like every other request.
+ */
+import type { Clock, Random } from '../../util/clock.js';
+import { type IngestError, ingestionError } from '../../util/errors.js';
+import { redact } from '../../util/redact.js';
+import { safeUrl } from '../http-errors.js';
+import type { JsonApiDocument } from '../json-api.js';
+import { type BackoffOptions, retryDelay, ruleFor } from '../retry-policy.js';
+import type { Attempt, PreparedRequest } from './attempt.js';
+import type { RetryableFailure } from './classify-response.js';
+import type { Telemetry } from './telemetry.js';
+import { sanitizedCause } from './transport.js';
+
+export interface RetryOptions {
+  clock: Clock;
+  random: Random;
+  telemetry: Telemetry;
+  backoff: BackoffOptions;
+  /** Retries after errors. */
+  maxRetries: number;
+  /** Retries after 429s. */
+  maxThrottleRetries: number;
+}
+
+export function createRetryLoop(
+  attempt: Attempt,
+  options: RetryOptions,
+): (request: PreparedRequest) => Promise<JsonApiDocument> {
+  const { clock, random, telemetry, backoff, maxRetries, maxThrottleRetries } = options;
+  return async (request) => {
+    const { method, url, endpoint, limiters, signal } = request;
+    const attempts: string[] = [];
+    let errors = 0;
+    let throttles = 0;
+    for (let attemptNo = 1; ; attemptNo++) {
+      signal?.throwIfAborted();
+      const outcome = await attempt(request, attemptNo);
+      if (outcome.kind === 'success') return outcome.doc;
+      if (outcome.kind === 'fatal') throw outcome.error;
+      const { failure } = outcome;
+      attempts.push(`attempt ${attemptNo}: ${failure.summary}`);
+      const isThrottle = ruleFor(failure.cause).throttle === true;
+      if (isThrottle) throttles++;
+      else errors++;
+      if ((isThrottle && throttles > maxThrottleRetries) || (!isThrottle && errors > maxRetries)) {
+        throw exhaustedError(request, attempts, { errors, throttles }, failure);
+      }
+      const delayMs = retryDelay(isThrottle ? throttles : errors, random, failure.hintMs, backoff);
+      telemetry.count(endpoint, 'retries');
+      const display = safeUrl(url.href);
+      if (isThrottle) {
+        telemetry.count(endpoint, 'throttled');
+        telemetry.emit({
+          type: 'throttle',
+          method,
+          url: display,
+          endpoint,
+          delayMs,
+          reason: failure.summary,
+        });
+        // The whole bucket waits, not just this request; the next acquire() honours it.
+        for (const limiter of limiters) limiter.pause(delayMs);
+      }
+      telemetry.emit({
+        type: 'retry',
+        method,
+        url: display,
+        endpoint,
+        attempt: attemptNo,
+        delayMs,
+        reason: failure.summary,
+      });
+      if (!isThrottle) await clock.sleep(delayMs, signal);
+    }
+  };
+}
+
+/** Every attempt's summary (the first two and the last nine when there are many), and what to do. */
+function exhaustedError(
+  { method, url }: PreparedRequest,
+  attempts: string[],
+  { errors, throttles }: { errors: number; throttles: number },
+  last: RetryableFailure,
+): IngestError {
+  const shown = attempts.length > 12 ? [...attempts.slice(0, 2), '…', ...attempts.slice(-9)] : attempts;
+  return ingestionError(
+    redact(
+      `Klaviyo API ${method} ${safeUrl(url.href)} still failing after ${attempts.length} attempts (${errors} errors, ${throttles} throttled): ${shown.join('; ')}. Last cause: ${last.summary}.`,
+    ),
+    {
+      code: 'KLAVIYO_RETRIES_EXHAUSTED',
+      fix:
+        last.cause.kind === 'connection'
+          ? 'check the network and KLAVIYO_BASE_URL, then rerun'
+          : 'rerun later; the load resumes from the last committed window',
+      ...(last.raw === undefined ? {} : { cause: sanitizedCause(last.raw) }),
+    },
+  );
+}
