@@ -18,7 +18,7 @@ const optionalNullableText = z
   .transform((v) => (v === undefined || v === null ? v : String(v)));
 
 /** The one td_load> connector this tool runs: TD's `in.type` of a Klaviyo load config. */
-export const LOAD_TYPE = 'klaviyo';
+const LOAD_TYPE = 'klaviyo';
 
 export const LoadConfigInSchema = z.looseObject({
   // Any value parses; loadTypeProblem names one other than klaviyo (or none) with its own finding.
@@ -32,7 +32,7 @@ export const LoadConfigInSchema = z.looseObject({
   skip_related_objects: z.boolean().nullable().optional(),
 });
 
-export const LoadConfigSchema = z.looseObject({
+const LoadConfigSchema = z.looseObject({
   in: LoadConfigInSchema,
   filters: z
     .array(z.looseObject({ type: z.string() }))
@@ -42,7 +42,6 @@ export const LoadConfigSchema = z.looseObject({
   out: z.looseObject({ mode: z.string() }),
 });
 export type LoadConfig = z.output<typeof LoadConfigSchema>;
-export type LoadConfigIn = LoadConfig['in'];
 
 const LOAD_FIX =
   'A load config needs "in:" (type, data_source, ...), optional "filters:" and "out: {mode: append}" — see klaviyo-ingest init.';
