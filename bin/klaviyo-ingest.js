@@ -11,6 +11,9 @@ if (!existsSync(fileURLToPath(entry))) {
   );
   process.exit(2);
 }
+// Output closed early (`klaviyo-ingest init | head -1`): end quietly, as SIGPIPE ends other commands.
+const brokenPipe = await import(dist('broken-pipe.js').href);
+brokenPipe.exitQuietlyOnBrokenPipe();
 // Ingestions run in a child started with glibc malloc and V8 heap settings (src/cli/runtime-tuning.ts).
 const tuning = await import(dist('runtime-tuning.js').href);
 const problem = tuning.runtimeTuningProblem(process.env);

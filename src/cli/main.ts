@@ -9,7 +9,7 @@ import { registerStatusCommand } from './commands/status.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { setExitCode, takeExitCode } from './exit-code.js';
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('klaviyo-ingest')
     .description(
       'Ingest Klaviyo events, profiles, campaigns, lists, templates and metrics into DuckDB,\n' +

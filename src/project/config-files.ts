@@ -12,7 +12,7 @@ export const DATE_RANGES_FILE = 'config/hist_date_ranges.yml';
 
 const scalarName = z.union([z.string(), z.number()]).transform(String);
 
-export const DatabaseConfigSchema = z.looseObject({
+const DatabaseConfigSchema = z.looseObject({
   databases: z.record(z.string(), scalarName).refine((m) => Object.hasOwn(m, 'src'), {
     message: "needs a 'src' entry (the schema the tables and the ingestion log go to)",
   }),
@@ -43,20 +43,19 @@ export type Datasource = z.output<typeof DatasourceSchema>;
 
 export const DatasourceListSchema = z.array(DatasourceSchema);
 
-export const DatasourcesConfigSchema = z.looseObject({
+const DatasourcesConfigSchema = z.looseObject({
   hist_datasources: DatasourceListSchema.optional().transform((v) => v ?? []),
   inc_datasources: DatasourceListSchema.optional().transform((v) => v ?? []),
 });
 export type DatasourcesConfig = z.output<typeof DatasourcesConfigSchema>;
 
-export const DateRangeSchema = z.looseObject({
+const DateRangeSchema = z.looseObject({
   start_time: z.string(),
   end_time: z.string(),
   month_name: scalarName.optional(),
 });
-export type DateRange = z.output<typeof DateRangeSchema>;
 
-export const DateRangesConfigSchema = z.looseObject({ date_ranges: z.array(DateRangeSchema) });
+const DateRangesConfigSchema = z.looseObject({ date_ranges: z.array(DateRangeSchema) });
 export type DateRangesConfig = z.output<typeof DateRangesConfigSchema>;
 
 export const DATASOURCE_FIX =

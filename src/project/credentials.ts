@@ -17,12 +17,12 @@ const AccountSchema = z.looseObject({
   klaviyo_revision_time: z.string().optional(),
 });
 
-export const CredentialsFileSchema = z.looseObject({
+const CredentialsFileSchema = z.looseObject({
   klaviyo_api_token: z.string().optional(),
   klaviyo_revision_time: z.string().optional(),
   accounts: z.record(z.string(), AccountSchema).optional(),
 });
-export type CredentialsFile = z.output<typeof CredentialsFileSchema>;
+type CredentialsFile = z.output<typeof CredentialsFileSchema>;
 
 export interface ResolvedCredentials {
   apiKey: string;

@@ -17,7 +17,7 @@ export function keyOrigins(mapping: object): Readonly<Record<string, string>> {
 }
 
 /** Deep merge `source` into `target` (objects merged, everything else replaced), Digdag's Config.merge. */
-export function deepMerge(
+function deepMerge(
   target: Record<string, unknown>,
   source: Record<string, unknown>,
 ): Record<string, unknown> {

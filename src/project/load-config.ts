@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { configError } from '../util/errors.js';
+import { configError, type IngestError } from '../util/errors.js';
 import type { ProjectFiles } from './files.js';
 import { parseWith } from './schema.js';
 import { fillTemplate, type TemplateParams } from './template.js';
@@ -17,8 +17,12 @@ const optionalNullableText = z
   .optional()
   .transform((v) => (v === undefined || v === null ? v : String(v)));
 
+/** The one td_load> connector this tool runs: TD's `in.type` of a Klaviyo load config. */
+const LOAD_TYPE = 'klaviyo';
+
 export const LoadConfigInSchema = z.looseObject({
-  type: z.string(),
+  // Any value parses; loadTypeProblem names one other than klaviyo (or none) with its own finding.
+  type: z.unknown().optional(),
   data_source: z.string(),
   td_authentication_id: z.union([z.number(), z.string()]).nullable().optional(),
   incremental: z.boolean().nullable().optional(),
@@ -28,7 +32,7 @@ export const LoadConfigInSchema = z.looseObject({
   skip_related_objects: z.boolean().nullable().optional(),
 });
 
-export const LoadConfigSchema = z.looseObject({
+const LoadConfigSchema = z.looseObject({
   in: LoadConfigInSchema,
   filters: z
     .array(z.looseObject({ type: z.string() }))
@@ -38,7 +42,6 @@ export const LoadConfigSchema = z.looseObject({
   out: z.looseObject({ mode: z.string() }),
 });
 export type LoadConfig = z.output<typeof LoadConfigSchema>;
-export type LoadConfigIn = LoadConfig['in'];
 
 const LOAD_FIX =
   'A load config needs "in:" (type, data_source, ...), optional "filters:" and "out: {mode: append}" — see klaviyo-ingest init.';
@@ -56,11 +59,46 @@ export function resolveConfigPath(rendered: string, from: string): string {
   return rel;
 }
 
-/** Fill the load config text with `params`, then parse and type it. */
-export function parseLoadConfig(file: string, text: string, params: TemplateParams): LoadConfig {
+/**
+ * The LOAD_TYPE error of a load config whose in.type is not klaviyo, or null. TD runs the connector
+ * that in.type names and rejects a config without one; this tool runs Klaviyo loads only, so a
+ * typo (klaviyoo) or a missing type must stop it rather than load Klaviyo data anyway.
+ */
+export function loadTypeProblem(file: string, type: unknown, line: number | undefined): IngestError | null {
+  if (type === LOAD_TYPE) return null;
+  const missing = type === undefined || type === null || type === '';
+  return configError(
+    missing
+      ? `load config sets no in.type; klaviyo-ingest runs in.type: ${LOAD_TYPE} loads only`
+      : `in.type is ${JSON.stringify(type)}; klaviyo-ingest runs in.type: ${LOAD_TYPE} loads only`,
+    {
+      code: 'LOAD_TYPE',
+      file,
+      key: 'in.type',
+      ...(line === undefined ? {} : { line }),
+      fix: `Set in.type: ${LOAD_TYPE} in ${file}.`,
+    },
+  );
+}
+
+/**
+ * Fill the load config text with `params`, then parse and type it. An in.type other than klaviyo
+ * throws LOAD_TYPE unless `anyType` (validation reports it as a finding of its own).
+ */
+export function parseLoadConfig(
+  file: string,
+  text: string,
+  params: TemplateParams,
+  options: { anyType?: boolean } = {},
+): LoadConfig {
   const filled = fillTemplate(text, params, { file });
   const yaml = parseYamlFile(file, filled);
-  return parseWith(LoadConfigSchema, yaml.value, yaml, { fix: LOAD_FIX });
+  const config = parseWith(LoadConfigSchema, yaml.value, yaml, { fix: LOAD_FIX });
+  const problem = options.anyType
+    ? null
+    : loadTypeProblem(file, config.in.type, yaml.lineOf(['in', 'type']) ?? yaml.lineOf(['in']));
+  if (problem) throw problem;
+  return config;
 }
 
 export function readLoadConfigFile(files: ProjectFiles, file: string, params: TemplateParams): LoadConfig {

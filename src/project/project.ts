@@ -7,9 +7,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { configError, IngestError } from '../util/errors.js';
 import {
-  DATABASE_FILE,
   DATASOURCE_FIX,
-  DATASOURCES_FILE,
   DATE_RANGES_FILE,
   type DatabaseConfig,
   type Datasource,
@@ -96,7 +94,7 @@ export interface Project {
 }
 
 /** Throws PROJECT_NOT_FOUND / PROJECT_NO_WORKFLOWS when `dir` is not a project folder. */
-export function listWorkflowFiles(dir: string): string[] {
+function listWorkflowFiles(dir: string): string[] {
   let entries: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
@@ -277,5 +275,3 @@ export function loadProject(dir: string, options: ProjectOptions = {}): Project 
     },
   };
 }
-
-export { DATABASE_FILE, DATASOURCES_FILE, DATE_RANGES_FILE };

@@ -16,14 +16,14 @@ export interface TemplateContext {
   line?: number;
 }
 
-export function renderValue(value: unknown): string {
+function renderValue(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
   return JSON.stringify(value);
 }
 
 /** Find the `${...}` spans of `text` (braces inside are matched, quotes respected). */
-export function templateSpans(text: string): { start: number; end: number; expr: string }[] {
+function templateSpans(text: string): { start: number; end: number; expr: string }[] {
   const spans: { start: number; end: number; expr: string }[] = [];
   let i = text.indexOf('${');
   while (i !== -1) {
@@ -53,11 +53,7 @@ function lineAt(text: string, offset: number): number {
 }
 
 /** Evaluate one expression with Digdag's rules; errors name the file and the expression. */
-export function evaluateTemplateExpression(
-  expr: string,
-  params: TemplateParams,
-  context: TemplateContext,
-): unknown {
+function evaluateTemplateExpression(expr: string, params: TemplateParams, context: TemplateContext): unknown {
   try {
     return evaluateExpression(expr, params);
   } catch (cause) {
@@ -99,19 +95,4 @@ export function fillTemplate(text: string, params: TemplateParams, context: Temp
     out += renderValue(value);
   }
   return out + text.slice(last);
-}
-
-/** Fill every string inside a parsed value (objects and arrays walked), like a task's config. */
-export function fillDeep(value: unknown, params: TemplateParams, context: TemplateContext): unknown {
-  if (typeof value === 'string') return value.includes('${') ? fillTemplate(value, params, context) : value;
-  if (Array.isArray(value)) return value.map((v) => fillDeep(v, params, context));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [
-        k,
-        fillDeep(v, params, { ...context, key: context.key ? `${context.key}.${k}` : k }),
-      ]),
-    );
-  }
-  return value;
 }

@@ -22,7 +22,7 @@ export interface YamlFile {
 
 const INCLUDE_LINE = /^(\s*(?:-\s+)?)!include(\s+):/gm;
 
-export function rewriteIncludeKeys(text: string): string {
+function rewriteIncludeKeys(text: string): string {
   let n = 0;
   return text.replace(
     INCLUDE_LINE,

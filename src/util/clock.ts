@@ -30,15 +30,3 @@ export const systemClock: Clock = {
 
 /** Randomness is injected for the same reason (jitter, simulated faults). Returns [0, 1). */
 export type Random = () => number;
-
-/** Small deterministic PRNG (mulberry32) for seeded behaviour. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -57,7 +57,7 @@ export class IngestError extends Error {
   }
 }
 
-export function exitCodeFor(kind: ErrorKind): number {
+function exitCodeFor(kind: ErrorKind): number {
   return kind === 'config' ? 2 : 1;
 }
 

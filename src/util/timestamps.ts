@@ -86,7 +86,7 @@ export function formatTemplateTime(epochMs: number): string {
 }
 
 /** The strict template format: 6 decimals, `T`, no zone. */
-export const TEMPLATE_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
+const TEMPLATE_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
 
 export function isTemplateTime(text: string): boolean {
   return TEMPLATE_TIME_PATTERN.test(text) && parseTimestamp(text) !== null;
@@ -97,11 +97,4 @@ export function formatFilterTime(epochMs: number): string {
   const ms = epochMs % 1000;
   const base = isoSeconds(epochMs - (((ms % 1000) + 1000) % 1000));
   return ms === 0 ? `${base}Z` : `${base}.${pad(((ms % 1000) + 1000) % 1000, 3)}Z`;
-}
-
-/** How Klaviyo writes datetimes in response bodies: `2025-09-03T10:11:12+00:00`. */
-export function formatApiTime(epochMs: number, fractional = false): string {
-  const base = isoSeconds(epochMs - (epochMs % 1000));
-  const frac = fractional && epochMs % 1000 !== 0 ? `.${pad(epochMs % 1000, 3)}` : '';
-  return `${base}${frac}+00:00`;
 }

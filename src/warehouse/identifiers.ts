@@ -7,7 +7,7 @@ import { configError } from '../util/errors.js';
 
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-export function isPlainIdentifier(name: string): boolean {
+function isPlainIdentifier(name: string): boolean {
   return PLAIN_IDENTIFIER.test(name);
 }
 

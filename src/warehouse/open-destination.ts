@@ -38,16 +38,3 @@ export async function openDestination(url: string | undefined): Promise<Destinat
   const location = parseDestinationUrl(url);
   return openDuckDBDestination(location.path);
 }
-
-/** Opens the destination, runs `action` with it and closes it, also when `action` throws. */
-export async function usingDestination<T>(
-  url: string | undefined,
-  action: (destination: Destination) => Promise<T>,
-): Promise<T> {
-  const destination = await openDestination(url);
-  try {
-    return await action(destination);
-  } finally {
-    await destination.close();
-  }
-}

@@ -88,6 +88,20 @@ const cases: Case[] = [
     message: 'start_time 2023-09-01T00:00:00.000000 is not before end_time 2023-08-01T00:00:00.000000',
   },
   {
+    code: 'LOAD_TYPE',
+    break: replace('config/klaviyo_events_load.yml', '  type: klaviyo\n', '  type: klaviyoo\n'),
+    file: 'config/klaviyo_events_load.yml',
+    key: 'in.type',
+    message: 'in.type is "klaviyoo"; klaviyo-ingest runs in.type: klaviyo loads only',
+  },
+  {
+    code: 'LOAD_TYPE',
+    break: replace('config/klaviyo_profiles_load.yml', '  type: klaviyo\n', ''),
+    file: 'config/klaviyo_profiles_load.yml',
+    key: 'in.type',
+    message: 'load config sets no in.type; klaviyo-ingest runs in.type: klaviyo loads only',
+  },
+  {
     code: 'LOAD_USES_TABLE_FIELD',
     break: replace(
       'config/klaviyo_profiles_load.yml',
@@ -348,6 +362,25 @@ describe('klaviyo-ingest validate', () => {
     if (c.key) expect(found!.key).toBe(c.key);
     expect(found!.fix.length).toBeGreaterThan(10);
     expect(stdout).not.toContain('pk_abcdefghijklmnopqrstuvwx123');
+  });
+
+  it('names the file, line, key and fix of an in.type other than klaviyo', async () => {
+    const dir = freshProject();
+    edit(dir, 'config/klaviyo_events_load.yml', (t) => t.replace('  type: klaviyo\n', '  type: klaviyoo\n'));
+    const { code, report } = await validateJson(dir);
+    expect(code).toBe(1);
+    // The events config serves inc and hist datasources alike: one finding, not one per datasource.
+    expect(report.findings).toEqual([
+      {
+        code: 'LOAD_TYPE',
+        severity: 'error',
+        file: 'config/klaviyo_events_load.yml',
+        line: 2,
+        key: 'in.type',
+        message: 'in.type is "klaviyoo"; klaviyo-ingest runs in.type: klaviyo loads only',
+        fix: 'Set in.type: klaviyo in config/klaviyo_events_load.yml.',
+      },
+    ]);
   });
 
   it('names file and line for a YAML syntax error (exit 1)', async () => {

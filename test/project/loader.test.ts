@@ -242,6 +242,24 @@ describe('loadProject', () => {
     expect(e.message).toBe('cannot evaluate ${nope}: nope is not defined');
     expect(e.file).toBe('config/a.yml');
   });
+
+  it('parseLoadConfig refuses an in.type other than klaviyo (run reads load configs this way)', () => {
+    const text = (type: string) => `in:\n${type}  data_source: events\nout:\n  mode: append\n`;
+    const typo = caught(() => parseLoadConfig('config/a.yml', text('  type: ${t}\n'), { t: 'klaviyoo' }));
+    expect(typo).toMatchObject({
+      code: 'LOAD_TYPE',
+      kind: 'config',
+      file: 'config/a.yml',
+      line: 2,
+      key: 'in.type',
+    });
+    expect(typo.message).toBe('in.type is "klaviyoo"; klaviyo-ingest runs in.type: klaviyo loads only');
+    expect(caught(() => parseLoadConfig('config/a.yml', text(''), {}))).toMatchObject({
+      code: 'LOAD_TYPE',
+      line: 1,
+    });
+    expect(parseLoadConfig('config/a.yml', text('  type: klaviyo\n'), {}).in.type).toBe('klaviyo');
+  });
 });
 
 describe('credentials', () => {

@@ -8,7 +8,7 @@ import {
   openDuckDBDestination,
 } from '../../src/warehouse/duckdb/duckdb-destination.js';
 import type { CommitStep } from '../../src/warehouse/duckdb/duckdb-load-session.js';
-import { openDestination, usingDestination } from '../../src/warehouse/open-destination.js';
+import { openDestination } from '../../src/warehouse/open-destination.js';
 import { logRow, tempDir } from './helpers.js';
 
 const dir = tempDir();
@@ -119,11 +119,14 @@ describe('instances', () => {
     await a.close();
     expect(await b.query('SELECT count(*)::INT AS n FROM src.ingestion_log')).toEqual([{ n: 1 }]);
     await b.close();
-    const count = await usingDestination(`duckdb:${path}`, async (d) => {
-      await d.appendLog('src', [logRow({ log_id: 'log-2' })]);
-      return (d as DuckDBDestination).query('SELECT count(*)::INT AS n FROM src.ingestion_log');
-    });
-    expect(count).toEqual([{ n: 2 }]);
+    // Opened again after its last user closed it: a new instance over the same file.
+    const again = (await openDestination(`duckdb:${path}`)) as DuckDBDestination;
+    try {
+      await again.appendLog('src', [logRow({ log_id: 'log-2' })]);
+      expect(await again.query('SELECT count(*)::INT AS n FROM src.ingestion_log')).toEqual([{ n: 2 }]);
+    } finally {
+      await again.close();
+    }
   });
 });
 

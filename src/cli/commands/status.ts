@@ -29,7 +29,7 @@ function schemaFor(flags: StatusFlags): string {
   return srcSchema(loadProject(flags.project ?? DEFAULT_PROJECT_DIR));
 }
 
-export function renderStatus(statuses: readonly TableStatus[]): string {
+function renderStatus(statuses: readonly TableStatus[]): string {
   if (statuses.length === 0) return 'No loads recorded yet (the ingestion log is empty).';
   const rows = statuses.map((s) => [
     s.table,

@@ -5,13 +5,13 @@ import { redact } from '../../util/redact.js';
 import { setExitCode } from '../exit-code.js';
 import { DEFAULT_PROJECT_DIR } from './init.js';
 
-export function formatFinding(f: Finding): string {
+function formatFinding(f: Finding): string {
   const where = f.line === undefined ? f.file : `${f.file}:${f.line}`;
   const key = f.key ? ` ${f.key}` : '';
   return `${f.severity} ${f.code} ${where}${key} — ${f.message} (fix: ${f.fix})`;
 }
 
-export function formatSummary(dir: string, report: ValidationReport): string {
+function formatSummary(dir: string, report: ValidationReport): string {
   const counts = `${report.errors} error${report.errors === 1 ? '' : 's'}, ${report.warnings} warning${report.warnings === 1 ? '' : 's'}`;
   return report.ok ? `${dir}: valid (${counts})` : `${dir}: invalid (${counts})`;
 }

@@ -5,7 +5,7 @@ import { LOOKBACK_FORMAT, parseLookback } from '../lookback.js';
 import { datasourceRefs, isIncremental, keyOf, lineOf } from './lists.js';
 import type { RuleGroup } from './types.js';
 
-export const SAFE_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/i;
+const SAFE_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/i;
 const MODES = ['append', 'replace', 'merge'];
 
 export const datasourceRules: RuleGroup = {

@@ -1,14 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings hold Digdag ${...} syntax on purpose
 /**
- * The load configs against the data sources they serve (critical reminders 2-7): the connector
- * field is passed, it exists and is filterable, campaigns keep `_at` in the table only, events
- * skip related objects and pass no incremental_field, metrics pass no incremental parameters.
+ * The load configs against the data sources they serve (critical reminders 2-7): in.type is
+ * klaviyo, the connector field is passed, it exists and is filterable, campaigns keep `_at` in the
+ * table only, events skip related objects and pass no incremental_field, metrics pass no
+ * incremental parameters.
  */
 import { findStream, sourceNames } from '../../sources/registry.js';
 import type { StreamSpec } from '../../sources/stream.js';
 import { IngestError } from '../../util/errors.js';
 import { formatTemplateTime } from '../../util/timestamps.js';
-import { type LoadConfig, parseLoadConfig } from '../load-config.js';
+import { type LoadConfig, loadTypeProblem, parseLoadConfig } from '../load-config.js';
 import { isPlainObject, type YamlFile } from '../yaml.js';
 import { type DatasourceRef, datasourceRefs, isIncremental, keyOf, lineOf } from './lists.js';
 import type { Finding, RuleContext, RuleGroup } from './types.js';
@@ -44,7 +45,7 @@ function filled(ref: DatasourceRef, text: string, file: string, now: Date): Load
     [ref.workflow?.loop?.variable ?? 'datasource']: d,
     td: { last_results: lastResults },
   };
-  return parseLoadConfig(file, text, params);
+  return parseLoadConfig(file, text, params, { anyType: true });
 }
 
 function knownFields(entry: StreamSpec): string {
@@ -190,6 +191,7 @@ function checkSource(
 export const loadConfigRules: RuleGroup = {
   name: 'load-configs',
   codes: [
+    'LOAD_TYPE',
     'LOAD_USES_TABLE_FIELD',
     'UNKNOWN_DATA_SOURCE',
     'UNKNOWN_INCREMENTAL_FIELD',
@@ -220,7 +222,14 @@ export const loadConfigRules: RuleGroup = {
             fix: 'Write "incremental_field: ${datasource.incremental_field_connector}" (the API field name).',
           });
         }
-        checkSource(ctx, ref, file, raw, filled(ref, raw.text, file, ctx.now));
+        const config = filled(ref, raw.text, file, ctx.now);
+        const typeProblem = loadTypeProblem(
+          file,
+          config.in.type,
+          raw.lineOf(['in', 'type']) ?? raw.lineOf(['in']),
+        );
+        if (typeProblem) ctx.report(fromError(typeProblem));
+        checkSource(ctx, ref, file, raw, config);
       } catch (error) {
         if (!(error instanceof IngestError)) throw error;
         ctx.report(fromError(error));

@@ -10,7 +10,7 @@ import { timestampRules } from './timestamps.js';
 import type { Finding, RuleGroup, ValidationReport } from './types.js';
 import { workflowRules } from './workflows.js';
 
-export const RULE_GROUPS: readonly RuleGroup[] = [
+const RULE_GROUPS: readonly RuleGroup[] = [
   workflowRules,
   keyRules,
   timestampRules,
@@ -19,31 +19,6 @@ export const RULE_GROUPS: readonly RuleGroup[] = [
   secretRules,
   revisionRules,
 ];
-
-/** Codes of problems found while reading (before the rules run). */
-export const LOAD_PROBLEM_CODES = [
-  'FILE_MISSING',
-  'FILE_UNREADABLE',
-  'YAML_SYNTAX',
-  'YAML_DUPLICATE_KEY',
-  'INCLUDE_PATH',
-  'INCLUDE_NOT_MAPPING',
-  'INCLUDE_CYCLE',
-  'CONFIG_KEY_MISSING',
-  'CONFIG_INVALID',
-  'WORKFLOW_FOR_EACH',
-  'WORKFLOW_PARALLEL',
-  'WORKFLOW_NOT_MAPPING',
-  'DATASOURCE_LIST_INVALID',
-  'TEMPLATE_UNKNOWN_NAME',
-  'TEMPLATE_SYNTAX',
-  'TEMPLATE_NULL_PROPERTY',
-  'LOAD_CONFIG_PATH',
-  'CREDENTIALS_INVALID',
-  'CREDENTIALS_UNREADABLE',
-] as const;
-
-export const RULE_CODES: readonly string[] = [...LOAD_PROBLEM_CODES, ...RULE_GROUPS.flatMap((g) => g.codes)];
 
 export interface ValidateOptions extends ProjectOptions {
   now?: Date;
@@ -54,7 +29,7 @@ function sortKey(f: Finding): string {
 }
 
 /** Run every rule over a project snapshot. */
-export function validateSnapshot(snapshot: ProjectSnapshot, options: ValidateOptions = {}): ValidationReport {
+function validateSnapshot(snapshot: ProjectSnapshot, options: ValidateOptions = {}): ValidationReport {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   const report = (finding: Finding) => {

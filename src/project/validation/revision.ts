@@ -7,7 +7,7 @@
 import { DEFAULT_REVISION } from '../../klaviyo/revisions.js';
 import type { RuleGroup } from './types.js';
 
-export const FIRST_REVISION = '2022-10-17';
+const FIRST_REVISION = '2022-10-17';
 const REVISION = /^(\d{4})-(\d{2})-(\d{2})(\.pre)?$/;
 
 /** Why `value` cannot be a Klaviyo revision, or null when it can. */

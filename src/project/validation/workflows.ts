@@ -4,7 +4,7 @@ import type { SqlTask, WorkflowDefinition } from '../dig-file.js';
 import { formatPath } from '../yaml.js';
 import type { RuleContext, RuleGroup } from './types.js';
 
-export const MAX_PARALLEL_LIMIT = 3;
+const MAX_PARALLEL_LIMIT = 3;
 
 function checkSql(
   ctx: RuleContext,

@@ -4,7 +4,7 @@ import { hash32 } from './random.js';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export function base62(n: number, width: number): string {
+function base62(n: number, width: number): string {
   let out = '';
   let v = Math.floor(n);
   for (let i = 0; i < width; i++) {
