@@ -2,7 +2,7 @@
  * Klaviyo's rate-limit tiers and which tier each endpoint we call is in, from the endpoint catalog
  * (docs/klaviyo-api/). The server's `RateLimit-*` headers refine these at run time.
  */
-import { CATALOG } from './endpoints/index.js';
+import { CATALOG, ENDPOINT_NAMES, newestRateLimit } from './endpoints/index.js';
 
 export type RateTier = 'XS' | 'S' | 'M' | 'L' | 'XL';
 
@@ -19,20 +19,24 @@ export const RATE_TIERS: Readonly<Record<RateTier, TierLimits>> = {
   XL: { burstPerSecond: 350, steadyPerMinute: 3500 },
 };
 
-/** Tier for endpoints the catalog does not know or whose limits match no tier; headers refine it. */
+/** Tier for endpoints the catalog does not know; the server's headers refine it. */
 export const DEFAULT_TIER: RateTier = 'M';
 
-/** Each endpoint's tier at the newest revision, read off the limits the OpenAPI documents give it. */
+/** The tier whose burst a documented limit has (tiers differ in burst; steady follows). */
+export function tierForBurst(burstPerSecond: number): RateTier {
+  if (burstPerSecond >= 350) return 'XL';
+  if (burstPerSecond >= 75) return 'L';
+  if (burstPerSecond >= 10) return 'M';
+  if (burstPerSecond >= 3) return 'S';
+  return 'XS';
+}
+
+/** Each endpoint's tier at the newest revision, from the limits the OpenAPI documents give it. */
 const ENDPOINT_TIERS: ReadonlyMap<string, RateTier> = new Map(
-  Object.values(CATALOG).map((spec): [string, RateTier] => {
-    const limits = spec.revisions[spec.revisions.length - 1]?.rateLimit;
-    const tier = (Object.keys(RATE_TIERS) as RateTier[]).find(
-      (name) =>
-        RATE_TIERS[name].burstPerSecond === limits?.burst &&
-        RATE_TIERS[name].steadyPerMinute === limits?.steady,
-    );
-    return [spec.path.replace(/\/+$/, ''), tier ?? DEFAULT_TIER];
-  }),
+  ENDPOINT_NAMES.map((name): [string, RateTier] => [
+    CATALOG[name].path.replace(/\/+$/, ''),
+    tierForBurst(newestRateLimit(name).burst),
+  ]),
 );
 
 /** The tier of an endpoint path without trailing slash (`/api/events`). */

@@ -1,5 +1,12 @@
 export { CATALOG } from './catalog.generated.js';
-export { entryFor, FIXED_PAGE_SIZE, isBefore, parseRevision, type Revision } from './revision.js';
+export {
+  entryFor,
+  FIXED_PAGE_SIZE,
+  isBefore,
+  newestRateLimit,
+  parseRevision,
+  type Revision,
+} from './revision.js';
 export {
   type CollectionName,
   ENDPOINT_NAMES,

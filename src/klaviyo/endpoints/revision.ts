@@ -51,3 +51,9 @@ export const FIXED_PAGE_SIZE: Record<EndpointName, number> = {
 export function isBefore(revision: Revision, date: string): boolean {
   return revision.date < date;
 }
+
+/** An endpoint's documented limits at the newest revision (Klaviyo raised limits for all revisions). */
+export function newestRateLimit(endpoint: EndpointName): { burst: number; steady: number } {
+  const entries = CATALOG[endpoint].revisions;
+  return (entries[entries.length - 1] as RevisionEntry).rateLimit;
+}

@@ -1,4 +1,5 @@
-import { CATALOG, type EndpointName } from '../../klaviyo/endpoints/index.js';
+import { type EndpointName, newestRateLimit } from '../../klaviyo/endpoints/index.js';
+import { type RateTier, tierForBurst } from '../../klaviyo/rate-tiers.js';
 
 export interface Limits {
   /** requests per 1-second window */
@@ -7,27 +8,13 @@ export interface Limits {
   steady: number;
 }
 
-export type TierName = 'XS' | 'S' | 'M' | 'L' | 'XL';
+export type TierName = RateTier;
 
 export interface RateLimitOptions {
   /** `real` (spec values), `off`, or `scaled:F` (multiply every limit by F, at least 1). Default `real`. */
   mode?: string;
   /** Per endpoint (`events`) or per tier (`XL`) limits, taking precedence over `mode`'s values. */
   overrides?: Partial<Record<EndpointName | TierName, Limits>>;
-}
-
-export function tierOf(limits: Limits): TierName {
-  if (limits.burst >= 350) return 'XL';
-  if (limits.burst >= 75) return 'L';
-  if (limits.burst >= 10) return 'M';
-  if (limits.burst >= 3) return 'S';
-  return 'XS';
-}
-
-/** Spec limits at the newest revision (Klaviyo raised limits for all revisions). */
-export function specLimits(endpoint: EndpointName): Limits {
-  const revs = CATALOG[endpoint].revisions;
-  return (revs[revs.length - 1] as { rateLimit: Limits }).rateLimit;
 }
 
 /** Extra bucket for `additional-fields[profile]=predictive_analytics` (10/s, 150/m). */
@@ -66,10 +53,10 @@ export class RateLimiter {
   }
 
   limitsFor(endpoint: EndpointName, bucket: 'main' | 'predictive' = 'main'): Limits | null {
-    const spec = bucket === 'predictive' ? PREDICTIVE_LIMITS : specLimits(endpoint);
+    const spec = bucket === 'predictive' ? PREDICTIVE_LIMITS : newestRateLimit(endpoint);
     const override =
       bucket === 'main'
-        ? (this.options.overrides?.[endpoint] ?? this.options.overrides?.[tierOf(spec)])
+        ? (this.options.overrides?.[endpoint] ?? this.options.overrides?.[tierForBurst(spec.burst)])
         : undefined;
     if (override) return override;
     if (this.off) return null;
