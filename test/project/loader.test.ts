@@ -14,7 +14,8 @@ import {
 import { readWorkflow } from '../../src/project/workflow.js';
 import { IngestError } from '../../src/util/errors.js';
 import { redact } from '../../src/util/redact.js';
-import { cleanupTempDirs, edit, freshProject, tempDir } from './helpers.js';
+import { edit, freshProject } from '../support/project.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
 afterAll(cleanupTempDirs);
 

@@ -1,13 +1,15 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, vi } from 'vitest';
+import { afterAll, expect, test, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { DEMO_API_KEY } from '../../src/simulator/index.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 import { call } from './helpers.js';
 
+afterAll(cleanupTempDirs);
+
 test('klaviyo-ingest simulate prints the base URL and demo key, serves, logs, stops on SIGTERM', async () => {
-  const logFile = join(mkdtempSync(join(tmpdir(), 'sim-')), 'log.jsonl');
+  const logFile = join(tempDir('sim-'), 'log.jsonl');
   let out = '';
   const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     out += chunk.toString();

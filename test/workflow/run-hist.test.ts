@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { clockFrom } from '../support/clocks.js';
+import { queryDuckDB } from '../support/destination.js';
+import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const HIST_START = Date.UTC(2023, 8, 1);
 
 describe('run hist: the historical workflow loads the five hist tables', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    // Data reaching back before the hist default start, so the window's lower bound matters.
-    h = await createHarness({ seed: 29, now: NOW, start: Date.UTC(2023, 6, 1), profiles: 300, events: 3000 });
-  });
-  afterAll(async () => h.cleanup());
+  // Data reaching back before the hist default start, so the window's lower bound matters.
+  const h = useHarness({ seed: 29, now: NOW, start: Date.UTC(2023, 6, 1), profiles: 300, events: 3000 });
 
   it('windows each source on its created field from default_start_time, campaigns on created_at', async () => {
     const report = await h.run({ workflow: 'hist', clock: clockFrom(NOW) });

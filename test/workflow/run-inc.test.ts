@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { clockFrom } from '../support/clocks.js';
+import { queryDuckDB } from '../support/destination.js';
+import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const INC_START = Date.UTC(2025, 8, 1);
 
 describe('run inc: the templates unchanged, all six sources into DuckDB', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness({ seed: 11, now: NOW, profiles: 400, events: 4000 });
-  });
-  afterAll(async () => h.cleanup());
+  const h = useHarness({ seed: 11, now: NOW, profiles: 400, events: 4000 });
 
   it('loads each source with exactly the rows the simulator holds for its window', async () => {
     const report = await h.run({ clock: clockFrom(NOW) });
