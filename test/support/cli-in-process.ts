@@ -20,8 +20,19 @@ function setEnv(env: CliEnv): CliEnv {
   return saved;
 }
 
-/** Runs `klaviyo-ingest <argv>` in this process and returns its exit code and what it printed. */
-export async function runCli(argv: string[], env: CliEnv = {}): Promise<CliResult> {
+export interface StartedCli {
+  /** What it printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Its exit code and everything it printed; output is captured until then. */
+  done: Promise<CliResult>;
+}
+
+/**
+ * Starts `klaviyo-ingest <argv>` in this process (for a command that keeps running, like
+ * `simulate`), capturing stdout and stderr until it returns.
+ */
+export function startCli(argv: string[], env: CliEnv = {}): StartedCli {
   let stdout = '';
   let stderr = '';
   const out = process.stdout.write.bind(process.stdout);
@@ -35,12 +46,32 @@ export async function runCli(argv: string[], env: CliEnv = {}): Promise<CliResul
     return true;
   }) as typeof process.stderr.write;
   const saved = setEnv(env);
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
+  const restore = () => {
     setEnv(saved);
     process.stdout.write = out;
     process.stderr.write = err;
+  };
+  let code: Promise<number>;
+  try {
+    code = main(argv);
+  } catch (error) {
+    restore();
+    throw error;
   }
+  const done = code.then(
+    (exit) => {
+      restore();
+      return { code: exit, stdout, stderr };
+    },
+    (error: unknown) => {
+      restore();
+      throw error;
+    },
+  );
+  return { stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/** Runs `klaviyo-ingest <argv>` in this process and returns its exit code and what it printed. */
+export function runCli(argv: string[], env: CliEnv = {}): Promise<CliResult> {
+  return startCli(argv, env).done;
 }
