@@ -56,3 +56,19 @@ export function logRow(overrides: Partial<IngestionLogRow> = {}): IngestionLogRo
     ...overrides,
   };
 }
+
+/** Rows per table of `schema` in a DuckDB file, by table name. */
+export async function tableCounts(
+  dbPath: string,
+  schema: string,
+  tables: readonly string[],
+): Promise<Record<string, number>> {
+  return withDuckDB(dbPath, async (query) => {
+    const counts: Record<string, number> = {};
+    for (const table of tables) {
+      const [row] = await query(`SELECT count(*) AS n FROM ${schema}.${table}`);
+      counts[table] = Number(row?.n);
+    }
+    return counts;
+  });
+}

@@ -19,3 +19,10 @@ export function edit(dir: string, rel: string, change: (text: string) => string)
   if (after === before) throw new Error(`edit of ${rel} changed nothing`);
   writeFileSync(file, after);
 }
+
+/** A fresh project whose file `rel` has `from` replaced by `to` (the first one). */
+export function editedProject(rel: string, from: string, to: string): string {
+  const dir = freshProject();
+  edit(dir, rel, (t) => t.replace(from, to));
+  return dir;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOOKBACK_FORMAT } from '../../../src/project/lookback.js';
 import { datasourceRules } from '../../../src/project/validation/datasources.js';
-import { edit, freshProject } from '../../support/project.js';
+import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
 import { lineOf, ruleFindings } from '../../support/validation.js';
 
@@ -12,20 +12,13 @@ afterAll(cleanupTempDirs);
 const DS = 'config/klaviyo_datasources.yml';
 const INC_EVENTS = 'table_name: klaviyo_events\n';
 
-/** A fresh project with `from` replaced by `to` in the datasources file. */
-function projectWith(from: string, to: string): string {
-  const dir = freshProject();
-  edit(dir, DS, (t) => t.replace(from, to));
-  return dir;
-}
-
 describe('datasource rules', () => {
   it('find nothing in the project init writes', () => {
     expect(ruleFindings(datasourceRules, freshProject())).toEqual([]);
   });
 
   it('UNSAFE_TABLE_NAME: a table name that is not a plain identifier', () => {
-    const dir = projectWith(INC_EVENTS, 'table_name: "klaviyo_events; DROP TABLE x"\n');
+    const dir = editedProject(DS, INC_EVENTS, 'table_name: "klaviyo_events; DROP TABLE x"\n');
     expect(ruleFindings(datasourceRules, dir)).toEqual([
       {
         code: 'UNSAFE_TABLE_NAME',
@@ -40,16 +33,17 @@ describe('datasource rules', () => {
   });
 
   it('a table name of 63 characters is safe, one of 64 is not', () => {
-    const ok = projectWith(INC_EVENTS, `table_name: t${'x'.repeat(62)}\n`);
+    const ok = editedProject(DS, INC_EVENTS, `table_name: t${'x'.repeat(62)}\n`);
     expect(ruleFindings(datasourceRules, ok)).toEqual([]);
-    const long = projectWith(INC_EVENTS, `table_name: t${'x'.repeat(63)}\n`);
+    const long = editedProject(DS, INC_EVENTS, `table_name: t${'x'.repeat(63)}\n`);
     expect(ruleFindings(datasourceRules, long).map((f) => [f.code, f.key])).toEqual([
       ['UNSAFE_TABLE_NAME', 'inc_datasources[0].table_name'],
     ]);
   });
 
   it('UNSAFE_IDENTIFIER: an incremental_field that is not a plain column name', () => {
-    const dir = projectWith(
+    const dir = editedProject(
+      DS,
       'table_name: klaviyo_events\n    config_file: klaviyo_events_load.yml\n    incremental_field: datetime\n',
       'table_name: klaviyo_events\n    config_file: klaviyo_events_load.yml\n    incremental_field: "date time"\n',
     );
@@ -112,7 +106,7 @@ describe('datasource rules', () => {
   });
 
   it('UNKNOWN_OUT_MODE: a mode other than append, replace or merge', () => {
-    const dir = projectWith('mode: append', 'mode: upsert');
+    const dir = editedProject(DS, 'mode: append', 'mode: upsert');
     expect(ruleFindings(datasourceRules, dir)).toEqual([
       {
         code: 'UNKNOWN_OUT_MODE',
@@ -124,12 +118,12 @@ describe('datasource rules', () => {
         fix: 'Use mode: append (the templates), replace, or merge.',
       },
     ]);
-    expect(ruleFindings(datasourceRules, projectWith('mode: append', 'mode: merge'))).toEqual([]);
-    expect(ruleFindings(datasourceRules, projectWith('mode: append', 'mode: replace'))).toEqual([]);
+    expect(ruleFindings(datasourceRules, editedProject(DS, 'mode: append', 'mode: merge'))).toEqual([]);
+    expect(ruleFindings(datasourceRules, editedProject(DS, 'mode: append', 'mode: replace'))).toEqual([]);
   });
 
   it('BAD_LOOKBACK: a lookback that is not a duration; 12h is one', () => {
-    const dir = projectWith(INC_EVENTS, `${INC_EVENTS}    lookback: a week\n`);
+    const dir = editedProject(DS, INC_EVENTS, `${INC_EVENTS}    lookback: a week\n`);
     expect(ruleFindings(datasourceRules, dir)).toEqual([
       {
         code: 'BAD_LOOKBACK',
@@ -142,12 +136,13 @@ describe('datasource rules', () => {
       },
     ]);
     expect(
-      ruleFindings(datasourceRules, projectWith(INC_EVENTS, `${INC_EVENTS}    lookback: 12h\n`)),
+      ruleFindings(datasourceRules, editedProject(DS, INC_EVENTS, `${INC_EVENTS}    lookback: 12h\n`)),
     ).toEqual([]);
   });
 
   it('INCREMENTAL_FIELD_PAIR: a table field without the connector field points at the empty one', () => {
-    const dir = projectWith(
+    const dir = editedProject(
+      DS,
       'incremental_field: created\n    incremental_field_connector: created\n',
       'incremental_field: created\n    incremental_field_connector:\n',
     );
@@ -165,7 +160,8 @@ describe('datasource rules', () => {
   });
 
   it('INCREMENTAL_FIELD_PAIR: a connector field without the table field points at incremental_field', () => {
-    const dir = projectWith(
+    const dir = editedProject(
+      DS,
       'incremental_field: created\n    incremental_field_connector: created\n',
       'incremental_field:\n    incremental_field_connector: created\n',
     );

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Digdag ${...} syntax on purpose
 import { afterAll, describe, expect, it } from 'vitest';
 import { didYouMean, editDistance, keyRules } from '../../../src/project/validation/keys.js';
-import { edit, freshProject } from '../../support/project.js';
+import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
 import { lineOf, ruleFindings } from '../../support/validation.js';
 
@@ -17,8 +17,7 @@ describe('key rules', () => {
   });
 
   it('a typo next to the real key in a datasource: an error that says to delete it', () => {
-    const dir = freshProject();
-    edit(dir, DS, (t) => t.replace(METRICS, `${METRICS}    tabel_name: x\n`));
+    const dir = editedProject(DS, METRICS, `${METRICS}    tabel_name: x\n`);
     expect(ruleFindings(keyRules, dir)).toEqual([
       {
         code: 'UNKNOWN_KEY',
@@ -55,8 +54,7 @@ describe('key rules', () => {
   });
 
   it('any other unknown datasource key: a warning listing the known keys', () => {
-    const dir = freshProject();
-    edit(dir, DS, (t) => t.replace(METRICS, `${METRICS}    owner: data-team\n`));
+    const dir = editedProject(DS, METRICS, `${METRICS}    owner: data-team\n`);
     const [finding, ...more] = ruleFindings(keyRules, dir);
     expect(more).toEqual([]);
     expect(finding).toMatchObject({

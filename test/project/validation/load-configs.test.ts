@@ -6,7 +6,7 @@ import { loadConfigRules } from '../../../src/project/validation/load-configs.js
 import type { Finding } from '../../../src/project/validation/types.js';
 import { SOURCE_CATALOG } from '../../../src/sources/catalog.js';
 import { LOAD_CONFIG_METRICS } from '../../../src/templates/index.js';
-import { edit, freshProject } from '../../support/project.js';
+import { editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
 import { lineOf, ruleFindings } from '../../support/validation.js';
 
@@ -16,13 +16,6 @@ const DS = 'config/klaviyo_datasources.yml';
 const EVENTS_LOAD = 'config/klaviyo_events_load.yml';
 const METRICS_LOAD = 'config/klaviyo_metric_data_load.yml';
 const PROFILES_LOAD = 'config/klaviyo_profiles_load.yml';
-
-/** A fresh project with `from` replaced by `to` in `rel`. */
-function projectWith(rel: string, from: string, to: string): string {
-  const dir = freshProject();
-  edit(dir, rel, (t) => t.replace(from, to));
-  return dir;
-}
 
 /**
  * The findings, each once: a load config shared by the hist and the inc datasource of a source is
@@ -40,7 +33,7 @@ describe('load config rules', () => {
   });
 
   it('LOAD_USES_TABLE_FIELD: the table column passed as the API field', () => {
-    const dir = projectWith(
+    const dir = editedProject(
       PROFILES_LOAD,
       '${datasource.incremental_field_connector}',
       '${datasource.incremental_field}',
@@ -60,7 +53,7 @@ describe('load config rules', () => {
   });
 
   it('UNKNOWN_INCREMENTAL_FIELD: a connector field the source does not take (campaigns with _at)', () => {
-    const dir = projectWith(
+    const dir = editedProject(
       DS,
       'incremental_field_connector: updated\n    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: lists',
       'incremental_field_connector: updated_at\n    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: lists',
@@ -80,7 +73,7 @@ describe('load config rules', () => {
   });
 
   it('CAMPAIGNS_TABLE_FIELD: the campaigns table column keeps _at', () => {
-    const dir = projectWith(DS, 'incremental_field: updated_at\n', 'incremental_field: updated\n');
+    const dir = editedProject(DS, 'incremental_field: updated_at\n', 'incremental_field: updated\n');
     expect(findings(dir)).toEqual([
       {
         code: 'CAMPAIGNS_TABLE_FIELD',
@@ -96,7 +89,7 @@ describe('load config rules', () => {
   });
 
   it('TABLE_FIELD_MISMATCH: a table field other than the column the connector field fills', () => {
-    const dir = projectWith(DS, 'incremental_field: datetime\n', 'incremental_field: event_time\n');
+    const dir = editedProject(DS, 'incremental_field: datetime\n', 'incremental_field: event_time\n');
     expect(findings(dir)).toEqual([
       {
         code: 'TABLE_FIELD_MISMATCH',
@@ -112,7 +105,7 @@ describe('load config rules', () => {
   });
 
   it('EVENTS_SKIP_RELATED: the events load config must skip related objects (line of in:)', () => {
-    const dir = projectWith(EVENTS_LOAD, '  skip_related_objects: true\n', '');
+    const dir = editedProject(EVENTS_LOAD, '  skip_related_objects: true\n', '');
     expect(findings(dir)).toEqual([
       {
         code: 'EVENTS_SKIP_RELATED',
@@ -127,7 +120,7 @@ describe('load config rules', () => {
   });
 
   it('EVENTS_INCREMENTAL_FIELD: the events load config passes no incremental_field', () => {
-    const dir = projectWith(
+    const dir = editedProject(
       EVENTS_LOAD,
       '  end_time: ${td.last_results.end_time}\n',
       '  end_time: ${td.last_results.end_time}\n  incremental_field: ${datasource.incremental_field_connector}\n',
@@ -147,7 +140,7 @@ describe('load config rules', () => {
   });
 
   it('METRICS_INCREMENTAL: the metrics load config sets no window', () => {
-    const dir = projectWith(
+    const dir = editedProject(
       METRICS_LOAD,
       '  td_authentication_id: 360030\n',
       '  td_authentication_id: 360030\n  incremental: true\n',
@@ -166,7 +159,7 @@ describe('load config rules', () => {
   });
 
   it('METRICS_INCREMENTAL: the metrics datasource leaves both incremental fields empty', () => {
-    const dir = projectWith(
+    const dir = editedProject(
       DS,
       'incremental_field:\n    incremental_field_connector:\n',
       'incremental_field: updated\n    incremental_field_connector: updated\n',
@@ -213,7 +206,7 @@ describe('load config rules', () => {
   });
 
   it('UNKNOWN_DATA_SOURCE from the datasource name is reported at the name', () => {
-    const dir = projectWith(DS, '  - name: metrics', '  - name: metric');
+    const dir = editedProject(DS, '  - name: metrics', '  - name: metric');
     expect(findings(dir)).toEqual([
       {
         code: 'UNKNOWN_DATA_SOURCE',
@@ -228,7 +221,7 @@ describe('load config rules', () => {
   });
 
   it('UNKNOWN_DATA_SOURCE written in the load config is reported there', () => {
-    const dir = projectWith(METRICS_LOAD, 'data_source: ${datasource.name}', 'data_source: teapot');
+    const dir = editedProject(METRICS_LOAD, 'data_source: ${datasource.name}', 'data_source: teapot');
     expect(findings(dir)).toEqual([
       expect.objectContaining({
         code: 'UNKNOWN_DATA_SOURCE',
@@ -241,7 +234,7 @@ describe('load config rules', () => {
   });
 
   it('a load config that does not parse is a finding with its file and line, not a crash', () => {
-    const dir = projectWith(METRICS_LOAD, '  type: klaviyo\n', '  type: [klaviyo\n');
+    const dir = editedProject(METRICS_LOAD, '  type: klaviyo\n', '  type: [klaviyo\n');
     const [finding, ...more] = findings(dir);
     expect(more).toEqual([]);
     expect(finding).toMatchObject({ code: 'YAML_SYNTAX', severity: 'error', file: METRICS_LOAD });

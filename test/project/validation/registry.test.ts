@@ -9,8 +9,8 @@ import {
   validateProject,
   validateSnapshot,
 } from '../../../src/project/validation/registry.js';
-import { IngestError } from '../../../src/util/errors.js';
-import { edit, freshProject } from '../../support/project.js';
+import { caught } from '../../support/errors.js';
+import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
 import { RULE_NOW, snapshotOf } from '../../support/validation.js';
 
@@ -18,16 +18,6 @@ afterAll(cleanupTempDirs);
 
 const DS = 'config/klaviyo_datasources.yml';
 const INC = 'klaviyo_ingest_inc.dig';
-
-function caught(fn: () => unknown): IngestError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof IngestError) return error;
-    throw error;
-  }
-  throw new Error('expected an IngestError');
-}
 
 describe('the rule registry', () => {
   it('runs the groups in a fixed order and lists every code once', () => {
@@ -56,8 +46,7 @@ describe('the rule registry', () => {
   });
 
   it('counts errors and warnings, sorts errors first then by file and line, and drops repeats', () => {
-    const dir = freshProject();
-    edit(dir, INC, (t) => t.replace('limit: 3', 'limit: 10'));
+    const dir = editedProject(INC, 'limit: 3', 'limit: 10');
     edit(dir, DS, (t) => t.replace('  - name: metrics\n', '  - name: metrics\n    owner: data-team\n'));
     edit(dir, 'config/klaviyo_events_load.yml', (t) => t.replace('  skip_related_objects: true\n', ''));
     const report = validateSnapshot(snapshotOf(dir), { now: RULE_NOW });
@@ -70,8 +59,7 @@ describe('the rule registry', () => {
   });
 
   it('a warning alone leaves the project ok', () => {
-    const dir = freshProject();
-    edit(dir, DS, (t) => t.replace('  - name: metrics\n', '  - name: metrics\n    owner: data-team\n'));
+    const dir = editedProject(DS, '  - name: metrics\n', '  - name: metrics\n    owner: data-team\n');
     expect(validateSnapshot(snapshotOf(dir))).toMatchObject({ ok: true, errors: 0, warnings: 1 });
   });
 
@@ -115,8 +103,7 @@ describe('the rule registry', () => {
   });
 
   it('assertValid passes a report without errors', () => {
-    const dir = freshProject();
-    edit(dir, DS, (t) => t.replace('  - name: metrics\n', '  - name: metrics\n    owner: data-team\n'));
+    const dir = editedProject(DS, '  - name: metrics\n', '  - name: metrics\n    owner: data-team\n');
     expect(() => assertValid(validateProject(dir, { env: {} }))).not.toThrow();
   });
 });

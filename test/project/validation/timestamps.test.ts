@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { timestampRules } from '../../../src/project/validation/timestamps.js';
-import { edit, freshProject } from '../../support/project.js';
+import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
 import { lineOf, ruleFindings } from '../../support/validation.js';
 
@@ -25,8 +25,7 @@ describe('timestamp rules', () => {
     ['2025-09-01T00:00:00.000', 'does not have 6 decimals'],
     ['2025-13-01T00:00:00.000000', 'is not a valid date and time'],
   ])('default_start_time "%s" %s: TIME_FORMAT at the key and its line', (value, problem) => {
-    const dir = freshProject();
-    edit(dir, DS, (t) => t.replace(INC_START, `default_start_time: "${value}"`));
+    const dir = editedProject(DS, INC_START, `default_start_time: "${value}"`);
     expect(ruleFindings(timestampRules, dir)).toEqual([
       {
         code: 'TIME_FORMAT',
@@ -41,8 +40,7 @@ describe('timestamp rules', () => {
   });
 
   it('an empty default_start_time is not checked (a full load has none)', () => {
-    const dir = freshProject();
-    edit(dir, DS, (t) => t.replace(INC_START, 'default_start_time:'));
+    const dir = editedProject(DS, INC_START, 'default_start_time:');
     expect(ruleFindings(timestampRules, dir)).toEqual([]);
   });
 
@@ -69,8 +67,7 @@ describe('timestamp rules', () => {
     ['ends before it starts', '2023-08-01T00:00:00.000000'],
     ['ends when it starts (end is exclusive)', '2023-09-01T00:00:00.000000'],
   ])('a date range that %s: DATE_RANGE_ORDER on the range', (_, end) => {
-    const dir = freshProject();
-    edit(dir, RANGES, (t) => t.replace('end_time: "2023-10-01T00:00:00.000000"', `end_time: "${end}"`));
+    const dir = editedProject(RANGES, 'end_time: "2023-10-01T00:00:00.000000"', `end_time: "${end}"`);
     expect(ruleFindings(timestampRules, dir)).toEqual([
       {
         code: 'DATE_RANGE_ORDER',

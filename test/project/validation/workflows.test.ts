@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_PARALLEL_LIMIT, workflowRules } from '../../../src/project/validation/workflows.js';
-import { edit, freshProject } from '../../support/project.js';
+import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
 import { lineOf, ruleFindings } from '../../support/validation.js';
 
@@ -12,20 +12,13 @@ afterAll(cleanupTempDirs);
 const INC = 'klaviyo_ingest_inc.dig';
 const LOOP = '+load_incremental_data';
 
-/** A fresh project with `from` replaced by `to` in the inc workflow. */
-function incWith(from: string, to: string): string {
-  const dir = freshProject();
-  edit(dir, INC, (t) => t.replace(from, to));
-  return dir;
-}
-
 describe('workflow rules', () => {
   it('find nothing in the project init writes', () => {
     expect(ruleFindings(workflowRules, freshProject())).toEqual([]);
   });
 
   it('TIMEZONE: another zone is an error, none at all a warning', () => {
-    const tokyo = incWith('timezone: UTC', 'timezone: Asia/Tokyo');
+    const tokyo = editedProject(INC, 'timezone: UTC', 'timezone: Asia/Tokyo');
     expect(ruleFindings(workflowRules, tokyo)).toEqual([
       {
         code: 'TIMEZONE',
@@ -37,7 +30,7 @@ describe('workflow rules', () => {
         fix: 'Write "timezone: UTC" at the top of the file.',
       },
     ]);
-    const none = incWith('timezone: UTC\n', '');
+    const none = editedProject(INC, 'timezone: UTC\n', '');
     expect(ruleFindings(workflowRules, none)).toEqual([
       expect.objectContaining({
         code: 'TIMEZONE',
@@ -50,7 +43,7 @@ describe('workflow rules', () => {
   });
 
   it(`PARALLEL_LIMIT_TOO_HIGH above ${MAX_PARALLEL_LIMIT}, at the limit's line`, () => {
-    const dir = incWith('limit: 3', 'limit: 4');
+    const dir = editedProject(INC, 'limit: 3', 'limit: 4');
     expect(ruleFindings(workflowRules, dir)).toEqual([
       {
         code: 'PARALLEL_LIMIT_TOO_HIGH',
@@ -62,11 +55,11 @@ describe('workflow rules', () => {
         fix: 'Set _parallel.limit to 3 or less.',
       },
     ]);
-    expect(ruleFindings(workflowRules, incWith('limit: 3', 'limit: 1'))).toEqual([]);
+    expect(ruleFindings(workflowRules, editedProject(INC, 'limit: 3', 'limit: 1'))).toEqual([]);
   });
 
   it('PARALLEL_LIMIT_MISSING points at the loop task', () => {
-    const dir = incWith('  _parallel:\n    limit: 3\n', '');
+    const dir = editedProject(INC, '  _parallel:\n    limit: 3\n', '');
     expect(ruleFindings(workflowRules, dir)).toEqual([
       {
         code: 'PARALLEL_LIMIT_MISSING',
@@ -111,7 +104,8 @@ describe('workflow rules', () => {
   });
 
   it('LOAD_TASK_MISSING: no td_load> in the loop', () => {
-    const dir = incWith(
+    const dir = editedProject(
+      INC,
       '    +load_incremental:\n      td_load>: config/${datasource.config_file}\n      database: ${databases.src}\n      table: ${datasource.table_name}\n',
       '',
     );
