@@ -39,3 +39,17 @@ export function lineOf(dir: string, rel: string, text: string, nth = 1): number 
   }
   return content.slice(0, at).split('\n').length;
 }
+
+/**
+ * The finding expected at the line of `file` holding `at` (a text, or its `nth` occurrence): an
+ * error unless `finding.severity` says otherwise.
+ */
+export function findingAt(
+  dir: string,
+  file: string,
+  at: string | { text: string; nth: number },
+  finding: Omit<Finding, 'file' | 'line' | 'severity'> & { severity?: Finding['severity'] },
+): Finding {
+  const line = typeof at === 'string' ? lineOf(dir, file, at) : lineOf(dir, file, at.text, at.nth);
+  return { severity: 'error', file, line, ...finding };
+}

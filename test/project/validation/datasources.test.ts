@@ -5,7 +5,7 @@ import { LOOKBACK_FORMAT } from '../../../src/project/lookback.js';
 import { datasourceRules } from '../../../src/project/validation/datasources.js';
 import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
-import { lineOf, ruleFindings } from '../../support/validation.js';
+import { findingAt, lineOf, ruleFindings } from '../../support/validation.js';
 
 afterAll(cleanupTempDirs);
 
@@ -20,15 +20,12 @@ describe('datasource rules', () => {
   it('UNSAFE_TABLE_NAME: a table name that is not a plain identifier', () => {
     const dir = editedProject(DS, INC_EVENTS, 'table_name: "klaviyo_events; DROP TABLE x"\n');
     expect(ruleFindings(datasourceRules, dir)).toEqual([
-      {
+      findingAt(dir, DS, 'table_name: "klaviyo_events; DROP', {
         code: 'UNSAFE_TABLE_NAME',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'table_name: "klaviyo_events; DROP'),
         key: 'inc_datasources[0].table_name',
         message: 'table_name "klaviyo_events; DROP TABLE x" is not a safe identifier',
         fix: 'Use letters, digits and underscores only, starting with a letter or underscore, at most 63 characters (e.g. klaviyo_events).',
-      },
+      }),
     ]);
   });
 
@@ -48,15 +45,12 @@ describe('datasource rules', () => {
       'table_name: klaviyo_events\n    config_file: klaviyo_events_load.yml\n    incremental_field: "date time"\n',
     );
     expect(ruleFindings(datasourceRules, dir)).toEqual([
-      {
+      findingAt(dir, DS, 'incremental_field: "date time"', {
         code: 'UNSAFE_IDENTIFIER',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'incremental_field: "date time"'),
         key: 'inc_datasources[0].incremental_field',
         message: 'incremental_field "date time" is not a safe column name',
         fix: 'Use the table column name: letters, digits and underscores only (e.g. updated_at).',
-      },
+      }),
     ]);
   });
 
@@ -64,15 +58,12 @@ describe('datasource rules', () => {
     const dir = freshProject();
     edit(dir, 'config/database.yml', (t) => t.replace('src: klaviyo_src', 'src: "klaviyo src"'));
     expect(ruleFindings(datasourceRules, dir)).toEqual([
-      {
+      findingAt(dir, 'config/database.yml', 'src: "klaviyo src"', {
         code: 'UNSAFE_IDENTIFIER',
-        severity: 'error',
-        file: 'config/database.yml',
-        line: lineOf(dir, 'config/database.yml', 'src: "klaviyo src"'),
         key: 'databases.src',
         message: 'database name "klaviyo src" is not a safe identifier',
         fix: 'Use letters, digits and underscores only, starting with a letter or underscore (e.g. klaviyo_src).',
-      },
+      }),
     ]);
   });
 
@@ -84,39 +75,40 @@ describe('datasource rules', () => {
     const fix =
       'Create config/klaviyo_lists_load.yml (klaviyo-ingest init writes the Type 1/2/3 load configs), or fix config_file.';
     expect(ruleFindings(datasourceRules, dir)).toEqual([
-      {
-        code: 'CONFIG_FILE_MISSING',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'config_file: klaviyo_lists_load.yml', 1),
-        key: 'hist_datasources[3].config_file',
-        message,
-        fix,
-      },
-      {
-        code: 'CONFIG_FILE_MISSING',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'config_file: klaviyo_lists_load.yml', 2),
-        key: 'inc_datasources[3].config_file',
-        message,
-        fix,
-      },
+      findingAt(
+        dir,
+        DS,
+        { text: 'config_file: klaviyo_lists_load.yml', nth: 1 },
+        {
+          code: 'CONFIG_FILE_MISSING',
+          key: 'hist_datasources[3].config_file',
+          message,
+          fix,
+        },
+      ),
+      findingAt(
+        dir,
+        DS,
+        { text: 'config_file: klaviyo_lists_load.yml', nth: 2 },
+        {
+          code: 'CONFIG_FILE_MISSING',
+          key: 'inc_datasources[3].config_file',
+          message,
+          fix,
+        },
+      ),
     ]);
   });
 
   it('UNKNOWN_OUT_MODE: a mode other than append, replace or merge', () => {
     const dir = editedProject(DS, 'mode: append', 'mode: upsert');
     expect(ruleFindings(datasourceRules, dir)).toEqual([
-      {
+      findingAt(dir, DS, 'mode: upsert', {
         code: 'UNKNOWN_OUT_MODE',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'mode: upsert'),
         key: 'hist_datasources[0].mode',
         message: 'mode "upsert" of datasource events is not one of append, replace, merge',
         fix: 'Use mode: append (the templates), replace, or merge.',
-      },
+      }),
     ]);
     expect(ruleFindings(datasourceRules, editedProject(DS, 'mode: append', 'mode: merge'))).toEqual([]);
     expect(ruleFindings(datasourceRules, editedProject(DS, 'mode: append', 'mode: replace'))).toEqual([]);
@@ -125,15 +117,12 @@ describe('datasource rules', () => {
   it('BAD_LOOKBACK: a lookback that is not a duration; 12h is one', () => {
     const dir = editedProject(DS, INC_EVENTS, `${INC_EVENTS}    lookback: a week\n`);
     expect(ruleFindings(datasourceRules, dir)).toEqual([
-      {
+      findingAt(dir, DS, 'lookback: a week', {
         code: 'BAD_LOOKBACK',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'lookback: a week'),
         key: 'inc_datasources[0].lookback',
         message: 'lookback "a week" of datasource events is not a duration',
         fix: `Write ${LOOKBACK_FORMAT}.`,
-      },
+      }),
     ]);
     expect(
       ruleFindings(datasourceRules, editedProject(DS, INC_EVENTS, `${INC_EVENTS}    lookback: 12h\n`)),
@@ -147,15 +136,12 @@ describe('datasource rules', () => {
       'incremental_field: created\n    incremental_field_connector:\n',
     );
     expect(ruleFindings(datasourceRules, dir)).toEqual([
-      {
+      findingAt(dir, DS, 'incremental_field_connector:\n', {
         code: 'INCREMENTAL_FIELD_PAIR',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'incremental_field_connector:\n'),
         key: 'hist_datasources[1].incremental_field_connector',
         message: 'datasource templates sets incremental_field but not incremental_field_connector',
         fix: 'Set both (table column and API field) for an incremental source, or leave both empty for a full load.',
-      },
+      }),
     ]);
   });
 

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { didYouMean, editDistance, keyRules } from '../../../src/project/validation/keys.js';
 import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
-import { lineOf, ruleFindings } from '../../support/validation.js';
+import { findingAt, lineOf, ruleFindings } from '../../support/validation.js';
 
 afterAll(cleanupTempDirs);
 
@@ -19,16 +19,13 @@ describe('key rules', () => {
   it('a typo next to the real key in a datasource: an error that says to delete it', () => {
     const dir = editedProject(DS, METRICS, `${METRICS}    tabel_name: x\n`);
     expect(ruleFindings(keyRules, dir)).toEqual([
-      {
+      findingAt(dir, DS, 'tabel_name: x', {
         code: 'UNKNOWN_KEY',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'tabel_name: x'),
         key: 'inc_datasources[5].tabel_name',
         message:
           "unknown key 'tabel_name' in datasource metrics (it also sets 'table_name'; a leftover typo?)",
         fix: "Delete 'tabel_name'.",
-      },
+      }),
     ]);
   });
 
@@ -41,15 +38,12 @@ describe('key rules', () => {
       ),
     );
     expect(ruleFindings(keyRules, dir)).toEqual([
-      {
+      findingAt(dir, DS, 'incremental_feild: updated', {
         code: 'UNKNOWN_KEY',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'incremental_feild: updated'),
         key: 'inc_datasources[4].incremental_feild',
         message: "unknown key 'incremental_feild' in datasource profiles: did you mean 'incremental_field'?",
         fix: "Rename 'incremental_feild' to 'incremental_field'.",
-      },
+      }),
     ]);
   });
 
@@ -76,15 +70,12 @@ describe('key rules', () => {
       t.replace('  incremental_field: ${datasource', '  incremental_feild: ${datasource'),
     );
     expect(ruleFindings(keyRules, dir)).toEqual([
-      {
+      findingAt(dir, PROFILES_LOAD, 'incremental_feild:', {
         code: 'UNKNOWN_KEY',
-        severity: 'error',
-        file: PROFILES_LOAD,
-        line: lineOf(dir, PROFILES_LOAD, 'incremental_feild:'),
         key: 'in.incremental_feild',
         message: "unknown key 'incremental_feild' in the in: section: did you mean 'incremental_field'?",
         fix: "Rename 'incremental_feild' to 'incremental_field'.",
-      },
+      }),
     ]);
   });
 

@@ -8,7 +8,7 @@ import { SOURCE_CATALOG } from '../../../src/sources/catalog.js';
 import { LOAD_CONFIG_METRICS } from '../../../src/templates/index.js';
 import { editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
-import { lineOf, ruleFindings } from '../../support/validation.js';
+import { findingAt, lineOf, ruleFindings } from '../../support/validation.js';
 
 afterAll(cleanupTempDirs);
 
@@ -39,16 +39,13 @@ describe('load config rules', () => {
       '${datasource.incremental_field}',
     );
     expect(findings(dir)).toEqual([
-      {
+      findingAt(dir, PROFILES_LOAD, 'incremental_field:', {
         code: 'LOAD_USES_TABLE_FIELD',
-        severity: 'error',
-        file: PROFILES_LOAD,
-        line: lineOf(dir, PROFILES_LOAD, 'incremental_field:'),
         key: 'in.incremental_field',
         message:
           'load config passes ${datasource.incremental_field} (the table column) as in.incremental_field',
         fix: 'Write "incremental_field: ${datasource.incremental_field_connector}" (the API field name).',
-      },
+      }),
     ]);
   });
 
@@ -59,63 +56,56 @@ describe('load config rules', () => {
       'incremental_field_connector: updated_at\n    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: lists',
     );
     expect(findings(dir)).toEqual([
-      {
+      findingAt(dir, DS, 'incremental_field_connector: updated_at', {
         code: 'UNKNOWN_INCREMENTAL_FIELD',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'incremental_field_connector: updated_at'),
         key: 'inc_datasources[2].incremental_field_connector',
         message:
           'Unknown incremental field "updated_at" for data source campaigns: the connector takes updated, created, scheduled',
         fix: 'Campaigns take created / updated in the connector (created_at / updated_at stay in the table incremental_field).',
-      },
+      }),
     ]);
   });
 
   it('CAMPAIGNS_TABLE_FIELD: the campaigns table column keeps _at', () => {
     const dir = editedProject(DS, 'incremental_field: updated_at\n', 'incremental_field: updated\n');
     expect(findings(dir)).toEqual([
-      {
-        code: 'CAMPAIGNS_TABLE_FIELD',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'incremental_field: updated\n    incremental_field_connector: updated\n', 2),
-        key: 'inc_datasources[2].incremental_field',
-        message:
-          'campaigns table field must be "updated_at" (with _at) for connector field "updated", not "updated"',
-        fix: 'Set incremental_field: updated_at and incremental_field_connector: updated.',
-      },
+      findingAt(
+        dir,
+        DS,
+        { text: 'incremental_field: updated\n    incremental_field_connector: updated\n', nth: 2 },
+        {
+          code: 'CAMPAIGNS_TABLE_FIELD',
+          key: 'inc_datasources[2].incremental_field',
+          message:
+            'campaigns table field must be "updated_at" (with _at) for connector field "updated", not "updated"',
+          fix: 'Set incremental_field: updated_at and incremental_field_connector: updated.',
+        },
+      ),
     ]);
   });
 
   it('TABLE_FIELD_MISMATCH: a table field other than the column the connector field fills', () => {
     const dir = editedProject(DS, 'incremental_field: datetime\n', 'incremental_field: event_time\n');
     expect(findings(dir)).toEqual([
-      {
+      findingAt(dir, DS, 'incremental_field: event_time', {
         code: 'TABLE_FIELD_MISMATCH',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, 'incremental_field: event_time'),
         key: 'hist_datasources[0].incremental_field',
         message:
           'table field "event_time" does not match the column "datetime" that connector field "datetime" fills',
         fix: 'Set incremental_field: datetime.',
-      },
+      }),
     ]);
   });
 
   it('EVENTS_SKIP_RELATED: the events load config must skip related objects (line of in:)', () => {
     const dir = editedProject(EVENTS_LOAD, '  skip_related_objects: true\n', '');
     expect(findings(dir)).toEqual([
-      {
+      findingAt(dir, EVENTS_LOAD, 'in:', {
         code: 'EVENTS_SKIP_RELATED',
-        severity: 'error',
-        file: EVENTS_LOAD,
-        line: lineOf(dir, EVENTS_LOAD, 'in:'),
         key: 'in.skip_related_objects',
         message: 'events load config must set in.skip_related_objects: true',
         fix: `Add "skip_related_objects: true" under in: in ${EVENTS_LOAD} (Type 2 load config).`,
-      },
+      }),
     ]);
   });
 
@@ -126,16 +116,13 @@ describe('load config rules', () => {
       '  end_time: ${td.last_results.end_time}\n  incremental_field: ${datasource.incremental_field_connector}\n',
     );
     expect(findings(dir)).toEqual([
-      {
+      findingAt(dir, EVENTS_LOAD, 'incremental_field:', {
         code: 'EVENTS_INCREMENTAL_FIELD',
-        severity: 'error',
-        file: EVENTS_LOAD,
-        line: lineOf(dir, EVENTS_LOAD, 'incremental_field:'),
         key: 'in.incremental_field',
         message:
           'events load config must not pass in.incremental_field (events are windowed by start_time/end_time)',
         fix: `Remove "incremental_field:" from ${EVENTS_LOAD}.`,
-      },
+      }),
     ]);
   });
 
@@ -146,15 +133,12 @@ describe('load config rules', () => {
       '  td_authentication_id: 360030\n  incremental: true\n',
     );
     expect(findings(dir)).toEqual([
-      {
+      findingAt(dir, METRICS_LOAD, 'incremental: true', {
         code: 'METRICS_INCREMENTAL',
-        severity: 'error',
-        file: METRICS_LOAD,
-        line: lineOf(dir, METRICS_LOAD, 'incremental: true'),
         key: 'in.incremental',
         message: 'metrics is a full load: the load config must not set in.incremental',
         fix: `Remove incremental, start_time, end_time and incremental_field from ${METRICS_LOAD} (Type 3 load config).`,
-      },
+      }),
     ]);
   });
 
@@ -208,15 +192,12 @@ describe('load config rules', () => {
   it('UNKNOWN_DATA_SOURCE from the datasource name is reported at the name', () => {
     const dir = editedProject(DS, '  - name: metrics', '  - name: metric');
     expect(findings(dir)).toEqual([
-      {
+      findingAt(dir, DS, '- name: metric\n', {
         code: 'UNKNOWN_DATA_SOURCE',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, '- name: metric\n'),
         key: 'inc_datasources[5].name',
         message: 'data_source "metric" (datasource klaviyo_metric_data) is not a Klaviyo data source',
         fix: `Use one of: ${Object.keys(SOURCE_CATALOG).join(', ')}.`,
-      },
+      }),
     ]);
   });
 

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { gitignoreIgnores, secretRules } from '../../../src/project/validation/secrets.js';
 import { edit, freshProject } from '../../support/project.js';
 import { cleanupTempDirs, tempDir } from '../../support/temp-dirs.js';
-import { lineOf, ruleFindings } from '../../support/validation.js';
+import { findingAt, lineOf, ruleFindings } from '../../support/validation.js';
 
 afterAll(cleanupTempDirs);
 
@@ -31,14 +31,11 @@ describe('secret rules', () => {
     edit(dir, 'config/database.yml', (t) => `${t}# pk_abcdefghijklmnopqrstuvwx123\n`);
     const findings = ruleFindings(secretRules, dir);
     expect(findings).toEqual([
-      {
+      findingAt(dir, 'config/database.yml', 'pk_abcdefghijklmnopqrstuvwx123', {
         code: 'API_KEY_IN_PROJECT',
-        severity: 'error',
-        file: 'config/database.yml',
-        line: lineOf(dir, 'config/database.yml', 'pk_abcdefghijklmnopqrstuvwx123'),
         message: 'config/database.yml contains a Klaviyo API key (value hidden)',
         fix: KEY_FIX,
-      },
+      }),
     ]);
     expect(JSON.stringify(findings)).not.toContain('pk_abcdefghijklmnopqrstuvwx123');
   });

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { timestampRules } from '../../../src/project/validation/timestamps.js';
 import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
-import { lineOf, ruleFindings } from '../../support/validation.js';
+import { findingAt, ruleFindings } from '../../support/validation.js';
 
 afterAll(cleanupTempDirs);
 
@@ -27,15 +27,12 @@ describe('timestamp rules', () => {
   ])('default_start_time "%s" %s: TIME_FORMAT at the key and its line', (value, problem) => {
     const dir = editedProject(DS, INC_START, `default_start_time: "${value}"`);
     expect(ruleFindings(timestampRules, dir)).toEqual([
-      {
+      findingAt(dir, DS, `default_start_time: "${value}"`, {
         code: 'TIME_FORMAT',
-        severity: 'error',
-        file: DS,
-        line: lineOf(dir, DS, `default_start_time: "${value}"`),
         key: 'inc_datasources[0].default_start_time',
         message: `default_start_time "${value}" ${problem} ("Invalid timestamp format")`,
         fix: FIX,
-      },
+      }),
     ]);
   });
 
@@ -50,16 +47,13 @@ describe('timestamp rules', () => {
       t.replace('end_time: "2023-10-01T00:00:00.000000"', 'end_time: "2023-08-01 00:00:00.000000"'),
     );
     expect(ruleFindings(timestampRules, dir)).toEqual([
-      {
+      findingAt(dir, RANGES, 'end_time: "2023-08-01 00:00:00.000000"', {
         code: 'TIME_FORMAT',
-        severity: 'error',
-        file: RANGES,
-        line: lineOf(dir, RANGES, 'end_time: "2023-08-01 00:00:00.000000"'),
         key: 'date_ranges[0].end_time',
         message:
           'end_time "2023-08-01 00:00:00.000000" lacks the \'T\' separator ("Invalid timestamp format")',
         fix: FIX,
-      },
+      }),
     ]);
   });
 
@@ -69,15 +63,12 @@ describe('timestamp rules', () => {
   ])('a date range that %s: DATE_RANGE_ORDER on the range', (_, end) => {
     const dir = editedProject(RANGES, 'end_time: "2023-10-01T00:00:00.000000"', `end_time: "${end}"`);
     expect(ruleFindings(timestampRules, dir)).toEqual([
-      {
+      findingAt(dir, RANGES, '- start_time: "2023-09-01T00:00:00.000000"', {
         code: 'DATE_RANGE_ORDER',
-        severity: 'error',
-        file: RANGES,
-        line: lineOf(dir, RANGES, '- start_time: "2023-09-01T00:00:00.000000"'),
         key: 'date_ranges[0]',
         message: `start_time 2023-09-01T00:00:00.000000 is not before end_time ${end}`,
         fix: 'Make each range start before it ends (start inclusive, end exclusive).',
-      },
+      }),
     ]);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_PARALLEL_LIMIT, workflowRules } from '../../../src/project/validation/workflows.js';
 import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
-import { lineOf, ruleFindings } from '../../support/validation.js';
+import { findingAt, lineOf, ruleFindings } from '../../support/validation.js';
 
 afterAll(cleanupTempDirs);
 
@@ -45,15 +45,12 @@ describe('workflow rules', () => {
   it(`PARALLEL_LIMIT_TOO_HIGH above ${MAX_PARALLEL_LIMIT}, at the limit's line`, () => {
     const dir = editedProject(INC, 'limit: 3', 'limit: 4');
     expect(ruleFindings(workflowRules, dir)).toEqual([
-      {
+      findingAt(dir, INC, 'limit: 4', {
         code: 'PARALLEL_LIMIT_TOO_HIGH',
-        severity: 'error',
-        file: INC,
-        line: lineOf(dir, INC, 'limit: 4'),
         key: `${LOOP}._parallel.limit`,
         message: '_parallel.limit is 4; at most 3 sources may load at once',
         fix: 'Set _parallel.limit to 3 or less.',
-      },
+      }),
     ]);
     expect(ruleFindings(workflowRules, editedProject(INC, 'limit: 3', 'limit: 1'))).toEqual([]);
   });
@@ -61,15 +58,12 @@ describe('workflow rules', () => {
   it('PARALLEL_LIMIT_MISSING points at the loop task', () => {
     const dir = editedProject(INC, '  _parallel:\n    limit: 3\n', '');
     expect(ruleFindings(workflowRules, dir)).toEqual([
-      {
+      findingAt(dir, INC, `${LOOP}:`, {
         code: 'PARALLEL_LIMIT_MISSING',
-        severity: 'error',
-        file: INC,
-        line: lineOf(dir, INC, `${LOOP}:`),
         key: `${LOOP}._parallel.limit`,
         message: "+load_incremental_data has no _parallel.limit (needed to respect Klaviyo's rate limits)",
         fix: 'Add "_parallel:\\n    limit: 3" to +load_incremental_data.',
-      },
+      }),
     ]);
   });
 
@@ -91,15 +85,12 @@ describe('workflow rules', () => {
     const dir = freshProject();
     edit(dir, 'klaviyo_ingest_hist.dig', (t) => t.replace('${hist_datasources}', '${old_datasources}'));
     expect(ruleFindings(workflowRules, dir)).toEqual([
-      {
+      findingAt(dir, 'klaviyo_ingest_hist.dig', 'datasource: ${old_datasources}', {
         code: 'DATASOURCE_LIST_MISSING',
-        severity: 'error',
-        file: 'klaviyo_ingest_hist.dig',
-        line: lineOf(dir, 'klaviyo_ingest_hist.dig', 'datasource: ${old_datasources}'),
         key: `${LOOP}.for_each>.datasource`,
         message: 'for_each> iterates ${old_datasources}, which no _export or !include defines',
         fix: 'Define old_datasources in config/klaviyo_datasources.yml and !include it in _export.',
-      },
+      }),
     ]);
   });
 
@@ -110,15 +101,12 @@ describe('workflow rules', () => {
       '',
     );
     expect(ruleFindings(workflowRules, dir)).toEqual([
-      {
+      findingAt(dir, INC, '  _do:', {
         code: 'LOAD_TASK_MISSING',
-        severity: 'error',
-        file: INC,
-        line: lineOf(dir, INC, '  _do:'),
         key: `${LOOP}._do`,
         message: '+load_incremental_data has no td_load> task',
         fix: 'Add "+load_incremental:\\n  td_load>: config/${datasource.config_file}" to _do.',
-      },
+      }),
     ]);
   });
 
@@ -129,15 +117,12 @@ describe('workflow rules', () => {
       return t.slice(0, from) + t.slice(t.indexOf('_error:'));
     });
     expect(ruleFindings(workflowRules, dir)).toEqual([
-      {
+      findingAt(dir, INC, '  _do:', {
         code: 'LOGGING_MISSING',
-        severity: 'error',
-        file: INC,
-        line: lineOf(dir, INC, '  _do:'),
         key: `${LOOP}._do`,
         message: 'no success logging task (td>: sql/log_ingestion_success.sql)',
         fix: 'Add the +log_ingestion_success task of the template (td>: sql/log_ingestion_success.sql).',
-      },
+      }),
     ]);
   });
 
