@@ -9,16 +9,17 @@ import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSyn
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG, ENDPOINT_NAMES, type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { type CliResult, cleanupTempDirs, edit, freshProject, tempDir } from '../project/helpers.js';
+import { type CliResult, runCli } from '../support/cli-in-process.js';
+import { runCliProcess } from '../support/cli-process.js';
+import { edit, freshProject } from '../support/project.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 import {
   addedRows,
-  cliWithEnv,
   dumpText,
   fileFingerprint,
   SECRET_KEY,
   SECRET_TAIL,
   snapshotTables,
-  spawnCli,
   startRevisionRejectingApi,
 } from './bad-input-support.js';
 
@@ -51,7 +52,7 @@ function runArgs(project: string, db: string, ...extra: string[]): string[] {
 }
 
 /** stderr without warning lines: the error paragraph. */
-function errorParagraph(result: CliResult): string {
+function errorParagraph(result: { stderr: string }): string {
   return result.stderr
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith('warning:'))
@@ -75,7 +76,7 @@ beforeAll(async () => {
   env = { KLAVIYO_API_KEY: SECRET_KEY, KLAVIYO_BASE_URL: sim.baseUrl, KLAVIYO_REVISION: undefined };
   baseProject = freshProject();
   baseDb = path.join(work, 'base.duckdb');
-  const first = await cliWithEnv(runArgs(baseProject, baseDb), env);
+  const first = await runCli(runArgs(baseProject, baseDb), env);
   expect(first.code, first.stderr + first.stdout).toBe(0);
 });
 
@@ -96,7 +97,7 @@ describe('config errors: exit 2, one paragraph with file/key and fix, nothing to
     const requestsBefore = sim.requestLog().length;
     const db = copyOfBase();
     const before = fileFingerprint(db);
-    const result = await cliWithEnv(runArgs(project, db, ...(options.args ?? [])), {
+    const result = await runCli(runArgs(project, db, ...(options.args ?? [])), {
       ...env,
       ...options.env,
     });
@@ -105,7 +106,7 @@ describe('config errors: exit 2, one paragraph with file/key and fix, nothing to
     expect(fileFingerprint(db)).toBe(before);
 
     const fresh = newDbPath();
-    const again = await cliWithEnv(runArgs(project, fresh, ...(options.args ?? [])), {
+    const again = await runCli(runArgs(project, fresh, ...(options.args ?? [])), {
       ...env,
       ...options.env,
     });
@@ -274,7 +275,7 @@ describe('config errors: exit 2, one paragraph with file/key and fix, nothing to
       t.replace('  - name: lists\n', '  - name: lists\n  : :\n'),
     );
     const db = newDbPath();
-    const result = await spawnCli(runArgs(project, db), { ...env, KLAVIYO_REVISION: '' });
+    const result = await runCliProcess(runArgs(project, db), { env: { ...env, KLAVIYO_REVISION: '' } });
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/^klaviyo-ingest: config\/klaviyo_datasources\.yml, line \d+: /);
     expect(existsSync(db)).toBe(false);
@@ -301,7 +302,7 @@ describe('API errors: exit 1, the failing source and request named, data tables 
   it('a wrong key from the environment: 401, names env KLAVIYO_API_KEY, never the key', async () => {
     const db = copyOfBase();
     const before = await snapshotTables(db);
-    const result = await cliWithEnv(runArgs(baseProject, db), { ...env, KLAVIYO_API_KEY: WRONG_KEY });
+    const result = await runCli(runArgs(baseProject, db), { ...env, KLAVIYO_API_KEY: WRONG_KEY });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
       /events \(klaviyo_events\) failed: Klaviyo API GET http:\/\/127\.0\.0\.1:\d+\/api\/events\?filter=\S+ failed with 401 Unauthorized: "Missing or invalid authorization" .*The API key from env KLAVIYO_API_KEY was rejected: use a private API key \(it starts with pk_\) from Klaviyo > Settings > API keys\.\n {2}fix: set KLAVIYO_API_KEY to a valid private API key/,
@@ -323,10 +324,8 @@ describe('API errors: exit 1, the failing source and request named, data tables 
     chmodSync(file, 0o600);
     const db = copyOfBase();
     const before = await snapshotTables(db);
-    const result = await spawnCli(runArgs(project, db), {
-      KLAVIYO_BASE_URL: sim.baseUrl,
-      KLAVIYO_API_KEY: '',
-      KLAVIYO_REVISION: '',
+    const result = await runCliProcess(runArgs(project, db), {
+      env: { KLAVIYO_BASE_URL: sim.baseUrl, KLAVIYO_API_KEY: '', KLAVIYO_REVISION: '' },
     });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(
@@ -346,7 +345,7 @@ describe('API errors: exit 1, the failing source and request named, data tables 
     sim.setApiKeys([SECRET_KEY, ODD_SECRET], { [SECRET_KEY]: allScopesBut('events:read') });
     let result: CliResult;
     try {
-      result = await cliWithEnv(runArgs(baseProject, db), env);
+      result = await runCli(runArgs(baseProject, db), env);
     } finally {
       sim.setApiKeys([SECRET_KEY, ODD_SECRET]);
     }
@@ -373,7 +372,7 @@ describe('API errors: exit 1, the failing source and request named, data tables 
     try {
       const db = copyOfBase();
       const before = await snapshotTables(db);
-      const result = await cliWithEnv(runArgs(baseProject, db), {
+      const result = await runCli(runArgs(baseProject, db), {
         ...env,
         KLAVIYO_BASE_URL: api.baseUrl,
         KLAVIYO_REVISION: '2025-03-01',
@@ -395,7 +394,7 @@ describe('security', () => {
     const db = newDbPath();
     const outputs: CliResult[] = [];
     const run = async (argv: string[], extraEnv: Record<string, string | undefined> = {}) => {
-      const result = await cliWithEnv(argv, { ...env, ...extraEnv });
+      const result = await runCli(argv, { ...env, ...extraEnv });
       outputs.push(result);
       return result;
     };
@@ -450,7 +449,7 @@ describe('security', () => {
     writeFileSync(file, JSON.stringify({ klaviyo_api_token: SECRET_KEY }));
     chmodSync(file, 0o644);
     const db = newDbPath();
-    const loose = await cliWithEnv(runArgs(project, db, '--sources', 'metrics'), {
+    const loose = await runCli(runArgs(project, db, '--sources', 'metrics'), {
       ...env,
       KLAVIYO_API_KEY: undefined,
     });
@@ -459,7 +458,7 @@ describe('security', () => {
       /^warning: CREDENTIALS_PERMISSIONS \S*credentials_ingestion\.json: \S*credentials_ingestion\.json is readable by other users \(mode 644\); run: chmod 600 \S*credentials_ingestion\.json$/m,
     );
     chmodSync(file, 0o600);
-    const tight = await cliWithEnv(runArgs(project, db, '--sources', 'metrics'), {
+    const tight = await runCli(runArgs(project, db, '--sources', 'metrics'), {
       ...env,
       KLAVIYO_API_KEY: undefined,
     });

@@ -5,11 +5,13 @@
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
 import { type RunProjectInput, runProject } from '../../src/workflow/run-project.js';
 import type { RunReport } from '../../src/workflow/types.js';
-import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
+import { clockFrom } from '../support/clocks.js';
+import { queryDuckDB } from '../support/destination.js';
+import { useHarness } from '../support/harness.js';
 import {
   clean,
   dataTables,
@@ -79,7 +81,7 @@ const CASES: FaultCase[] = [
 
 export function faultCases(): void {
   describe('faults against a small paged account (inc, in process, real HTTP)', () => {
-    let h: Harness;
+    const h = useHarness({ seed: 21, now: NOW, events: 5000, profiles: 400 });
     let cleanDb: string;
     let tables: string[];
 
@@ -110,7 +112,6 @@ export function faultCases(): void {
     };
 
     beforeAll(async () => {
-      h = await createHarness({ seed: 21, now: NOW, events: 5000, profiles: 400 });
       cleanDb = path.join(h.dir, 'clean.duckdb');
       const report = await run(cleanDb);
       expect(statuses(report)).toEqual(allOk(report));
@@ -121,7 +122,6 @@ export function faultCases(): void {
       tables = await dataTables(cleanDb);
       expect(tables).toHaveLength(6);
     });
-    afterAll(async () => h?.cleanup());
 
     for (const c of CASES) {
       it(`${c.name}: the run succeeds with the clean run's rows`, async () => {

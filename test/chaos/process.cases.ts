@@ -5,8 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../support/cli-process.js';
+import { useHarness } from '../support/harness.js';
 import {
   assertBuilt,
   checkInvariants,
@@ -19,7 +20,6 @@ import {
   NOW,
   Rng,
   sleep,
-  spawnCli,
   totals,
   violations,
   windowColumns,
@@ -32,7 +32,7 @@ const KILL_SEED = 0x5eed_c4a0;
 
 export function processCases(): void {
   describe(`the CLI process on a ${EVENTS / 1000}k-event account (hist)`, () => {
-    let h: Harness;
+    const h = useHarness({ seed: 42, now: NOW, events: EVENTS, profiles: 2000, latencyMs: 2 }, 180_000);
     let cleanDb: string;
     let tables: string[];
     let windows: Map<string, string | null>;
@@ -63,11 +63,10 @@ export function processCases(): void {
     beforeAll(async () => {
       assertBuilt();
       checkpoints = cliHasCheckpointFlags();
-      h = await createHarness({ seed: 42, now: NOW, events: EVENTS, profiles: 2000, latencyMs: 2 });
       windows = windowColumns(h.projectDir, 'hist');
       cleanDb = path.join(h.dir, 'clean.duckdb');
       h.sim.clearLog();
-      const proc = spawnCli(args(cleanDb), h.env);
+      const proc = spawnCli(args(cleanDb), { env: h.env });
       const result = await proc.done;
       totals.runs++;
       expect(result.code, result.stderr + result.stdout).toBe(0);
@@ -92,7 +91,6 @@ export function processCases(): void {
           `checkpoint flags ${checkpoints ? 'on (--checkpoint-rows 10000 --checkpoint-seconds 2)' : 'not available'}`,
       );
     }, 180_000);
-    afterAll(async () => h?.cleanup());
 
     /**
      * A kill moment, in terms of the load's progress so it does not depend on the machine's speed: after
@@ -121,7 +119,7 @@ export function processCases(): void {
       for (let i = 1; kills < KILLS && i <= KILLS + 5; i++) {
         const moment = killMoment(rng, loadedEvents);
         h.sim.clearLog();
-        const proc = spawnCli(args(db), h.env);
+        const proc = spawnCli(args(db), { env: h.env });
         totals.runs++;
         while (!proc.exited() && eventsPagesServed() < moment.pages)
           await Promise.race([sleep(15), proc.done]);
@@ -148,7 +146,7 @@ export function processCases(): void {
             `${loaded}/${cleanRows} rows committed (${Object.values(inv.checkpointed).reduce((a, b) => a + b, 0)} by checkpoints)${existsSync(`${db}.wal`) ? ', WAL left' : ''}`,
         );
       }
-      const last = spawnCli(args(db), h.env);
+      const last = spawnCli(args(db), { env: h.env });
       totals.runs++;
       const final = await last.done;
       expect(final.code, final.stderr + final.stdout).toBe(0);
@@ -163,8 +161,8 @@ export function processCases(): void {
 
     it('two runs started at once on one DuckDB file: the second fails naming the file (or waits); no corruption', async () => {
       const db = path.join(h.dir, 'concurrent.duckdb');
-      const a = spawnCli(args(db), h.env);
-      const b = spawnCli(args(db), h.env);
+      const a = spawnCli(args(db), { env: h.env });
+      const b = spawnCli(args(db), { env: h.env });
       const results = await Promise.all([a.done, b.done]);
       totals.runs += 2;
       const succeeded = results.filter((r) => r.code === 0);
@@ -187,7 +185,7 @@ export function processCases(): void {
       await expectSameTables(cleanDb, db, tables, (diffs) => expect(clean(diffs)).toEqual(equalAll()));
 
       // A rerun once the file is free finds nothing new and changes nothing.
-      const again = await spawnCli(args(db), h.env).done;
+      const again = await spawnCli(args(db), { env: h.env }).done;
       totals.runs++;
       expect(again.code, again.stderr).toBe(0);
       await expectSameTables(cleanDb, db, tables, (diffs) => expect(clean(diffs)).toEqual(equalAll()));

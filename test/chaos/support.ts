@@ -1,18 +1,18 @@
 /**
  * Shared pieces of the fault-injection suite: table comparisons against a clean run (row multisets
  * without the `time` column), exactly-once and ingestion_log invariants, the built CLI as a child
- * process, a seeded RNG, and the counters the suite prints at the end.
+ * process (checks around `test/support/cli-process.ts`), a seeded RNG, and the counters the suite
+ * prints at the end.
  *
  * The simulator, project folder and DuckDB paths come from `test/support/harness.ts`.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'yaml';
 import type { Simulator } from '../../src/simulator/index.js';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
+import { repoRoot, runCliProcessSync } from '../support/cli-process.js';
+import { type Query, withDuckDB } from '../support/destination.js';
 
 export { Rng } from '../../src/simulator/data/random.js';
 
@@ -21,9 +21,6 @@ export const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 export const END = formatTemplateTime(NOW);
 export const SCHEMA = 'klaviyo_src';
 export const LOG_TABLE = 'ingestion_log';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = path.join(ROOT, 'bin', 'klaviyo-ingest.js');
 
 // ---------------------------------------------------------------------------------------------
 // Counters, printed once at the end of the suite.
@@ -68,27 +65,14 @@ export function windowColumns(projectDir: string, workflow: 'inc' | 'hist'): Map
 // DuckDB: one in-memory instance that attaches the files read-only (the WAL of a killed run is
 // replayed in memory and left on disk for the next run to recover).
 
-export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
-
 export async function withAttached<T>(
   files: Record<string, string>,
   body: (query: Query) => Promise<T>,
 ): Promise<T> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    await connection.run(`SET TimeZone = 'UTC'`);
-    for (const [alias, file] of Object.entries(files)) {
-      await connection.run(`ATTACH '${file.replaceAll("'", "''")}' AS ${alias} (READ_ONLY)`);
-    }
-    return await body(async (sql) => {
-      const reader = await connection.runAndReadAll(sql);
-      return reader.getRowObjectsJS() as Record<string, unknown>[];
-    });
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  const attach = Object.entries(files).map(
+    ([alias, file]) => `ATTACH '${file.replaceAll("'", "''")}' AS ${alias} (READ_ONLY)`,
+  );
+  return withDuckDB(':memory:', body, { setup: [`SET TimeZone = 'UTC'`, ...attach] });
 }
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -343,56 +327,14 @@ export function violations(inv: Invariants): {
 // The built CLI as a child process.
 
 export function assertBuilt(): void {
-  if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) {
+  if (!existsSync(path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'))) {
     throw new Error('the CLI is not built: run `npm run build` first (npm run test:chaos does)');
   }
 }
 
 /** Whether the built CLI has the checkpoint flags (`--checkpoint-rows`, `--checkpoint-seconds`). */
 export function cliHasCheckpointFlags(): boolean {
-  const help = spawnSync(process.execPath, [CLI, 'run', '--help'], { encoding: 'utf8' });
-  return /--checkpoint-rows/.test(help.stdout ?? '');
-}
-
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-export interface CliProcess {
-  child: ChildProcess;
-  startedAt: number;
-  done: Promise<CliResult>;
-  exited(): boolean;
-}
-
-export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>>): CliProcess {
-  const startedAt = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let finished = false;
-  child.stdout?.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      finished = true;
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - startedAt });
-    });
-  });
-  return { child, startedAt, done, exited: () => finished || child.exitCode !== null };
+  return /--checkpoint-rows/.test(runCliProcessSync(['run', '--help']).stdout);
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));

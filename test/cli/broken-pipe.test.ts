@@ -3,7 +3,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BROKEN_PIPE_EXIT_CODE } from '../../src/cli/broken-pipe.js';
-import { cleanupTempDirs, freshProject, repoRoot, tempDir } from '../project/helpers.js';
+import { repoRoot } from '../support/cli-process.js';
+import { freshProject } from '../support/project.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
 afterAll(cleanupTempDirs);
 

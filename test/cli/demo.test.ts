@@ -1,35 +1,27 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { queryDuckDB } from '../support/harness.js';
+import { type CliProcessResult, runCliProcessSync } from '../support/cli-process.js';
+import { queryDuckDB } from '../support/destination.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'ki-demo-'));
+const dir = tempDir('ki-demo-');
 
 /** The README's first command, as a newcomer runs it: the built bin in a fresh folder. */
-function demo(): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(
-    process.execPath,
-    [path.join(repoRoot, 'bin/klaviyo-ingest.js'), 'demo', '--events', '3000', '--profiles', '300'],
-    {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, KLAVIYO_API_KEY: '', KLAVIYO_BASE_URL: '' },
-      timeout: 120_000,
-    },
-  );
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function demo(): CliProcessResult {
+  return runCliProcessSync(['demo', '--events', '3000', '--profiles', '300'], {
+    cwd: dir,
+    env: { KLAVIYO_API_KEY: '', KLAVIYO_BASE_URL: '' },
+    timeoutMs: 120_000,
+  });
 }
 
 describe('klaviyo-ingest demo', () => {
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(cleanupTempDirs);
 
   it('runs the incremental workflow on the simulator into ./klaviyo.duckdb and prints the summary', async () => {
     const first = demo();
     expect(first.stderr).not.toMatch(/unexpected error/);
-    expect(first.status).toBe(0);
+    expect(first.code).toBe(0);
     for (const table of [
       'klaviyo_events',
       'klaviyo_email_templates',
@@ -49,7 +41,7 @@ describe('klaviyo-ingest demo', () => {
 
     // The second run the same day is incremental: nothing new, nothing duplicated.
     const second = demo();
-    expect(second.status).toBe(0);
+    expect(second.code).toBe(0);
     const [again] = await queryDuckDB(
       path.join(dir, 'klaviyo.duckdb'),
       'SELECT count(*) AS n FROM klaviyo_src.klaviyo_events',

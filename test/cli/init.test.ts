@@ -3,7 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEMPLATE_FILES } from '../../src/scaffold/index.js';
-import { cleanupTempDirs, runCli, specBlocks, tempDir } from '../project/helpers.js';
+import { specBlocks } from '../project/helpers.js';
+import { runCli } from '../support/cli-in-process.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
 afterAll(cleanupTempDirs);
 

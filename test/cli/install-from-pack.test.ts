@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, repoRoot, tempDir } from '../project/helpers.js';
+import { repoRoot } from '../support/cli-process.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
 afterAll(cleanupTempDirs);
 

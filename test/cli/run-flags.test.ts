@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../project/helpers.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli-in-process.js';
+import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 
 describe('klaviyo-ingest run flags', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness({ seed: 6, now: NOW, events: 3000, profiles: 50 });
-  });
-  afterAll(async () => h.cleanup());
+  const h = useHarness({ seed: 6, now: NOW, events: 3000, profiles: 50 });
 
   it('--checkpoint-rows, --checkpoint-seconds and --concurrency reach the runner; bad values are usage errors', async () => {
-    const env = {
-      KLAVIYO_API_KEY: process.env.KLAVIYO_API_KEY,
-      KLAVIYO_BASE_URL: process.env.KLAVIYO_BASE_URL,
-    };
-    Object.assign(process.env, h.env);
-    try {
-      const ok = await runCli([
+    const ok = await runCli(
+      [
         'run',
         'inc',
         '--project',
@@ -34,18 +25,16 @@ describe('klaviyo-ingest run flags', () => {
         '--concurrency',
         '1',
         '--json',
-      ]);
-      expect(ok.code).toBe(0);
-      const report = JSON.parse(ok.stdout) as { sources: { slices: number; records: number }[] };
-      // One request in flight: the window is never shared, so it stays one slice.
-      expect(report.sources[0]?.slices).toBe(1);
-      expect(Math.max(...h.sim.requestLog().map((r) => r.inFlightAtStart))).toBe(0);
-      const bad = await runCli(['run', 'inc', '--project', h.projectDir, '--checkpoint-rows', 'many']);
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain("--checkpoint-rows must be a positive whole number, got 'many'");
-    } finally {
-      Object.assign(process.env, env);
-      for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-    }
+      ],
+      h.env,
+    );
+    expect(ok.code).toBe(0);
+    const report = JSON.parse(ok.stdout) as { sources: { slices: number; records: number }[] };
+    // One request in flight: the window is never shared, so it stays one slice.
+    expect(report.sources[0]?.slices).toBe(1);
+    expect(Math.max(...h.sim.requestLog().map((r) => r.inFlightAtStart))).toBe(0);
+    const bad = await runCli(['run', 'inc', '--project', h.projectDir, '--checkpoint-rows', 'many'], h.env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--checkpoint-rows must be a positive whole number, got 'many'");
   });
 });

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, edit, freshProject, runCli, tempDir } from '../project/helpers.js';
+import { runCli } from '../support/cli-in-process.js';
+import { edit, freshProject } from '../support/project.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
 afterAll(cleanupTempDirs);
 

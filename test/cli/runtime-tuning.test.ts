@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -11,10 +10,11 @@ import {
   V8_HEAP_FLAGS,
   wantsTunedRelaunch,
 } from '../../src/cli/runtime-tuning.js';
+import { runCliProcessSync, spawnCli } from '../support/cli-process.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'ki-tuning-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('ki-tuning-');
+afterAll(cleanupTempDirs);
 
 describe('wantsTunedRelaunch', () => {
   const glibc = isGlibc();
@@ -30,12 +30,8 @@ describe('wantsTunedRelaunch', () => {
   it('a KLAVIYO_INGEST_RUNTIME_TUNING other than off is refused by the CLI, naming it and the fix', () => {
     expect(runtimeTuningProblem({})).toBeNull();
     expect(runtimeTuningProblem({ [RUNTIME_TUNING_VARIABLE]: 'off' })).toBeNull();
-    const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin/klaviyo-ingest.js'), 'run', 'inc'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, [RUNTIME_TUNING_VARIABLE]: 'yes' },
-    });
-    expect(result.status).toBe(2);
+    const result = runCliProcessSync(['run', 'inc'], { cwd: dir, env: { [RUNTIME_TUNING_VARIABLE]: 'yes' } });
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('KLAVIYO_INGEST_RUNTIME_TUNING is "yes"');
     expect(result.stderr).toContain('set it to off');
   });
@@ -66,22 +62,12 @@ interface Launched {
 /** `klaviyo-ingest demo` in a fresh folder; 400,000 events run long enough to be killed running. */
 function launchDemo(events: number, env: Record<string, string> = {}): Launched {
   const cwd = mkdtempSync(path.join(dir, 'run-'));
-  const launcher = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'bin/klaviyo-ingest.js'), 'demo', '--events', String(events), '--profiles', '300'],
-    {
-      cwd,
-      env: { ...process.env, KLAVIYO_API_KEY: '', KLAVIYO_BASE_URL: '', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let stderr = '';
-  launcher.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString('utf8');
+  const proc = spawnCli(['demo', '--events', String(events), '--profiles', '300'], {
+    cwd,
+    env: { KLAVIYO_API_KEY: '', KLAVIYO_BASE_URL: '', ...env },
   });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
-    (resolve) => launcher.once('close', (code, signal) => resolve({ code, signal, stderr })),
-  );
+  const launcher = proc.child;
+  const done = proc.done.then(({ code, signal, stderr }) => ({ code, signal, stderr }));
   return { launcher, done };
 }
 

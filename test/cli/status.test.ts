@@ -1,21 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../project/helpers.js';
-import { clockFrom, createHarness, type Harness } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli-in-process.js';
+import { clockFrom } from '../support/clocks.js';
+import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 
 describe('klaviyo-ingest status', () => {
-  let h: Harness;
+  const h = useHarness({ seed: 2, now: NOW, events: 1500, profiles: 100 });
   let end = 0;
   beforeAll(async () => {
-    h = await createHarness({ seed: 2, now: NOW, events: 1500, profiles: 100 });
     h.sim.setApiKeys([h.env.KLAVIYO_API_KEY as string], {
       [h.env.KLAVIYO_API_KEY as string]: ['events:read', 'metrics:read'],
     });
     const report = await h.run({ clock: clockFrom(NOW), sources: ['events', 'profiles', 'metrics'] });
     end = Date.parse(`${String(report.sources[0]?.endTime).slice(0, 19)}Z`);
   });
-  afterAll(async () => h.cleanup());
 
   it('shows rows, the last run and what was loaded up to, per table, and the last error', async () => {
     const result = await runCli(['status', '--project', h.projectDir, '--destination', `duckdb:${h.dbPath}`]);

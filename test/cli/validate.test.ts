@@ -3,7 +3,9 @@ import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOAD_CONFIG_METRICS } from '../../src/scaffold/index.js';
-import { cleanupTempDirs, edit, freshProject, runCli, tempDir } from '../project/helpers.js';
+import { runCli } from '../support/cli-in-process.js';
+import { edit, freshProject } from '../support/project.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
 afterAll(cleanupTempDirs);
 

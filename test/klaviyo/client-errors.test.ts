@@ -1,40 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createKlaviyoClient,
-  type KlaviyoClient,
-  type KlaviyoClientEvent,
-} from '../../src/klaviyo/client.js';
-import { RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { KlaviyoClientEvent } from '../../src/klaviyo/client.js';
 import { IngestError } from '../../src/util/errors.js';
-import { InstantClock } from './support/clocks.js';
-import { apiError, event, sendJson, startServer, type TestServer } from './support/server.js';
+import { apiError, event, sendJson, startServer } from '../support/http-server.js';
+import { klaviyoTestbed } from '../support/klaviyo-client.js';
 
 const KEY = 'pk_errors_SECRET_0123456789abcdef';
-let server: TestServer | undefined;
-let client: KlaviyoClient | undefined;
 const events: KlaviyoClientEvent[] = [];
-
-afterEach(async () => {
-  await client?.close();
-  await server?.close();
-  client = undefined;
-  server = undefined;
-  events.length = 0;
-});
-
-function setup(baseUrl: string): KlaviyoClient {
-  const clock = new InstantClock();
-  client = createKlaviyoClient({
-    apiKey: KEY,
-    revision: '2026-07-15',
-    baseUrl,
-    clock,
-    random: () => 0,
-    limiter: new RateLimiterRegistry(clock),
-    onEvent: (e) => events.push(e),
-  });
-  return client;
-}
+const bed = klaviyoTestbed({ apiKey: KEY, onEvent: (e) => events.push(e) });
 
 async function failure(promise: Promise<unknown>): Promise<IngestError> {
   const error = await promise.then(
@@ -53,15 +25,20 @@ async function failure(promise: Promise<unknown>): Promise<IngestError> {
 }
 
 describe('errors that are not retried', () => {
+  beforeEach(() => {
+    events.length = 0;
+  });
+
   it('400 fails fast with method, URL, status, detail and parameter; exactly 1 request', async () => {
-    server = await startServer((_req, res) =>
+    const server = await bed.serve((_req, res) =>
       sendJson(
         res,
         400,
         apiError(400, 'invalid', "'any' is not an allowed operator for 'metric_id'.", 'filter'),
       ),
     );
-    const e = await failure(setup(server.baseUrl).get('/api/events', { filter: "any(metric_id,['a'])" }));
+    const client = bed.client(server.baseUrl);
+    const e = await failure(client.get('/api/events', { filter: "any(metric_id,['a'])" }));
     expect(e.code).toBe('KLAVIYO_BAD_REQUEST');
     expect(e.kind).toBe('ingestion');
     expect(e.exitCode).toBe(1);
@@ -70,14 +47,14 @@ describe('errors that are not retried', () => {
     expect(e.message).toContain(`"'any' is not an allowed operator for 'metric_id'."`);
     expect(e.message).toContain('(parameter: filter)');
     expect(server.requests).toHaveLength(1);
-    expect(client?.stats().retries).toBe(0);
+    expect(client.stats().retries).toBe(0);
   });
 
   it('401 explains the private key and where it comes from', async () => {
-    server = await startServer((_req, res) =>
+    const server = await bed.serve((_req, res) =>
       sendJson(res, 401, apiError(401, 'authentication_failed', 'Missing or invalid authorization')),
     );
-    const e = await failure(setup(server.baseUrl).get('/api/events'));
+    const e = await failure(bed.client(server.baseUrl).get('/api/events'));
     expect(e.code).toBe('KLAVIYO_AUTH');
     expect(e.message).toContain('401 Unauthorized');
     expect(e.message).toContain('Missing or invalid authorization');
@@ -88,14 +65,14 @@ describe('errors that are not retried', () => {
   });
 
   it('403 names the missing scope', async () => {
-    server = await startServer((_req, res) =>
+    const server = await bed.serve((_req, res) =>
       sendJson(
         res,
         403,
         apiError(403, 'permission_denied', 'You do not have permission to perform this action.'),
       ),
     );
-    const e = await failure(setup(server.baseUrl).get('/api/events'));
+    const e = await failure(bed.client(server.baseUrl).get('/api/events'));
     expect(e.code).toBe('KLAVIYO_FORBIDDEN');
     expect(e.message).toContain('403 Forbidden');
     expect(e.message).toContain('events:read');
@@ -104,11 +81,11 @@ describe('errors that are not retried', () => {
   });
 
   it('an HTML 403 is reported as a Cloudflare/WAF block', async () => {
-    server = await startServer((_req, res) => {
+    const server = await bed.serve((_req, res) => {
       res.writeHead(403, { 'content-type': 'text/html; charset=UTF-8', 'cf-mitigated': 'challenge' });
       res.end('<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>');
     });
-    const e = await failure(setup(server.baseUrl).get('/api/events'));
+    const e = await failure(bed.client(server.baseUrl).get('/api/events'));
     expect(e.code).toBe('KLAVIYO_FORBIDDEN');
     expect(e.message).toMatch(/Cloudflare\/WAF block/);
     expect(e.message).toContain('cf-mitigated: challenge');
@@ -116,12 +93,12 @@ describe('errors that are not retried', () => {
   });
 
   it('an invalid page cursor has its own code', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       if (req.n === 1)
         sendJson(res, 200, { data: [event('a')], links: { next: '/api/events?page%5Bcursor%5D=old' } });
       else sendJson(res, 400, apiError(400, 'invalid', 'Invalid cursor provided.', 'page[cursor]'));
     });
-    const c = setup(server.baseUrl);
+    const c = bed.client(server.baseUrl);
     const run = async () => {
       for await (const _ of c.paginate('/api/events')) {
         // consume
@@ -135,11 +112,11 @@ describe('errors that are not retried', () => {
 
   it('404, 405, 409, 410, 415 are not retried', async () => {
     const statuses = [404, 405, 409, 410, 415];
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       const status = statuses[req.n - 1] ?? 500;
       sendJson(res, status, apiError(status, 'x', `status ${status}`));
     });
-    const c = setup(server.baseUrl);
+    const c = bed.client(server.baseUrl);
     const codes: string[] = [];
     for (const _ of statuses) codes.push((await failure(c.get('/api/events'))).code);
     expect(codes).toEqual([
@@ -153,14 +130,14 @@ describe('errors that are not retried', () => {
   });
 
   it('never puts the key in a message, even when the server echoes it', async () => {
-    server = await startServer((req, res) =>
+    const server = await bed.serve((req, res) =>
       sendJson(
         res,
         400,
         apiError(400, 'invalid', `bad header ${String(req.headers.authorization)} and ${KEY}`, 'filter'),
       ),
     );
-    const e = await failure(setup(server.baseUrl).get(`/api/events?echo=${KEY}`));
+    const e = await failure(bed.client(server.baseUrl).get(`/api/events?echo=${KEY}`));
     expect(e.message).toContain('***');
   });
 
@@ -168,16 +145,7 @@ describe('errors that are not retried', () => {
     const dead = await startServer(() => undefined);
     const url = dead.baseUrl;
     await dead.close();
-    const clock = new InstantClock();
-    client = createKlaviyoClient({
-      apiKey: KEY,
-      revision: '2026-07-15',
-      baseUrl: url,
-      clock,
-      random: () => 0,
-      maxRetries: 1,
-      limiter: new RateLimiterRegistry(clock),
-    });
+    const client = bed.client(url, { maxRetries: 1 });
     const e = await failure(client.get('/api/events'));
     expect(e.code).toBe('KLAVIYO_RETRIES_EXHAUSTED');
     expect(e.message).toMatch(/ECONNREFUSED/);

@@ -1,46 +1,24 @@
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createKlaviyoClient, type KlaviyoClient } from '../../src/klaviyo/client.js';
+import { describe, expect, it } from 'vitest';
 import { buildQuery } from '../../src/klaviyo/query.js';
-import { RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
 import type { AccountFetcher } from '../../src/workflow/types.js';
-import { InstantClock } from './support/clocks.js';
-import { event, sendJson, startServer, type TestServer } from './support/server.js';
+import { event, sendJson } from '../support/http-server.js';
+import { klaviyoTestbed, testClient } from '../support/klaviyo-client.js';
 
 const KEY = 'pk_paging_0123456789abcdef';
-let server: TestServer | undefined;
-let client: KlaviyoClient | undefined;
-
-afterEach(async () => {
-  await client?.close();
-  await server?.close();
-  client = undefined;
-  server = undefined;
-});
-
-function makeClient(baseUrl: string): KlaviyoClient {
-  const clock = new InstantClock();
-  return createKlaviyoClient({
-    apiKey: KEY,
-    revision: '2026-07-15',
-    baseUrl,
-    clock,
-    random: () => 0,
-    limiter: new RateLimiterRegistry(clock),
-  });
-}
+const bed = klaviyoTestbed({ apiKey: KEY });
 
 describe('paginate', () => {
   it('follows links.next across 3 pages without re-appending the original params', async () => {
     const query = buildQuery({ filter: 'greater-or-equal(datetime,2024-01-01T00:00:00Z)', sort: 'datetime' });
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       const url = new URL(req.url, 'http://x');
       const cursor = url.searchParams.get('page[cursor]');
       const page = cursor === null ? 1 : Number(cursor.slice(1));
-      const next = page < 3 ? `${server?.baseUrl}/api/events?${query}&page%5Bcursor%5D=c${page + 1}` : null;
+      const next = page < 3 ? `${server.baseUrl}/api/events?${query}&page%5Bcursor%5D=c${page + 1}` : null;
       sendJson(res, 200, { data: [event(`e${page}a`), event(`e${page}b`)], links: { self: req.url, next } });
     });
-    client = makeClient(server.baseUrl);
+    const client = bed.client(server.baseUrl);
     const pages = [];
     for await (const page of client.paginate('/api/events', {
       filter: 'greater-or-equal(datetime,2024-01-01T00:00:00Z)',
@@ -67,14 +45,14 @@ describe('paginate', () => {
   });
 
   it('accepts a relative next link', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       const second = req.url.includes('page%5Bcursor%5D=2');
       sendJson(res, 200, {
         data: [event(second ? 'b' : 'a')],
         links: { next: second ? null : '/api/events?page%5Bcursor%5D=2' },
       });
     });
-    client = makeClient(server.baseUrl);
+    const client = bed.client(server.baseUrl);
     const ids: string[] = [];
     for await (const page of client.paginate('/api/events', { sort: 'datetime' }))
       ids.push(...page.data.map((r) => r.id));
@@ -83,14 +61,14 @@ describe('paginate', () => {
   });
 
   it('sends a next link on another host to our base URL, never elsewhere with the key', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       const second = req.url.includes('cursor');
       sendJson(res, 200, {
         data: [event(second ? 'b' : 'a')],
         links: { next: second ? null : 'https://a.klaviyo.com/api/events?page%5Bcursor%5D=2' },
       });
     });
-    client = makeClient(server.baseUrl);
+    const client = bed.client(server.baseUrl);
     const pages = [];
     for await (const page of client.paginate('/api/events')) pages.push(page);
     expect(pages[0]?.nextUrl).toBe(`${server.baseUrl}/api/events?page%5Bcursor%5D=2`);
@@ -98,7 +76,7 @@ describe('paginate', () => {
   });
 
   it('decodes a gzip body', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       expect(req.headers['accept-encoding']).toContain('gzip');
       const body = gzipSync(JSON.stringify({ data: [event('z')], links: { next: null } }));
       res.writeHead(200, {
@@ -108,22 +86,22 @@ describe('paginate', () => {
       });
       res.end(body);
     });
-    client = makeClient(server.baseUrl);
+    const client = bed.client(server.baseUrl);
     const doc = await client.get('/api/events');
     expect(doc.data).toEqual([event('z')]);
   });
 
   it("counts an identity body's bytes in the stats", async () => {
     const page = { data: [event('a')], links: { next: null } };
-    server = await startServer((_req, res) => sendJson(res, 200, page));
-    client = makeClient(server.baseUrl);
+    const server = await bed.serve((_req, res) => sendJson(res, 200, page));
+    const client = bed.client(server.baseUrl);
     await client.get('/api/events');
     expect(client.stats().bytes).toBe(Buffer.byteLength(JSON.stringify(page)));
   });
 
   it('stops when the signal aborts', async () => {
-    server = await startServer(() => undefined); // never answers
-    client = makeClient(server.baseUrl);
+    const server = await bed.serve(() => undefined); // never answers
+    const client = bed.client(server.baseUrl);
     const ac = new AbortController();
     const pending = client.get('/api/events', undefined, { signal: ac.signal }).catch((e: unknown) => e);
     setTimeout(() => ac.abort(new Error('cancelled by user')), 20);
@@ -132,15 +110,15 @@ describe('paginate', () => {
   });
 
   it('detects a next link that points back at the same page', async () => {
-    server = await startServer((_req, res) => {
+    const server = await bed.serve((_req, res) => {
       sendJson(res, 200, {
         data: [event('a')],
-        links: { next: `${server?.baseUrl}/api/events?page%5Bcursor%5D=same` },
+        links: { next: `${server.baseUrl}/api/events?page%5Bcursor%5D=same` },
       });
     });
-    client = makeClient(server.baseUrl);
+    const client = bed.client(server.baseUrl);
     const run = async () => {
-      for await (const _ of client!.paginate('/api/events')) {
+      for await (const _ of client.paginate('/api/events')) {
         // consume
       }
     };
@@ -149,14 +127,14 @@ describe('paginate', () => {
   });
 
   it('streams: the next page is only requested when the consumer asks for it', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       const n = Number(new URL(req.url, 'http://x').searchParams.get('page[cursor]') ?? '1');
       sendJson(res, 200, {
         data: [event(`e${n}`)],
         links: { next: `/api/events?page%5Bcursor%5D=${n + 1}` },
       });
     });
-    client = makeClient(server.baseUrl);
+    const client = bed.client(server.baseUrl);
     const iterator = client.paginate('/api/events');
     await iterator.next();
     await iterator.next();
@@ -165,11 +143,11 @@ describe('paginate', () => {
   });
 
   it('rejects a body that is not JSON:API and names the URL', async () => {
-    server = await startServer((_req, res) => {
+    const server = await bed.serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><html><body>Welcome</body></html>');
     });
-    client = makeClient(server.baseUrl);
+    const client = bed.client(server.baseUrl);
     await expect(client.get('/api/events', { sort: 'datetime' })).rejects.toThrow(
       new RegExp(
         `GET ${server.baseUrl}/api/events\\?sort=datetime answered 200 with text/html instead of JSON:API`,
@@ -179,19 +157,19 @@ describe('paginate', () => {
   });
 
   it('rejects JSON that is not a JSON:API document', async () => {
-    server = await startServer((_req, res) => sendJson(res, 200, { items: [1, 2] }));
-    client = makeClient(server.baseUrl);
+    const server = await bed.serve((_req, res) => sendJson(res, 200, { items: [1, 2] }));
+    const client = bed.client(server.baseUrl);
     await expect(client.get('/api/events')).rejects.toMatchObject({ code: 'KLAVIYO_NOT_JSON_API' });
     expect(server.requests).toHaveLength(1);
   });
 
   it('posts a JSON body and returns a single-resource document', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       sendJson(res, 200, {
         data: { type: 'metric-aggregate', id: 'x', attributes: { echo: JSON.parse(req.body) } },
       });
     });
-    client = makeClient(server.baseUrl);
+    const client = bed.client(server.baseUrl);
     const doc = await client.post('/api/metric-aggregates', { data: { type: 'metric-aggregate' } });
     expect(doc.data).toMatchObject({
       type: 'metric-aggregate',
@@ -204,12 +182,7 @@ describe('paginate', () => {
 
 describe('fits the workflow', () => {
   it('is an AccountFetcher and describes requests without sending them', () => {
-    const c: AccountFetcher = createKlaviyoClient({
-      apiKey: KEY,
-      revision: '2026-07-15',
-      baseUrl: 'http://127.0.0.1:1/',
-      clock: new InstantClock(),
-    });
+    const c: AccountFetcher = testClient('http://127.0.0.1:1/', { apiKey: KEY });
     expect(c.revision).toBe('2026-07-15');
     expect(
       c.describeRequest('/api/profiles', { filter: 'greater-than(updated,2024-01-01T00:00:00+00:00)' }),

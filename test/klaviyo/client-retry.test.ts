@@ -1,26 +1,13 @@
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createKlaviyoClient,
-  type KlaviyoClient,
-  type KlaviyoClientEvent,
-} from '../../src/klaviyo/client.js';
+import { describe, expect, it } from 'vitest';
+import type { KlaviyoClientEvent } from '../../src/klaviyo/client.js';
 import type { Resource } from '../../src/klaviyo/json-api.js';
-import { RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
 import { backoffDelay, parseRetryAfter, retryDelay } from '../../src/klaviyo/retry-policy.js';
-import { InstantClock } from './support/clocks.js';
-import { apiError, event, sendJson, startServer, type TestServer } from './support/server.js';
+import { InstantClock } from '../support/clocks.js';
+import { apiError, event, sendJson } from '../support/http-server.js';
+import { klaviyoTestbed } from '../support/klaviyo-client.js';
 
-const KEY = 'pk_retry_0123456789abcdef';
-let server: TestServer | undefined;
-let client: KlaviyoClient | undefined;
-
-afterEach(async () => {
-  await client?.close();
-  await server?.close();
-  client = undefined;
-  server = undefined;
-});
+const bed = klaviyoTestbed({ apiKey: 'pk_retry_0123456789abcdef', random: () => 0.5 });
 
 function setup(
   baseUrl: string,
@@ -28,17 +15,7 @@ function setup(
 ) {
   const clock = new InstantClock();
   const events: KlaviyoClientEvent[] = [];
-  client = createKlaviyoClient({
-    apiKey: KEY,
-    revision: '2026-07-15',
-    baseUrl,
-    clock,
-    random: extra.random ?? (() => 0.5),
-    limiter: new RateLimiterRegistry(clock),
-    onEvent: (e) => events.push(e),
-    ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}),
-    ...(extra.maxRetries !== undefined ? { maxRetries: extra.maxRetries } : {}),
-  });
+  const client = bed.client(baseUrl, { clock, onEvent: (e) => events.push(e), ...extra });
   return { clock, events, client };
 }
 
@@ -48,7 +25,7 @@ describe('retries', () => {
   it('429 with Retry-After pauses that long, then succeeds', async () => {
     const arrivals: number[] = [];
     let clockRef: InstantClock | undefined;
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       arrivals.push(clockRef?.now() ?? 0);
       if (req.n === 1)
         sendJson(res, 429, apiError(429, 'throttled', 'Request was throttled.'), { 'retry-after': '7' });
@@ -68,7 +45,7 @@ describe('retries', () => {
   it('429 without Retry-After uses "Expected available in N seconds", else backs off', async () => {
     let clockRef: InstantClock | undefined;
     const arrivals: number[] = [];
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       arrivals.push(clockRef?.now() ?? 0);
       if (req.n === 1)
         sendJson(
@@ -94,7 +71,7 @@ describe('retries', () => {
   });
 
   it('503 three times, then success', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       if (req.n <= 3) sendJson(res, 503, apiError(503, 'error', 'Service unavailable'));
       else sendJson(res, 200, ok);
     });
@@ -110,7 +87,7 @@ describe('retries', () => {
   });
 
   it('a connection reset in the middle of the body is retried', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       if (req.n === 1) {
         res.writeHead(200, { 'content-type': 'application/vnd.api+json', 'content-length': '5000' });
         res.write('{"data":[{"type":"event","id":"a"');
@@ -125,7 +102,7 @@ describe('retries', () => {
   });
 
   it('a truncated JSON body of a 200 is retried', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       if (req.n === 1) {
         const text = '{"data":[{"type":"event","id":"a","attr';
         res.writeHead(200, {
@@ -144,7 +121,7 @@ describe('retries', () => {
 
   it('a chunked gzip body that does not inflate is retried as a bad body', async () => {
     const page = { data: Array.from({ length: 200 }, (_, i) => event(`e${i}`)), links: { next: null } };
-    server = await startServer(async (req, res) => {
+    const server = await bed.serve(async (req, res) => {
       const wire = gzipSync(JSON.stringify(page));
       res.writeHead(200, { 'content-type': 'application/vnd.api+json', 'content-encoding': 'gzip' });
       // Several writes without a content-length: the client sees a chunked body.
@@ -164,7 +141,7 @@ describe('retries', () => {
   });
 
   it('a request that times out is retried', async () => {
-    server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       if (req.n === 1) return; // never answer
       sendJson(res, 200, ok);
     });
@@ -178,7 +155,7 @@ describe('retries', () => {
   });
 
   it('gives up after maxRetries and lists the attempts and the last cause', async () => {
-    server = await startServer((_req, res) =>
+    const server = await bed.serve((_req, res) =>
       sendJson(res, 502, apiError(502, 'bad_gateway', 'upstream down')),
     );
     const { client } = setup(server.baseUrl, { maxRetries: 2 });

@@ -1,18 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createKlaviyoClient, type KlaviyoClient } from '../../src/klaviyo/client.js';
+import { describe, expect, it } from 'vitest';
 import { bucketsFor, normalizeEndpoint } from '../../src/klaviyo/limits.js';
 import { parseRateLimitLimit, RateLimiter, RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
-import { ManualClock } from './support/clocks.js';
-import { apiError, event, sendJson, startServer, type TestServer } from './support/server.js';
+import { ManualClock } from '../support/clocks.js';
+import { apiError, event, sendJson } from '../support/http-server.js';
+import { klaviyoTestbed } from '../support/klaviyo-client.js';
 
-const KEY = 'pk_limits_0123456789abcdef';
-const servers: TestServer[] = [];
-const clients: KlaviyoClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const s of servers.splice(0)) await s.close();
-});
+const bed = klaviyoTestbed({ apiKey: 'pk_limits_0123456789abcdef' });
 
 /** The largest number of times inside any window of `windowMs` (half-open). */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -117,25 +110,19 @@ describe('rate limiting over HTTP', () => {
   it('burst 5/s and steady 20/min: the server never sees more, 40 requests', async () => {
     const clock = new ManualClock();
     const arrivals: number[] = [];
-    const server = await startServer((_req, res) => {
+    const server = await bed.serve((_req, res) => {
       arrivals.push(clock.now());
       sendJson(res, 200, { data: [event('a')], links: { next: null } });
     });
-    servers.push(server);
     let inFlight = 0;
-    const client = createKlaviyoClient({
-      apiKey: KEY,
-      revision: '2026-07-15',
-      baseUrl: server.baseUrl,
+    const client = bed.client(server.baseUrl, {
       clock,
-      limiter: new RateLimiterRegistry(clock),
       rateLimits: () => ({ burstPerSecond: 5, steadyPerMinute: 20 }),
       onEvent: (e) => {
         if (e.type === 'request') inFlight++;
         if (e.type === 'response') inFlight--;
       },
     });
-    clients.push(client);
     const t0 = clock.now();
     await clock.drive(
       Promise.all(Array.from({ length: 40 }, () => client.get('/api/flows'))),
@@ -154,7 +141,7 @@ describe('rate limiting over HTTP', () => {
     let active = 0;
     let peak = 0;
     const held: (() => void)[] = [];
-    const server = await startServer((_req, res) => {
+    const server = await bed.serve((_req, res) => {
       active++;
       peak = Math.max(peak, active);
       const answer = () => {
@@ -164,16 +151,8 @@ describe('rate limiting over HTTP', () => {
       held.push(answer);
       if (held.length === N) for (const f of held.splice(0)) f();
     });
-    servers.push(server);
     const clock = new ManualClock();
-    const client = createKlaviyoClient({
-      apiKey: KEY,
-      revision: '2026-07-15',
-      baseUrl: server.baseUrl,
-      clock,
-      limiter: new RateLimiterRegistry(clock),
-    });
-    clients.push(client);
+    const client = bed.client(server.baseUrl, { clock });
     const guard = setTimeout(() => {
       for (const f of held.splice(0)) f();
     }, 3000);
@@ -185,7 +164,7 @@ describe('rate limiting over HTTP', () => {
   it('maxConcurrency caps requests in flight', async () => {
     let active = 0;
     let peak = 0;
-    const server = await startServer((_req, res) => {
+    const server = await bed.serve((_req, res) => {
       active++;
       peak = Math.max(peak, active);
       setTimeout(() => {
@@ -193,17 +172,8 @@ describe('rate limiting over HTTP', () => {
         sendJson(res, 200, { data: [], links: { next: null } });
       }, 20);
     });
-    servers.push(server);
     const clock = new ManualClock();
-    const client = createKlaviyoClient({
-      apiKey: KEY,
-      revision: '2026-07-15',
-      baseUrl: server.baseUrl,
-      clock,
-      maxConcurrency: 3,
-      limiter: new RateLimiterRegistry(clock),
-    });
-    clients.push(client);
+    const client = bed.client(server.baseUrl, { clock, maxConcurrency: 3 });
     await Promise.all(Array.from({ length: 9 }, () => client.get('/api/events')));
     expect(peak).toBe(3);
   });
@@ -211,22 +181,17 @@ describe('rate limiting over HTTP', () => {
   it('a 429 pauses the whole bucket, shared by two clients of the same account', async () => {
     const clock = new ManualClock();
     const arrivals: { n: number; t: number; who: string }[] = [];
-    const server = await startServer((req, res) => {
+    const server = await bed.serve((req, res) => {
       arrivals.push({ n: req.n, t: clock.now(), who: String(req.headers['user-agent']) });
       if (req.n === 1)
         sendJson(res, 429, apiError(429, 'throttled', 'Request was throttled.'), { 'retry-after': '10' });
       else sendJson(res, 200, { data: [], links: { next: null } });
     });
-    servers.push(server);
     const registry = new RateLimiterRegistry(clock);
     let inFlight = 0;
-    const make = (userAgent: string) => {
-      const c = createKlaviyoClient({
-        apiKey: KEY,
-        revision: '2026-07-15',
-        baseUrl: server.baseUrl,
+    const make = (userAgent: string) =>
+      bed.client(server.baseUrl, {
         clock,
-        random: () => 0,
         limiter: registry,
         userAgent,
         onEvent: (e) => {
@@ -234,9 +199,6 @@ describe('rate limiting over HTTP', () => {
           if (e.type === 'response') inFlight--;
         },
       });
-      clients.push(c);
-      return c;
-    };
     const a = make('a');
     const b = make('b');
     const t0 = clock.now();

@@ -14,23 +14,15 @@ import {
 } from '../../src/project/index.js';
 import { IngestError } from '../../src/util/errors.js';
 import { redact } from '../../src/util/redact.js';
-import { cleanupTempDirs, edit, freshProject, tempDir } from './helpers.js';
+import { caught } from '../support/errors.js';
+import { edit, freshProject } from '../support/project.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
 afterAll(cleanupTempDirs);
 
 function write(dir: string, rel: string, text: string): void {
   mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
   writeFileSync(path.join(dir, rel), text);
-}
-
-function caught(fn: () => unknown): IngestError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof IngestError) return error;
-    throw error;
-  }
-  throw new Error('expected an IngestError');
 }
 
 describe('Digdag YAML', () => {

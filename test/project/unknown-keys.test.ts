@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { didYouMean, revisionProblem, validateProject } from '../../src/project/index.js';
-import { cleanupTempDirs, edit, freshProject } from './helpers.js';
+import { edit, freshProject } from '../support/project.js';
+import { cleanupTempDirs } from '../support/temp-dirs.js';
 
 afterAll(() => cleanupTempDirs());
 

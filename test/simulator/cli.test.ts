@@ -1,21 +1,17 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, expect, test, vi } from 'vitest';
 import { DEMO_API_KEY } from '../../src/simulator/index.js';
+import { runCli, startCli } from '../support/cli-in-process.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 import { call } from './helpers.js';
 
+afterAll(cleanupTempDirs);
+
 test('klaviyo-ingest simulate prints the base URL and demo key, serves, logs, stops on SIGTERM', async () => {
-  const logFile = join(mkdtempSync(join(tmpdir(), 'sim-')), 'log.jsonl');
-  let out = '';
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  const errWrite = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const logFile = join(tempDir('sim-'), 'log.jsonl');
   const before = new Set(process.listeners('SIGTERM'));
-  const done = main([
+  const cli = startCli([
     'simulate',
     '--profiles',
     '20',
@@ -26,20 +22,17 @@ test('klaviyo-ingest simulate prints the base URL and demo key, serves, logs, st
     '--log-file',
     logFile,
   ]);
-  try {
-    await vi.waitFor(() => expect(out.split('\n').length).toBeGreaterThanOrEqual(3), { timeout: 5000 });
-  } finally {
-    write.mockRestore();
-  }
-  const [url, key] = out.split('\n');
+  await vi.waitFor(() => expect(cli.stdout().split('\n').length).toBeGreaterThanOrEqual(3), {
+    timeout: 5000,
+  });
+  const [url, key] = cli.stdout().split('\n');
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(key).toBe(DEMO_API_KEY);
   const r = await call({ baseUrl: url as string }, '/api/profiles', { 'page[size]': '100' });
   expect(r.body.data).toHaveLength(20);
   // Deliver SIGTERM to the command's own handler only (not the test runner's).
   for (const l of process.listeners('SIGTERM')) if (!before.has(l)) (l as () => void)();
-  expect(await done).toBe(0);
-  errWrite.mockRestore();
+  expect((await cli.done).code).toBe(0);
   const entries = readFileSync(logFile, 'utf8')
     .trim()
     .split('\n')
@@ -48,10 +41,5 @@ test('klaviyo-ingest simulate prints the base URL and demo key, serves, logs, st
 });
 
 test('simulate rejects a bad --faults spec as a usage error', async () => {
-  const errWrite = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    expect(await main(['simulate', '--faults', 'teapot'])).toBe(2);
-  } finally {
-    errWrite.mockRestore();
-  }
+  expect((await runCli(['simulate', '--faults', 'teapot'])).code).toBe(2);
 });

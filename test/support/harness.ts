@@ -1,29 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+/** A whole ingestion under test: a fresh `init` project, a simulator on 127.0.0.1 and a DuckDB path. */
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { initProject } from '../../src/cli/commands/init.js';
+import { afterAll, beforeAll } from 'vitest';
 import {
   DEMO_API_KEY,
   type Simulator,
   type SimulatorOptions,
   startSimulator,
 } from '../../src/simulator/index.js';
-import { type Clock, systemClock } from '../../src/util/clock.js';
 import { type RunProjectInput, runProject } from '../../src/workflow/run-project.js';
 import type { RunReport } from '../../src/workflow/types.js';
-
-/** A clock that reads `startMs` when created and then moves with real time (sleeps are real). */
-export function clockFrom(startMs: number): Clock & { advance(ms: number): void } {
-  let offset = startMs - Date.now();
-  return {
-    now: () => Date.now() + offset,
-    sleep: systemClock.sleep,
-    advance(ms: number) {
-      offset += ms;
-    },
-  };
-}
+import { freshProject } from './project.js';
+import { removeTempDir } from './temp-dirs.js';
 
 export interface Harness {
   dir: string;
@@ -38,9 +25,8 @@ export interface Harness {
 
 /** A fresh `init` project, a simulator on 127.0.0.1, and a DuckDB path in a temp folder. */
 export async function createHarness(options: SimulatorOptions): Promise<Harness> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ki-test-'));
-  const projectDir = path.join(dir, 'ingestion');
-  initProject(projectDir);
+  const projectDir = freshProject('ki-test-');
+  const dir = path.dirname(projectDir);
   const sim = await startSimulator({ rateLimits: 'off', ...options });
   const dbPath = path.join(dir, 'klaviyo.duckdb');
   const env = { KLAVIYO_API_KEY: DEMO_API_KEY, KLAVIYO_BASE_URL: sim.baseUrl };
@@ -54,22 +40,22 @@ export async function createHarness(options: SimulatorOptions): Promise<Harness>
       runProject({ projectDir, workflow: 'inc', destination: `duckdb:${dbPath}`, env, ...extra }),
     async cleanup() {
       await sim.close();
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     },
   };
 }
 
-/** Runs one query against a DuckDB file and returns the rows as objects (opened and closed per call). */
-export async function queryDuckDB(dbPath: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(dbPath);
-  const connection = await instance.connect();
-  try {
-    const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+/**
+ * A harness for the enclosing `describe` (or file): made in `beforeAll`, cleaned up in `afterAll`.
+ * The object returned is filled in by `beforeAll`; use it inside hooks and tests only.
+ */
+export function useHarness(options: SimulatorOptions, timeoutMs?: number): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(h, await createHarness(options));
+  }, timeoutMs);
+  afterAll(async () => h.cleanup?.());
+  return h;
 }
 
 /** The simulator's records of a source as (id, field value in epoch ms), in index order. */

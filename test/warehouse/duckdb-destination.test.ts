@@ -9,10 +9,11 @@ import {
 } from '../../src/warehouse/duckdb/duckdb-destination.js';
 import type { CommitStep } from '../../src/warehouse/duckdb/duckdb-load-session.js';
 import { openDestination } from '../../src/warehouse/open-destination.js';
-import { logRow, tempDir } from './helpers.js';
+import { logRow } from '../support/destination.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
-const dir = tempDir();
-afterAll(() => dir.remove());
+const dir = tempDir('ki-warehouse-');
+afterAll(cleanupTempDirs);
 
 let n = 0;
 let dest: DuckDBDestination;
@@ -20,7 +21,7 @@ let failAt: CommitStep | null = null;
 
 beforeEach(async () => {
   failAt = null;
-  dest = await openDuckDBDestination(join(dir.path, `db${n++}.duckdb`), {
+  dest = await openDuckDBDestination(join(dir, `db${n++}.duckdb`), {
     hooks: {
       beforeCommitStep: (step) => {
         if (step === failAt) throw new Error(`injected failure before ${step}`);
@@ -99,8 +100,8 @@ describe('setup', () => {
   });
 
   it('openDestination opens a duckdb: URL and describes it', async () => {
-    const other = await openDestination(`duckdb:${join(dir.path, 'url.duckdb')}`);
-    expect(other.description).toBe(`duckdb:${join(dir.path, 'url.duckdb')}`);
+    const other = await openDestination(`duckdb:${join(dir, 'url.duckdb')}`);
+    expect(other.description).toBe(`duckdb:${join(dir, 'url.duckdb')}`);
     await other.close();
     const memory = await openDestination('duckdb::memory:');
     await memory.ensureSchema('src');
@@ -111,7 +112,7 @@ describe('setup', () => {
 
 describe('instances', () => {
   it('shares one DuckDB instance per file within a process, closing it with the last user', async () => {
-    const path = join(dir.path, 'shared.duckdb');
+    const path = join(dir, 'shared.duckdb');
     const a = await openDuckDBDestination(path);
     const b = await openDuckDBDestination(path);
     await a.ensureSchema('src');

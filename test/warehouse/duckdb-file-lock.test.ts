@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IngestError } from '../../src/util/errors.js';
 import { openDestination } from '../../src/warehouse/open-destination.js';
-import { tempDir } from './helpers.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
-const dir = tempDir();
+const dir = tempDir('ki-warehouse-');
 let child: ChildProcess | undefined;
 afterAll(() => {
   child?.kill();
-  dir.remove();
+  cleanupTempDirs();
 });
 
 /** Opens `path` with DuckDB in another process and resolves once it holds the file. */
@@ -35,7 +35,7 @@ function holdInChildProcess(path: string): Promise<ChildProcess> {
 
 describe('database file in use', () => {
   it('a second process on the same file gets a clear ingestion error', async () => {
-    const path = join(dir.path, 'locked.duckdb');
+    const path = join(dir, 'locked.duckdb');
     child = await holdInChildProcess(path);
     const error = await openDestination(`duckdb:${path}`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IngestError);

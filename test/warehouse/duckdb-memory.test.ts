@@ -14,10 +14,11 @@ import {
   memoryPolicyFromEnv,
   parseMemorySize,
 } from '../../src/warehouse/duckdb/duckdb-memory.js';
-import { logRow, tempDir } from './helpers.js';
+import { logRow } from '../support/destination.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
-const dir = tempDir();
-afterAll(() => dir.remove());
+const dir = tempDir('ki-warehouse-');
+afterAll(cleanupTempDirs);
 let n = 0;
 const MB = 1_000_000;
 
@@ -64,7 +65,7 @@ describe('memory limit settings', () => {
     const before = process.env[MEMORY_LIMIT_ENV];
     process.env[MEMORY_LIMIT_ENV] = 'a lot';
     try {
-      await expect(openDuckDBDestination(join(dir.path, `env${n++}.duckdb`))).rejects.toMatchObject({
+      await expect(openDuckDBDestination(join(dir, `env${n++}.duckdb`))).rejects.toMatchObject({
         code: 'CONFIG_MEMORY_LIMIT',
       });
     } finally {
@@ -95,7 +96,7 @@ describe('a commit that does not fit the cap', () => {
     policy: MemoryPolicy,
     use: (cap: DuckDBMemoryCap, c: DuckDBConnection) => Promise<T>,
   ) {
-    const instance = await DuckDBInstance.create(join(dir.path, `cap${n++}.duckdb`), {
+    const instance = await DuckDBInstance.create(join(dir, `cap${n++}.duckdb`), {
       memory_limit: `${policy.baseBytes}B`,
     });
     const connection = await instance.connect();
@@ -154,7 +155,7 @@ describe('a load session over the cap', () => {
 
   async function load(policy: MemoryPolicy, count: number) {
     let attempts = 0;
-    const dest = await openDuckDBDestination(join(dir.path, `session${n++}.duckdb`), {
+    const dest = await openDuckDBDestination(join(dir, `session${n++}.duckdb`), {
       memory: policy,
       hooks: { beforeCommitStep: (step) => void (step === 'schema' && attempts++) },
     });

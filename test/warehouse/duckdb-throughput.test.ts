@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Row } from '../../src/records/row.js';
 import { openDuckDBDestination } from '../../src/warehouse/duckdb/duckdb-destination.js';
-import { logRow, tempDir } from './helpers.js';
+import { logRow } from '../support/destination.js';
+import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
-const dir = tempDir();
-afterAll(() => dir.remove());
+const dir = tempDir('ki-warehouse-');
+afterAll(cleanupTempDirs);
 
 const ROWS = 200_000;
 const BATCH = 1_000;
@@ -29,7 +30,7 @@ function event(i: number): Row {
 
 describe('appender staging throughput', () => {
   it(`stages and commits ${ROWS} rows`, async () => {
-    const dest = await openDuckDBDestination(join(dir.path, 'bench.duckdb'));
+    const dest = await openDuckDBDestination(join(dir, 'bench.duckdb'));
     try {
       const session = await dest.openLoad({
         schema: 'src',

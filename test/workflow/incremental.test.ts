@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatFilterTime, formatTemplateTime, parseTimestamp } from '../../src/util/timestamps.js';
-import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
+import { clockFrom } from '../support/clocks.js';
+import { queryDuckDB } from '../support/destination.js';
+import { type Harness, useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const INC_START = Date.UTC(2025, 8, 1);
@@ -56,14 +58,13 @@ async function tablePairs(h: Harness, table: string, field: string): Promise<str
 }
 
 describe('a second inc run after the account changed', () => {
-  let h: Harness;
+  const h = useHarness({ seed: 5, now: NOW, profiles: 300, events: 6000 });
   let clock: ReturnType<typeof clockFrom>;
   let tieSecond: number;
   let firstEnd: number;
   const run = (extra: { end?: string } = {}) => h.run({ clock, ...extra });
 
   beforeAll(async () => {
-    h = await createHarness({ seed: 5, now: NOW, profiles: 300, events: 6000 });
     clock = clockFrom(NOW);
     // First run ends right after a second that holds several events, so the next run's window starts on a tie.
     tieSecond = lastTiedSecond(h, NOW - 2 * HOUR);
@@ -71,7 +72,6 @@ describe('a second inc run after the account changed', () => {
     const first = await run({ end: formatTemplateTime(firstEnd) });
     expect(first.ok).toBe(true);
   });
-  afterAll(async () => h.cleanup());
 
   it('fetches only the new window, loses nothing and duplicates nothing, ties at the boundary included', async () => {
     const [max] = await queryDuckDB(

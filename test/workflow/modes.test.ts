@@ -1,9 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
 import type { RunProjectInput } from '../../src/workflow/run-project.js';
-import { clockFrom, createHarness, type Harness, queryDuckDB, simValues } from '../support/harness.js';
+import { clockFrom } from '../support/clocks.js';
+import { queryDuckDB } from '../support/destination.js';
+import { type Harness, simValues, useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const INC_START = Date.UTC(2025, 8, 1);
@@ -25,12 +27,10 @@ function run(h: Harness, clock: ReturnType<typeof clockFrom>, extra: Partial<Run
 }
 
 describe('lookback: re-reading a trailing period for late events', () => {
-  let h: Harness;
+  const h = useHarness({ seed: 13, now: NOW, events: 5000, profiles: 100 });
   beforeAll(async () => {
-    h = await createHarness({ seed: 13, now: NOW, events: 5000, profiles: 100 });
     editIncDatasource(h, 'klaviyo_events', (entry) => `${entry}\n    lookback: 12h`);
   });
-  afterAll(async () => h.cleanup());
 
   it('restores records that were missing inside the lookback, without duplicating the rest', async () => {
     const clock = clockFrom(NOW);
@@ -71,12 +71,10 @@ describe('lookback: re-reading a trailing period for late events', () => {
 });
 
 describe('merge: one current row per id', () => {
-  let h: Harness;
+  const h = useHarness({ seed: 17, now: NOW, events: 100, profiles: 400 });
   beforeAll(async () => {
-    h = await createHarness({ seed: 17, now: NOW, events: 100, profiles: 400 });
     editIncDatasource(h, 'klaviyo_profiles', (entry) => entry.replace('mode: append', 'mode: merge'));
   });
-  afterAll(async () => h.cleanup());
 
   it('keeps the latest version of each profile after updates', async () => {
     const clock = clockFrom(NOW);

@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { clockFrom } from '../support/clocks.js';
+import { queryDuckDB, tableCounts } from '../support/destination.js';
+import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const HIST_START = Date.UTC(2023, 8, 1);
 
 describe('run hist: the historical workflow loads the five hist tables', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    // Data reaching back before the hist default start, so the window's lower bound matters.
-    h = await createHarness({ seed: 29, now: NOW, start: Date.UTC(2023, 6, 1), profiles: 300, events: 3000 });
-  });
-  afterAll(async () => h.cleanup());
+  // Data reaching back before the hist default start, so the window's lower bound matters.
+  const h = useHarness({ seed: 29, now: NOW, start: Date.UTC(2023, 6, 1), profiles: 300, events: 3000 });
 
   it('windows each source on its created field from default_start_time, campaigns on created_at', async () => {
     const report = await h.run({ workflow: 'hist', clock: clockFrom(NOW) });
@@ -31,11 +29,9 @@ describe('run hist: the historical workflow loads the five hist tables', () => {
       klaviyo_lists_hist: h.sim.count('lists', { field: 'created', ...window }),
       klaviyo_profiles_hist: h.sim.count('profiles', { field: 'created', ...window }),
     };
-    for (const [table, count] of Object.entries(expected)) {
-      const [row] = await queryDuckDB(h.dbPath, `SELECT count(*) AS n FROM klaviyo_src.${table}`);
-      expect(Number(row?.n), table).toBe(count);
+    expect(await tableCounts(h.dbPath, 'klaviyo_src', Object.keys(expected))).toEqual(expected);
+    for (const [table, count] of Object.entries(expected))
       expect(count, `${table} has data`).toBeGreaterThan(0);
-    }
     expect(h.sim.count('events', { field: 'datetime', lt: HIST_START })).toBeGreaterThan(0);
     const campaignFilter = h.sim.requestLog().find((r) => r.endpoint === 'campaigns')?.query.filter;
     expect(String(campaignFilter)).toContain('greater-or-equal(created_at,2023-09-01T00:00:00Z)');

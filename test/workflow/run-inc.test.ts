@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { clockFrom } from '../support/clocks.js';
+import { tableCounts } from '../support/destination.js';
+import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const INC_START = Date.UTC(2025, 8, 1);
 
 describe('run inc: the templates unchanged, all six sources into DuckDB', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness({ seed: 11, now: NOW, profiles: 400, events: 4000 });
-  });
-  afterAll(async () => h.cleanup());
+  const h = useHarness({ seed: 11, now: NOW, profiles: 400, events: 4000 });
 
   it('loads each source with exactly the rows the simulator holds for its window', async () => {
     const report = await h.run({ clock: clockFrom(NOW) });
@@ -30,10 +28,8 @@ describe('run inc: the templates unchanged, all six sources into DuckDB', () => 
       klaviyo_profiles: h.sim.count('profiles', { field: 'updated', ...window }),
       klaviyo_metric_data: h.sim.count('metrics'),
     };
-    for (const [table, count] of Object.entries(expected)) {
-      const [row] = await queryDuckDB(h.dbPath, `SELECT count(*) AS n FROM klaviyo_src.${table}`);
-      expect(Number(row?.n), table).toBe(count);
+    expect(await tableCounts(h.dbPath, 'klaviyo_src', Object.keys(expected))).toEqual(expected);
+    for (const [table, count] of Object.entries(expected))
       expect(count, `${table} has data to load`).toBeGreaterThan(0);
-    }
   });
 });

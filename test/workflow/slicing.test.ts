@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
 import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { splitPoints } from '../../src/workflow/slices.js';
-import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
+import { clockFrom } from '../support/clocks.js';
+import { queryDuckDB } from '../support/destination.js';
+import { type Harness, useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const INC_START = Date.UTC(2025, 8, 1);
@@ -49,11 +51,7 @@ async function eventPairs(h: Harness): Promise<string[]> {
 }
 
 describe('fetching a window in concurrent slices', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness({ seed: 21, now: NOW, events: 30_000, profiles: 100, latencyMs: 150 });
-  });
-  afterAll(async () => h.cleanup());
+  const h = useHarness({ seed: 21, now: NOW, events: 30_000, profiles: 100, latencyMs: 150 });
 
   const run = (extra: Partial<RunProjectInput>) =>
     h.run({ clock: clockFrom(NOW), sources: ['events'], ...extra });
@@ -90,11 +88,7 @@ describe('fetching a window in concurrent slices', () => {
 });
 
 describe('checkpoints in window order', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness({ seed: 8, now: NOW, events: 20_000, profiles: 100, latencyMs: 5 });
-  });
-  afterAll(async () => h.cleanup());
+  const h = useHarness({ seed: 8, now: NOW, events: 20_000, profiles: 100, latencyMs: 5 });
 
   const run = () =>
     h.run({ clock: clockFrom(NOW), sources: ['events'], checkpoint: { rows: 500, ms: 60_000 } });
@@ -140,11 +134,7 @@ describe('checkpoints in window order', () => {
 });
 
 describe('a page cursor that expires mid-load', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness({ seed: 4, now: NOW, events: 8000, profiles: 50, metrics: 450 });
-  });
-  afterAll(async () => h.cleanup());
+  const h = useHarness({ seed: 4, now: NOW, events: 8000, profiles: 50, metrics: 450 });
 
   it('restarts the slice from its last record (events) or the stream without rewriting rows (metrics)', async () => {
     h.sim.addFault('expire-cursor@events:at=2');

@@ -1,27 +1,13 @@
-import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunProjectInput } from '../../src/workflow/run-project.js';
-import { clockFrom, createHarness, type Harness, queryDuckDB } from '../support/harness.js';
+import { clockFrom } from '../support/clocks.js';
+import { queryDuckDB } from '../support/destination.js';
+import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 
-async function exec(dbPath: string, sql: string): Promise<void> {
-  const instance = await DuckDBInstance.create(dbPath);
-  const connection = await instance.connect();
-  try {
-    await connection.run(sql);
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
 describe('the window rules, the requests and the ingestion log', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness({ seed: 3, now: NOW, profiles: 200, events: 2000, latencyMs: 20 });
-  });
-  afterAll(async () => h.cleanup());
+  const h = useHarness({ seed: 3, now: NOW, profiles: 200, events: 2000, latencyMs: 20 });
 
   const run = (extra: Partial<RunProjectInput> = {}) => h.run({ clock: clockFrom(NOW), ...extra });
 
@@ -47,7 +33,7 @@ describe('the window rules, the requests and the ingestion log', () => {
   });
 
   it('starts from the table max cut to seconds; campaigns: column updated_at, filter updated_at, config updated', async () => {
-    await exec(
+    await queryDuckDB(
       h.dbPath,
       `CREATE SCHEMA klaviyo_src;
        CREATE TABLE klaviyo_src.klaviyo_campaigns (updated_at VARCHAR, time BIGINT);
@@ -143,12 +129,8 @@ describe('the window rules, the requests and the ingestion log', () => {
 });
 
 describe('the .dig _parallel limit', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    // Enough latency that sources certainly overlap when the pool lets them.
-    h = await createHarness({ seed: 3, now: NOW, profiles: 200, events: 2000, latencyMs: 150 });
-  });
-  afterAll(async () => h.cleanup());
+  // Enough latency that sources certainly overlap when the pool lets them.
+  const h = useHarness({ seed: 3, now: NOW, profiles: 200, events: 2000, latencyMs: 150 });
   const run = (extra: Partial<RunProjectInput> = {}) => h.run({ clock: clockFrom(NOW), ...extra });
 
   it('never has more than the .dig limit (3) sources in flight', async () => {

@@ -16,7 +16,7 @@ const OUT_KEYS = ['mode'];
 const TOP_KEYS = ['in', 'filters', 'out', 'exec'];
 
 /** Levenshtein distance, with an adjacent swap counted as one edit (feild -> field). */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
     Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
   );

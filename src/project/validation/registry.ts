@@ -29,7 +29,7 @@ function sortKey(f: Finding): string {
 }
 
 /** Run every rule over a project snapshot. */
-function validateSnapshot(snapshot: ProjectSnapshot, options: ValidateOptions = {}): ValidationReport {
+export function validateSnapshot(snapshot: ProjectSnapshot, options: ValidateOptions = {}): ValidationReport {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   const report = (finding: Finding) => {

@@ -50,7 +50,7 @@ function globToRegExp(glob: string): RegExp {
 }
 
 /** Whether the .gitignore at `gitignoreDir` ignores `file` (a small subset of gitignore: globs, /, **, !). */
-function gitignoreIgnores(gitignoreDir: string, file: string): boolean {
+export function gitignoreIgnores(gitignoreDir: string, file: string): boolean {
   let text: string;
   try {
     text = readFileSync(path.join(gitignoreDir, '.gitignore'), 'utf8');

@@ -1,3 +1,4 @@
+/** A tiny HTTP server for client tests (a request log, JSON:API replies and errors), closed with its sockets. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 

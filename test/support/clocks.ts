@@ -1,4 +1,5 @@
-import type { Clock } from '../../../src/util/clock.js';
+/** Clocks for tests: one moved by hand, one whose sleeps take no time, one that starts at a given moment. */
+import { type Clock, systemClock } from '../../src/util/clock.js';
 
 interface Timer {
   at: number;
@@ -104,4 +105,16 @@ export class InstantClock implements Clock {
     this.sleeps.push(ms);
     this.t += Math.max(0, ms);
   }
+}
+
+/** A clock that reads `startMs` when created and then moves with real time (sleeps are real). */
+export function clockFrom(startMs: number): Clock & { advance(ms: number): void } {
+  let offset = startMs - Date.now();
+  return {
+    now: () => Date.now() + offset,
+    sleep: systemClock.sleep,
+    advance(ms: number) {
+      offset += ms;
+    },
+  };
 }

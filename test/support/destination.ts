@@ -1,0 +1,74 @@
+/** DuckDB destinations in tests: open a file (or attach several), query rows as plain objects, log rows. */
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { IngestionLogRow } from '../../src/warehouse/destination.js';
+
+export type Rows = Record<string, unknown>[];
+export type Query = (sql: string) => Promise<Rows>;
+
+export interface OpenOptions {
+  /** Open the file read-only (another reader may have it open; nothing can be written by mistake). */
+  readOnly?: boolean;
+  /** Statements run first, e.g. `SET TimeZone = 'UTC'` or `ATTACH ...`. */
+  setup?: readonly string[];
+}
+
+/** Opens a DuckDB file (or `:memory:`), gives `use` a query function, and closes it again. */
+export async function withDuckDB<T>(
+  dbPath: string,
+  use: (query: Query) => Promise<T>,
+  options: OpenOptions = {},
+): Promise<T> {
+  const instance = await DuckDBInstance.create(
+    dbPath,
+    options.readOnly === true ? { access_mode: 'READ_ONLY' } : undefined,
+  );
+  const connection = await instance.connect();
+  try {
+    for (const sql of options.setup ?? []) await connection.run(sql);
+    return await use(async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJS() as Rows);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Runs one statement against a DuckDB file and returns the rows as objects (opened and closed per call). */
+export function queryDuckDB(dbPath: string, sql: string, options: OpenOptions = {}): Promise<Rows> {
+  return withDuckDB(dbPath, (query) => query(sql), options);
+}
+
+/** An ingestion_log row of a SUCCESS load, with `overrides`. */
+export function logRow(overrides: Partial<IngestionLogRow> = {}): IngestionLogRow {
+  return {
+    log_id: 'log-1',
+    source_name: 'klaviyo_events',
+    workflow_name: 'klaviyo_ingest_inc',
+    table_name: 'klaviyo_events',
+    status: 'SUCCESS',
+    start_time: '2025-09-01T00:00:00.000000',
+    end_time: '2025-09-02T00:00:00.000000',
+    records_processed: 0,
+    error_message: null,
+    job_id: 'job-1',
+    job_url: null,
+    time: 1_756_771_200,
+    duration_seconds: 1.5,
+    ...overrides,
+  };
+}
+
+/** Rows per table of `schema` in a DuckDB file, by table name. */
+export async function tableCounts(
+  dbPath: string,
+  schema: string,
+  tables: readonly string[],
+): Promise<Record<string, number>> {
+  return withDuckDB(dbPath, async (query) => {
+    const counts: Record<string, number> = {};
+    for (const table of tables) {
+      const [row] = await query(`SELECT count(*) AS n FROM ${schema}.${table}`);
+      counts[table] = Number(row?.n);
+    }
+    return counts;
+  });
+}
