@@ -40,16 +40,22 @@ export const HIST_DATE_RANGES = monthlyRanges(2023, 9, 24);
 const COLUMNS = `  log_id, source_name, workflow_name, table_name, status, start_time, end_time,
   records_processed, error_message, job_id, job_url, time, duration_seconds`;
 
-export const LOG_START_SQL = `-- One STARTED row in the ingestion log when a datasource begins loading.
--- Params: source_name, workflow_name, table_name (set by the +log_ingestion_start task).
-INSERT INTO ingestion_log (
+/** The statement head every log file shares. */
+const INSERT_ROW = `INSERT INTO ingestion_log (
 ${COLUMNS}
 )
-SELECT
-  concat('\${source_name}_\${table_name}_', cast(CURRENT_TIMESTAMP AS VARCHAR)) AS log_id,
+SELECT`;
+
+/** The id and names of a row about one table (start and success). */
+const TABLE_ROW_NAMES = `  concat('\${source_name}_\${table_name}_', cast(CURRENT_TIMESTAMP AS VARCHAR)) AS log_id,
   '\${source_name}' AS source_name,
   '\${workflow_name}' AS workflow_name,
-  '\${table_name}' AS table_name,
+  '\${table_name}' AS table_name,`;
+
+export const LOG_START_SQL = `-- One STARTED row in the ingestion log when a datasource begins loading.
+-- Params: source_name, workflow_name, table_name (set by the +log_ingestion_start task).
+${INSERT_ROW}
+${TABLE_ROW_NAMES}
   'STARTED' AS status,
   cast(now() AS VARCHAR) AS start_time,
   CAST(NULL AS VARCHAR) AS end_time,
@@ -63,14 +69,8 @@ SELECT
 
 export const LOG_SUCCESS_SQL = `-- One SUCCESS row with the loaded window and the record count ("with time tracking").
 -- Params: source_name, workflow_name, table_name; td.last_results (the window) and td.last_job (the load job).
-INSERT INTO ingestion_log (
-${COLUMNS}
-)
-SELECT
-  concat('\${source_name}_\${table_name}_', cast(CURRENT_TIMESTAMP AS VARCHAR)) AS log_id,
-  '\${source_name}' AS source_name,
-  '\${workflow_name}' AS workflow_name,
-  '\${table_name}' AS table_name,
+${INSERT_ROW}
+${TABLE_ROW_NAMES}
   'SUCCESS' AS status,
   '\${td.last_results.start_time}' AS start_time,
   '\${td.last_results.end_time}' AS end_time,
@@ -84,10 +84,7 @@ SELECT
 
 export const LOG_ERROR_SQL = `-- One ERROR row when the workflow fails (the _error task).
 -- Params: source_name, workflow_name, error_message (set by the +log_ingestion_error task).
-INSERT INTO ingestion_log (
-${COLUMNS}
-)
-SELECT
+${INSERT_ROW}
   concat('\${source_name}_', cast(CURRENT_TIMESTAMP AS VARCHAR)) AS log_id,
   '\${source_name}' AS source_name,
   '\${workflow_name}' AS workflow_name,

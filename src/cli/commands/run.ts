@@ -5,6 +5,7 @@ import { redact } from '../../util/redact.js';
 import { DEFAULT_CHECKPOINT } from '../../workflow/load-source.js';
 import { runProject } from '../../workflow/run-project.js';
 import { setExitCode } from '../exit-code.js';
+import { wholeNumberFlag } from '../flags.js';
 import { renderRunReport } from '../render-report.js';
 import { DEFAULT_PROJECT_DIR } from './init.js';
 
@@ -22,17 +23,8 @@ interface RunFlags {
   concurrency?: string;
 }
 
-function positive(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[1-9]\d*$/.test(value)) {
-    throw configError(`${flag} must be a positive whole number, got '${value}'`, {
-      code: 'CLI_FLAG',
-      key: flag,
-      fix: `e.g. ${flag} 10000`,
-    });
-  }
-  return Number(value);
-}
+const positive = (flag: string, value: string | undefined) =>
+  wholeNumberFlag(flag, value, { min: 1, example: '10000' });
 
 /** `run x.dig` runs a workflow file of its own folder; `run inc|hist` one of --project's. */
 function projectAndWorkflow(workflow: string, flags: RunFlags): { projectDir: string; workflow: string } {

@@ -4,6 +4,7 @@ import { parseRateLimitMode } from '../../simulator/http/rate-limit.js';
 import { DEMO_API_KEY, startSimulator } from '../../simulator/server.js';
 import { configError } from '../../util/errors.js';
 import { registerSecret } from '../../util/redact.js';
+import { wholeNumberFlag } from '../flags.js';
 
 interface SimulateFlags {
   port: string;
@@ -19,12 +20,8 @@ interface SimulateFlags {
   now?: string;
 }
 
-function intFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value))
-    throw configError(`--${name} must be a non-negative integer, got '${value}'`, { code: 'CLI_FLAG' });
-  return Number(value);
-}
+const intFlag = (name: string, value: string | undefined) =>
+  wholeNumberFlag(`--${name}`, value, { min: 0, example: '100' });
 
 /** `klaviyo-ingest simulate`: runs the local Klaviyo API simulator until SIGINT/SIGTERM. */
 export function registerSimulateCommand(program: Command): void {

@@ -58,37 +58,31 @@ function checkKeys(
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const guess = didYouMean(key, known);
-    if (guess && Object.hasOwn(value, guess)) {
-      ctx.report({
-        code: 'UNKNOWN_KEY',
-        severity: 'error',
-        file: where.file,
-        line: where.line(key),
-        key: where.key(key),
-        message: `unknown key '${key}' in ${where.what} (it also sets '${guess}'; a leftover typo?)`,
-        fix: `Delete '${key}'.`,
-      });
-    } else if (guess) {
-      ctx.report({
-        code: 'UNKNOWN_KEY',
-        severity: 'error',
-        file: where.file,
-        line: where.line(key),
-        key: where.key(key),
-        message: `unknown key '${key}' in ${where.what}: did you mean '${guess}'?`,
-        fix: `Rename '${key}' to '${guess}'.`,
-      });
-    } else {
-      ctx.report({
-        code: 'UNKNOWN_KEY',
-        severity: 'warning',
-        file: where.file,
-        line: where.line(key),
-        key: where.key(key),
-        message: `unknown key '${key}' in ${where.what} is ignored`,
-        fix: `Remove '${key}' or use one of: ${known.join(', ')}.`,
-      });
-    }
+    const verdict =
+      guess && Object.hasOwn(value, guess)
+        ? {
+            severity: 'error' as const,
+            message: `unknown key '${key}' in ${where.what} (it also sets '${guess}'; a leftover typo?)`,
+            fix: `Delete '${key}'.`,
+          }
+        : guess
+          ? {
+              severity: 'error' as const,
+              message: `unknown key '${key}' in ${where.what}: did you mean '${guess}'?`,
+              fix: `Rename '${key}' to '${guess}'.`,
+            }
+          : {
+              severity: 'warning' as const,
+              message: `unknown key '${key}' in ${where.what} is ignored`,
+              fix: `Remove '${key}' or use one of: ${known.join(', ')}.`,
+            };
+    ctx.report({
+      code: 'UNKNOWN_KEY',
+      file: where.file,
+      line: where.line(key),
+      key: where.key(key),
+      ...verdict,
+    });
   }
 }
 
