@@ -26,15 +26,11 @@ export function datetime(epochMs: number): RawLiteral {
   return { raw: formatFilterTime(epochMs) };
 }
 
-export function raw(text: string): RawLiteral {
-  return { raw: text };
-}
-
-export function quoteString(value: string): string {
+function quoteString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-export function formatFilterValue(value: FilterValue): string {
+function formatFilterValue(value: FilterValue): string {
   if (typeof value === 'string') return quoteString(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
@@ -65,9 +61,6 @@ export const greaterOrEqual = (field: string, value: FilterValue) => op('greater
 export const greaterThan = (field: string, value: FilterValue) => op('greater-than', field, value);
 export const lessThan = (field: string, value: FilterValue) => op('less-than', field, value);
 export const lessOrEqual = (field: string, value: FilterValue) => op('less-or-equal', field, value);
-export const contains = (field: string, value: FilterValue) => op('contains', field, value);
-export const startsWith = (field: string, value: FilterValue) => op('starts-with', field, value);
-export const endsWith = (field: string, value: FilterValue) => op('ends-with', field, value);
 
 /** `any(field,['a','b'])` */
 export function any(field: string, values: readonly FilterValue[]): FilterExpression {

@@ -54,7 +54,7 @@ export interface HttpFailure {
   hadCursor: boolean;
 }
 
-export function isCursorError(failure: HttpFailure): boolean {
+function isCursorError(failure: HttpFailure): boolean {
   if (failure.status !== 400) return false;
   const detail = failure.apiError?.detail ?? '';
   const parameter = failure.apiError?.source?.parameter ?? '';
@@ -70,7 +70,7 @@ function isHtml(failure: HttpFailure): boolean {
 }
 
 /** The API's own words: `detail` and `source.parameter`, or the body's start when it is not JSON:API. */
-export function describeApiError(failure: HttpFailure): string {
+function describeApiError(failure: HttpFailure): string {
   const e = failure.apiError;
   if (e) {
     const parts: string[] = [];
@@ -96,7 +96,7 @@ export interface CredentialContext {
 }
 
 /** A 400 about the `revision` header (Klaviyo: "must be a valid revision"). */
-export function isRevisionError(failure: HttpFailure): boolean {
+function isRevisionError(failure: HttpFailure): boolean {
   if (failure.status !== 400 && failure.status !== 410) return false;
   const parameter = failure.apiError?.source?.parameter ?? '';
   const detail = failure.apiError?.detail ?? '';
@@ -104,7 +104,7 @@ export function isRevisionError(failure: HttpFailure): boolean {
 }
 
 /** `/api/events?...` -> `events:read` (the scope Klaviyo's read endpoints need). */
-export function readScopeFor(url: string): string | null {
+function readScopeFor(url: string): string | null {
   try {
     const m = /^\/api\/([a-z-]+)\/?$/.exec(new URL(url).pathname);
     return m ? `${m[1]}:read` : null;

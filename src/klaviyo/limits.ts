@@ -25,7 +25,7 @@ export function normalizeEndpoint(pathname: string): string {
   return path === '' ? '/' : path;
 }
 
-export function limitsForTier(tier: RateTier): RateLimits {
+function limitsForTier(tier: RateTier): RateLimits {
   return { ...RATE_TIERS[tier] };
 }
 

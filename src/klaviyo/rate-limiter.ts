@@ -293,7 +293,7 @@ function sanitize(limits: RateLimits): RateLimits {
 }
 
 /** A short, non-reversible tag for an API key, so limiter keys never hold the key itself. */
-export function keyFingerprint(apiKey: string): string {
+function keyFingerprint(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
 }
 

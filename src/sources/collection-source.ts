@@ -6,7 +6,7 @@ import type { RequestStream, SourceDefinition, SourceParams } from './types.js';
 import { selectWindow, windowValueMs } from './window-filter.js';
 
 /** The window field the params name, checked against what the API can filter on. */
-export function resolveWindowField(spec: StreamSpec, params: SourceParams): WindowField | null {
+function resolveWindowField(spec: StreamSpec, params: SourceParams): WindowField | null {
   const name = params.windowField ?? spec.implicitWindowField ?? null;
   if (name === null) return null;
   const field = Object.hasOwn(spec.windowFields, name) ? spec.windowFields[name] : undefined;

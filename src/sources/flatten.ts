@@ -19,11 +19,11 @@ export function flattenResource(record: Resource): Row {
 }
 
 /** `campaign-messages` -> `campaign_messages`. */
-export function relationshipColumnBase(name: string): string {
+function relationshipColumnBase(name: string): string {
   return name.replace(/-/g, '_');
 }
 
-export function toRowValue(value: unknown): RowValue {
+function toRowValue(value: unknown): RowValue {
   if (value === undefined) return null;
   return value as RowValue;
 }

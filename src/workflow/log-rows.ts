@@ -1,7 +1,7 @@
 import type { IngestionLogRow, IngestionStatus } from '../warehouse/destination.js';
 
 /** `cast(now() as varchar)` in TD's logging SQL: `2025-10-10 13:45:30.123 UTC`. */
-export function logTimestamp(epochMs: number): string {
+function logTimestamp(epochMs: number): string {
   return `${new Date(epochMs).toISOString().replace('T', ' ').replace('Z', '')} UTC`;
 }
 

@@ -19,7 +19,7 @@ function writeMode(value: unknown, file: string, key: string): WriteMode {
   });
 }
 
-function toSpec(datasource: Datasource, file: string, key: string): DatasourceSpec {
+function toSpec(datasource: Datasource): DatasourceSpec {
   return {
     name: datasource.name,
     table_name: datasource.table_name,
@@ -28,7 +28,6 @@ function toSpec(datasource: Datasource, file: string, key: string): DatasourceSp
     incremental_field_connector: datasource.incremental_field_connector,
     default_start_time: datasource.default_start_time,
     workflow_name: datasource.workflow_name,
-    mode: writeMode(datasource.mode, file, `${key}.mode`),
     // validate (rule BAD_LOOKBACK) has rejected a lookback that is not a duration.
     lookbackMs: parseLookback(datasource.lookback) ?? 0,
   };
@@ -52,10 +51,7 @@ export function planFromProject(project: Project, workflow: WorkflowDefinition):
     });
   }
   const schema = srcSchema(project);
-  const origin = workflow.exportOrigins[loop.listName ?? ''] ?? workflow.file;
-  const specs = workflow.datasources.map((d, i) =>
-    toSpec(d, origin, `${loop.listName ?? 'datasources'}[${i}]`),
-  );
+  const specs = workflow.datasources.map(toSpec);
   const byTable = new Map(workflow.datasources.map((d) => [d.table_name, d]));
   const error = workflow.errorTask;
   return {

@@ -11,7 +11,6 @@ export interface DatasourceSpec {
   incremental_field_connector: string | null;
   default_start_time: string | null;
   workflow_name: string;
-  mode: WriteMode;
   /** `lookback: 7d`: re-read this trailing period before the table's max (late events), in ms. */
   lookbackMs: number;
 }

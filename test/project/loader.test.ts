@@ -12,7 +12,6 @@ import {
   parseLoadConfig,
   parseYamlFile,
 } from '../../src/project/index.js';
-import { IngestError } from '../../src/util/errors.js';
 import { redact } from '../../src/util/redact.js';
 import { caught } from '../support/errors.js';
 import { edit, freshProject } from '../support/project.js';

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { configError } from '../../util/errors.js';
 import { redact } from '../../util/redact.js';
 import { DEFAULT_CHECKPOINT } from '../../workflow/load-source.js';
 import { runProject } from '../../workflow/run-project.js';

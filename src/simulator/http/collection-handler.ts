@@ -32,7 +32,7 @@ export interface CollectionRequest {
   resourceTexts?: Map<string, Buffer>;
 }
 
-export const CHANNEL_REQUIRED_DETAIL =
+const CHANNEL_REQUIRED_DETAIL =
   "A channel filter is required. Use equals(messages.channel,'email'), equals(messages.channel,'sms') or equals(messages.channel,'mobile_push').";
 
 const COMMA = Buffer.from(',');

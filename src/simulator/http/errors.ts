@@ -58,7 +58,7 @@ export function invalidParam(parameter: string, detail: string): ApiError {
   return new ApiError(400, 'invalid', 'Invalid input.', detail, { parameter });
 }
 
-export const PARENTHESES_DETAIL = 'Invalid filter provided. Verify your parentheses match.';
+const PARENTHESES_DETAIL = 'Invalid filter provided. Verify your parentheses match.';
 
 export function invalidFilter(detail: string = PARENTHESES_DETAIL): ApiError {
   return invalidParam('filter', detail);

@@ -18,7 +18,7 @@ export interface RateLimitOptions {
 }
 
 /** Extra bucket for `additional-fields[profile]=predictive_analytics` (10/s, 150/m). */
-export const PREDICTIVE_LIMITS: Limits = { burst: 10, steady: 150 };
+const PREDICTIVE_LIMITS: Limits = { burst: 10, steady: 150 };
 
 export function parseRateLimitMode(mode: string): { off: boolean; scale: number } {
   if (mode === 'off') return { off: true, scale: 1 };

@@ -1,7 +1,7 @@
 import type { Collection, FieldValue } from '../data/collection.js';
 
 /** Compare (value, id) keys: null first, then numbers/strings/booleans natural order, ties on id. */
-export function compareKeys(av: FieldValue, aid: string, bv: FieldValue, bid: string): number {
+function compareKeys(av: FieldValue, aid: string, bv: FieldValue, bid: string): number {
   if (av !== bv) {
     if (av === null) return -1;
     if (bv === null) return 1;
