@@ -7,8 +7,8 @@ import {
   type DuckDBDestination,
   openDuckDBDestination,
 } from '../../src/warehouse/duckdb/duckdb-destination.js';
-import type { CommitStep } from '../../src/warehouse/duckdb/duckdb-load-session.js';
 import { openDestination } from '../../src/warehouse/open-destination.js';
+import type { CommitStep } from '../../src/warehouse/staged-load.js';
 import { logRow } from '../support/destination.js';
 import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 

@@ -15,13 +15,14 @@ import type {
   TableStatus,
 } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier, validateIdentifier } from '../identifiers.js';
+import { newStageName, STAGE_PREFIX, stageTarget } from '../stage-names.js';
+import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
 import { listTables, readTableColumns } from './duckdb-catalog.js';
 import { acquireInstance, type InstanceLease, MEMORY_PATH } from './duckdb-instances.js';
-import { type CommitHooks, DuckDBLoadSession, type SessionHost } from './duckdb-load-session.js';
-import type { DuckDBMemoryCap, MemoryPolicy } from './duckdb-memory.js';
+import { type DuckDBMemoryCap, isOutOfMemory, type MemoryPolicy } from './duckdb-memory.js';
+import { DuckDBStaging } from './duckdb-staging.js';
 import { duckdbType } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
-import { newStageName, STAGE_PREFIX, stageTarget } from './stage-names.js';
 import { readTableStatus } from './table-status.js';
 
 export interface DuckDBDestinationOptions {
@@ -53,11 +54,11 @@ async function connect(lease: InstanceLease): Promise<DuckDBConnection> {
   return connection;
 }
 
-export class DuckDBDestination implements Destination, SessionHost {
+export class DuckDBDestination implements Destination {
   readonly description: string;
   readonly writeLock = new Mutex();
   private readonly adminLock = new Mutex();
-  private readonly sessions = new Set<DuckDBLoadSession>();
+  private readonly sessions = new Set<StagedLoadSession>();
   /**
    * Targets whose schema exists and whose stale stages are gone. Done once per target: both take the
    * write lock, and a checkpointed load opens a session per slice while commits hold that lock.
@@ -136,14 +137,20 @@ export class DuckDBDestination implements Destination, SessionHost {
   }
 
   /** openLoad with the concrete session type (exposes `stagedRows`, `stageName`). */
-  async openDuckDBLoad(target: LoadTarget): Promise<DuckDBLoadSession> {
+  async openDuckDBLoad(target: LoadTarget): Promise<StagedLoadSession> {
     this.assertOpen();
     validateIdentifier(target.schema, 'schema name');
     validateIdentifier(target.table, 'table name');
     if (target.windowColumn !== null) validateIdentifier(target.windowColumn, 'incremental field');
     await this.prepareTarget(target);
     const connection = await connect(this.lease);
-    const session = new DuckDBLoadSession(this, connection, target, newStageName(target.table));
+    const stageName = newStageName(target.table);
+    const session = new StagedLoadSession(
+      this.sessionHost(connection),
+      new DuckDBStaging(connection, stageName),
+      target,
+      stageName,
+    );
     try {
       await session.start(); // a TEMP table of the session's own connection: no shared catalog, no lock
     } catch (error) {
@@ -219,8 +226,28 @@ export class DuckDBDestination implements Destination, SessionHost {
     this.lease.release();
   }
 
-  sessionEnded(session: DuckDBLoadSession): void {
-    this.sessions.delete(session);
+  /**
+   * Commits take the write lock (one write transaction at a time); one that runs out of memory is
+   * retried with DuckDB's cap raised, through the session's own connection.
+   */
+  private sessionHost(connection: DuckDBConnection): SessionHost {
+    const memory = this.lease.memory;
+    return {
+      hooks: this.hooks,
+      runCommit: (what, commit) =>
+        this.writeLock.run(() => (memory === null ? commit() : memory.withRoom(connection, what, commit))),
+      describeFailure: (where, error) => {
+        if (memory === null || !isOutOfMemory(error)) return null;
+        // DuckDB's own suggestions (threads, insertion order) are not settings of ours: keep its first line.
+        const detail = error instanceof Error ? error.message : String(error);
+        return ingestionError(`${where}: ${detail.split('\n')[0]}`, {
+          code: 'DESTINATION_OUT_OF_MEMORY',
+          fix: memory.fix(),
+          cause: error,
+        });
+      },
+      sessionEnded: (session) => this.sessions.delete(session),
+    };
   }
 
   private assertOpen(): void {

@@ -1,25 +1,9 @@
-/** `<schema>.ingestion_log`: created on first use, rows inserted with bound parameters. */
+/** `<schema>.ingestion_log` in DuckDB: created on first use, rows inserted with bound parameters. */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IngestionLogRow } from '../destination.js';
 import { qualifiedName } from '../identifiers.js';
-
-export const INGESTION_LOG_TABLE = 'ingestion_log';
-
-const LOG_COLUMNS: readonly [keyof IngestionLogRow, string][] = [
-  ['log_id', 'VARCHAR'],
-  ['source_name', 'VARCHAR'],
-  ['workflow_name', 'VARCHAR'],
-  ['table_name', 'VARCHAR'],
-  ['status', 'VARCHAR'],
-  ['start_time', 'VARCHAR'],
-  ['end_time', 'VARCHAR'],
-  ['records_processed', 'BIGINT'],
-  ['error_message', 'VARCHAR'],
-  ['job_id', 'VARCHAR'],
-  ['job_url', 'VARCHAR'],
-  ['time', 'BIGINT'],
-  ['duration_seconds', 'DOUBLE'],
-];
+import { INGESTION_LOG_TABLE, LOG_COLUMNS, logRowValues } from '../ingestion-log.js';
+import { duckdbType } from './duckdb-types.js';
 
 /** Creates the log table if missing and inserts `rows`; runs inside the caller's transaction. */
 export async function insertLogRows(
@@ -29,31 +13,17 @@ export async function insertLogRows(
 ): Promise<void> {
   const table = qualifiedName(schema, INGESTION_LOG_TABLE);
   await connection.run(
-    `CREATE TABLE IF NOT EXISTS ${table} (${LOG_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`,
+    `CREATE TABLE IF NOT EXISTS ${table} (${LOG_COLUMNS.map(({ name, type }) => `${name} ${duckdbType(type)}`).join(', ')})`,
   );
   if (rows.length === 0) return;
   const statement = await connection.prepare(
-    `INSERT INTO ${table} (${LOG_COLUMNS.map(([name]) => name).join(', ')}) VALUES (${LOG_COLUMNS.map(
+    `INSERT INTO ${table} (${LOG_COLUMNS.map(({ name }) => name).join(', ')}) VALUES (${LOG_COLUMNS.map(
       (_, i) => `$${i + 1}`,
     ).join(', ')})`,
   );
   try {
     for (const row of rows) {
-      statement.bind([
-        row.log_id,
-        row.source_name,
-        row.workflow_name,
-        row.table_name,
-        row.status,
-        row.start_time,
-        row.end_time,
-        BigInt(Math.trunc(row.records_processed)),
-        row.error_message,
-        row.job_id,
-        row.job_url,
-        BigInt(Math.trunc(row.time)),
-        row.duration_seconds,
-      ]);
+      statement.bind(logRowValues(row));
       await statement.run();
     }
   } finally {

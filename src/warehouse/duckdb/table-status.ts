@@ -1,8 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IngestionStatus, TableStatus } from '../destination.js';
 import { qualifiedName } from '../identifiers.js';
+import { INGESTION_LOG_TABLE } from '../ingestion-log.js';
 import { listTables } from './duckdb-catalog.js';
-import { INGESTION_LOG_TABLE } from './ingestion-log.js';
 
 /** The newest log row per table and the newest SUCCESS row per table, then each table's row count. */
 export async function readTableStatus(c: DuckDBConnection, schema: string): Promise<TableStatus[]> {

@@ -1,6 +1,7 @@
 /**
- * Staging tables are named `_ki_stage_<table>_<8 hex>`. They are TEMP tables of the session's
- * connection (no WAL writes, about twice as fast to fill, and gone with the process if it is killed).
+ * Staging tables are named `_ki_stage_<table>_<8 hex>`. Destinations keep them as TEMP tables of the
+ * session's connection where they can (DuckDB: no WAL writes, about twice as fast to fill, and gone
+ * with the process if it is killed).
  * Tables with this prefix found in a target schema (a persistent stage from an older version or an
  * interrupted tool) hold no committed data and are dropped by the next load of the same table, or by
  * cleanupStaleStages.
