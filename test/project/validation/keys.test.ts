@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { didYouMean, editDistance, keyRules } from '../../../src/project/validation/keys.js';
 import { edit, editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
-import { findingAt, lineOf, ruleFindings } from '../../support/validation.js';
+import { lineOf, type RuleCase, ruleFindings, testRuleCases } from '../../support/validation.js';
 
 afterAll(cleanupTempDirs);
 
@@ -11,41 +11,98 @@ const DS = 'config/klaviyo_datasources.yml';
 const PROFILES_LOAD = 'config/klaviyo_profiles_load.yml';
 const METRICS = '  - name: metrics\n';
 
-describe('key rules', () => {
-  it('find nothing in the project init writes', () => {
-    expect(ruleFindings(keyRules, freshProject())).toEqual([]);
-  });
-
-  it('a typo next to the real key in a datasource: an error that says to delete it', () => {
-    const dir = editedProject(DS, METRICS, `${METRICS}    tabel_name: x\n`);
-    expect(ruleFindings(keyRules, dir)).toEqual([
-      findingAt(dir, DS, 'tabel_name: x', {
+/** Each case: a fresh project, these edits, exactly these findings. */
+const CASES: RuleCase[] = [
+  { name: 'find nothing in the project init writes', edits: [], findings: [] },
+  {
+    name: 'a typo next to the real key in a datasource: an error that says to delete it',
+    edits: [{ file: DS, from: METRICS, to: `${METRICS}    tabel_name: x\n` }],
+    findings: [
+      {
+        file: DS,
+        at: 'tabel_name: x',
         code: 'UNKNOWN_KEY',
         key: 'inc_datasources[5].tabel_name',
         message:
           "unknown key 'tabel_name' in datasource metrics (it also sets 'table_name'; a leftover typo?)",
         fix: "Delete 'tabel_name'.",
-      }),
-    ]);
-  });
-
-  it('a typo instead of the real key: an error with "did you mean"', () => {
-    const dir = freshProject();
-    edit(dir, DS, (t) =>
-      t.replace(
-        'config_file: klaviyo_profiles_load.yml\n    incremental_field: updated',
-        'config_file: klaviyo_profiles_load.yml\n    incremental_feild: updated',
-      ),
-    );
-    expect(ruleFindings(keyRules, dir)).toEqual([
-      findingAt(dir, DS, 'incremental_feild: updated', {
+      },
+    ],
+  },
+  {
+    name: 'a typo instead of the real key: an error with "did you mean"',
+    edits: [
+      {
+        file: DS,
+        from: 'config_file: klaviyo_profiles_load.yml\n    incremental_field: updated',
+        to: 'config_file: klaviyo_profiles_load.yml\n    incremental_feild: updated',
+      },
+    ],
+    findings: [
+      {
+        file: DS,
+        at: 'incremental_feild: updated',
         code: 'UNKNOWN_KEY',
         key: 'inc_datasources[4].incremental_feild',
         message: "unknown key 'incremental_feild' in datasource profiles: did you mean 'incremental_field'?",
         fix: "Rename 'incremental_feild' to 'incremental_field'.",
-      }),
-    ]);
-  });
+      },
+    ],
+  },
+  {
+    name: 'a typo under a load config in: is an error at in.<key>',
+    edits: [
+      {
+        file: PROFILES_LOAD,
+        from: '  incremental_field: ${datasource',
+        to: '  incremental_feild: ${datasource',
+      },
+    ],
+    findings: [
+      {
+        file: PROFILES_LOAD,
+        at: 'incremental_feild:',
+        code: 'UNKNOWN_KEY',
+        key: 'in.incremental_feild',
+        message: "unknown key 'incremental_feild' in the in: section: did you mean 'incremental_field'?",
+        fix: "Rename 'incremental_feild' to 'incremental_field'.",
+      },
+    ],
+  },
+  {
+    name: 'unknown keys under out: and at the top of a load config',
+    // out: and its mode are the last lines of the file.
+    edits: [
+      {
+        file: PROFILES_LOAD,
+        from: '  mode: ${datasource.mode}\n',
+        to: '  mdoe: append\nexec: {}\nnotes: x\n',
+      },
+    ],
+    findings: [
+      {
+        file: PROFILES_LOAD,
+        at: 'notes: x',
+        severity: 'warning',
+        code: 'UNKNOWN_KEY',
+        key: 'notes',
+        message: "unknown key 'notes' in the load config is ignored",
+        fix: "Remove 'notes' or use one of: in, filters, out, exec.",
+      },
+      {
+        file: PROFILES_LOAD,
+        at: 'mdoe: append',
+        code: 'UNKNOWN_KEY',
+        key: 'out.mdoe',
+        message: "unknown key 'mdoe' in the out: section: did you mean 'mode'?",
+        fix: "Rename 'mdoe' to 'mode'.",
+      },
+    ],
+  },
+];
+
+describe('key rules', () => {
+  testRuleCases(keyRules, CASES);
 
   it('any other unknown datasource key: a warning listing the known keys', () => {
     const dir = editedProject(DS, METRICS, `${METRICS}    owner: data-team\n`);
@@ -62,40 +119,6 @@ describe('key rules', () => {
     expect(finding?.fix).toMatch(
       /^Remove 'owner' or use one of: .*\btable_name\b.*\bincremental_field_connector\b/,
     );
-  });
-
-  it('a typo under a load config in: is an error at in.<key>', () => {
-    const dir = freshProject();
-    edit(dir, PROFILES_LOAD, (t) =>
-      t.replace('  incremental_field: ${datasource', '  incremental_feild: ${datasource'),
-    );
-    expect(ruleFindings(keyRules, dir)).toEqual([
-      findingAt(dir, PROFILES_LOAD, 'incremental_feild:', {
-        code: 'UNKNOWN_KEY',
-        key: 'in.incremental_feild',
-        message: "unknown key 'incremental_feild' in the in: section: did you mean 'incremental_field'?",
-        fix: "Rename 'incremental_feild' to 'incremental_field'.",
-      }),
-    ]);
-  });
-
-  it('unknown keys under out: and at the top of a load config', () => {
-    const dir = freshProject();
-    edit(
-      dir,
-      PROFILES_LOAD,
-      (t) => `${t.replace('  mode: ${datasource.mode}', '  mdoe: append')}exec: {}\nnotes: x\n`,
-    );
-    const found = ruleFindings(keyRules, dir).map((f) => [f.severity, f.key, f.line, f.fix]);
-    expect(found).toEqual([
-      [
-        'warning',
-        'notes',
-        lineOf(dir, PROFILES_LOAD, 'notes: x'),
-        "Remove 'notes' or use one of: in, filters, out, exec.",
-      ],
-      ['error', 'out.mdoe', lineOf(dir, PROFILES_LOAD, 'mdoe: append'), "Rename 'mdoe' to 'mode'."],
-    ]);
   });
 
   it('a load config shared by several datasources is checked once', () => {

@@ -8,7 +8,7 @@ import { LOAD_CONFIG_METRICS } from '../../../src/scaffold/index.js';
 import { sourceNames } from '../../../src/sources/registry.js';
 import { editedProject, freshProject } from '../../support/project.js';
 import { cleanupTempDirs } from '../../support/temp-dirs.js';
-import { findingAt, lineOf, ruleFindings } from '../../support/validation.js';
+import { lineOf, type RuleCase, ruleFindings, testRuleCases } from '../../support/validation.js';
 
 afterAll(cleanupTempDirs);
 
@@ -27,120 +27,167 @@ function findings(dir: string): Finding[] {
   return [...seen.values()];
 }
 
-describe('load config rules', () => {
-  it('find nothing in the project init writes', () => {
-    expect(ruleFindings(loadConfigRules, freshProject())).toEqual([]);
-  });
+const CAMPAIGNS_TAIL =
+  '    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: lists';
+const METRICS_AUTH = '  td_authentication_id: 360030\n';
+const EVENTS_END = '  end_time: ${td.last_results.end_time}\n';
 
-  it('LOAD_USES_TABLE_FIELD: the table column passed as the API field', () => {
-    const dir = editedProject(
-      PROFILES_LOAD,
-      '${datasource.incremental_field_connector}',
-      '${datasource.incremental_field}',
-    );
-    expect(findings(dir)).toEqual([
-      findingAt(dir, PROFILES_LOAD, 'incremental_field:', {
+/** Each case: a fresh project, these edits, exactly these findings (each once). */
+const CASES: RuleCase[] = [
+  { name: 'find nothing in the project init writes', edits: [], findings: [] },
+  {
+    name: 'LOAD_USES_TABLE_FIELD: the table column passed as the API field',
+    edits: [
+      {
+        file: PROFILES_LOAD,
+        from: '${datasource.incremental_field_connector}',
+        to: '${datasource.incremental_field}',
+      },
+    ],
+    findings: [
+      {
+        file: PROFILES_LOAD,
+        at: 'incremental_field:',
         code: 'LOAD_USES_TABLE_FIELD',
         key: 'in.incremental_field',
         message:
           'load config passes ${datasource.incremental_field} (the table column) as in.incremental_field',
         fix: 'Write "incremental_field: ${datasource.incremental_field_connector}" (the API field name).',
-      }),
-    ]);
-  });
-
-  it('UNKNOWN_INCREMENTAL_FIELD: a connector field the source does not take (campaigns with _at)', () => {
-    const dir = editedProject(
-      DS,
-      'incremental_field_connector: updated\n    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: lists',
-      'incremental_field_connector: updated_at\n    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: lists',
-    );
-    expect(findings(dir)).toEqual([
-      findingAt(dir, DS, 'incremental_field_connector: updated_at', {
+      },
+    ],
+  },
+  {
+    name: 'UNKNOWN_INCREMENTAL_FIELD: a connector field the source does not take (campaigns with _at)',
+    edits: [
+      {
+        file: DS,
+        from: `incremental_field_connector: updated\n${CAMPAIGNS_TAIL}`,
+        to: `incremental_field_connector: updated_at\n${CAMPAIGNS_TAIL}`,
+      },
+    ],
+    findings: [
+      {
+        file: DS,
+        at: 'incremental_field_connector: updated_at',
         code: 'UNKNOWN_INCREMENTAL_FIELD',
         key: 'inc_datasources[2].incremental_field_connector',
         message:
           'Unknown incremental field "updated_at" for data source campaigns: the connector takes updated, created, scheduled',
         fix: 'Campaigns take created / updated in the connector (created_at / updated_at stay in the table incremental_field).',
-      }),
-    ]);
-  });
-
-  it('CAMPAIGNS_TABLE_FIELD: the campaigns table column keeps _at', () => {
-    const dir = editedProject(DS, 'incremental_field: updated_at\n', 'incremental_field: updated\n');
-    expect(findings(dir)).toEqual([
-      findingAt(
-        dir,
-        DS,
-        { text: 'incremental_field: updated\n    incremental_field_connector: updated\n', nth: 2 },
-        {
-          code: 'CAMPAIGNS_TABLE_FIELD',
-          key: 'inc_datasources[2].incremental_field',
-          message:
-            'campaigns table field must be "updated_at" (with _at) for connector field "updated", not "updated"',
-          fix: 'Set incremental_field: updated_at and incremental_field_connector: updated.',
-        },
-      ),
-    ]);
-  });
-
-  it('TABLE_FIELD_MISMATCH: a table field other than the column the connector field fills', () => {
-    const dir = editedProject(DS, 'incremental_field: datetime\n', 'incremental_field: event_time\n');
-    expect(findings(dir)).toEqual([
-      findingAt(dir, DS, 'incremental_field: event_time', {
+      },
+    ],
+  },
+  {
+    name: 'CAMPAIGNS_TABLE_FIELD: the campaigns table column keeps _at',
+    edits: [{ file: DS, from: 'incremental_field: updated_at\n', to: 'incremental_field: updated\n' }],
+    findings: [
+      {
+        file: DS,
+        at: { text: 'incremental_field: updated\n    incremental_field_connector: updated\n', nth: 2 },
+        code: 'CAMPAIGNS_TABLE_FIELD',
+        key: 'inc_datasources[2].incremental_field',
+        message:
+          'campaigns table field must be "updated_at" (with _at) for connector field "updated", not "updated"',
+        fix: 'Set incremental_field: updated_at and incremental_field_connector: updated.',
+      },
+    ],
+  },
+  {
+    name: 'TABLE_FIELD_MISMATCH: a table field other than the column the connector field fills',
+    edits: [{ file: DS, from: 'incremental_field: datetime\n', to: 'incremental_field: event_time\n' }],
+    findings: [
+      {
+        file: DS,
+        at: 'incremental_field: event_time',
         code: 'TABLE_FIELD_MISMATCH',
         key: 'hist_datasources[0].incremental_field',
         message:
           'table field "event_time" does not match the column "datetime" that connector field "datetime" fills',
         fix: 'Set incremental_field: datetime.',
-      }),
-    ]);
-  });
-
-  it('EVENTS_SKIP_RELATED: the events load config must skip related objects (line of in:)', () => {
-    const dir = editedProject(EVENTS_LOAD, '  skip_related_objects: true\n', '');
-    expect(findings(dir)).toEqual([
-      findingAt(dir, EVENTS_LOAD, 'in:', {
+      },
+    ],
+  },
+  {
+    name: 'EVENTS_SKIP_RELATED: the events load config must skip related objects (line of in:)',
+    edits: [{ file: EVENTS_LOAD, from: '  skip_related_objects: true\n', to: '' }],
+    findings: [
+      {
+        file: EVENTS_LOAD,
+        at: 'in:',
         code: 'EVENTS_SKIP_RELATED',
         key: 'in.skip_related_objects',
         message: 'events load config must set in.skip_related_objects: true',
-        fix: `Add "skip_related_objects: true" under in: in ${EVENTS_LOAD} (Type 2 load config).`,
-      }),
-    ]);
-  });
-
-  it('EVENTS_INCREMENTAL_FIELD: the events load config passes no incremental_field', () => {
-    const dir = editedProject(
-      EVENTS_LOAD,
-      '  end_time: ${td.last_results.end_time}\n',
-      '  end_time: ${td.last_results.end_time}\n  incremental_field: ${datasource.incremental_field_connector}\n',
-    );
-    expect(findings(dir)).toEqual([
-      findingAt(dir, EVENTS_LOAD, 'incremental_field:', {
+        fix: 'Add "skip_related_objects: true" under in: in config/klaviyo_events_load.yml (Type 2 load config).',
+      },
+    ],
+  },
+  {
+    name: 'EVENTS_INCREMENTAL_FIELD: the events load config passes no incremental_field',
+    edits: [
+      {
+        file: EVENTS_LOAD,
+        from: EVENTS_END,
+        to: `${EVENTS_END}  incremental_field: \${datasource.incremental_field_connector}\n`,
+      },
+    ],
+    findings: [
+      {
+        file: EVENTS_LOAD,
+        at: 'incremental_field:',
         code: 'EVENTS_INCREMENTAL_FIELD',
         key: 'in.incremental_field',
         message:
           'events load config must not pass in.incremental_field (events are windowed by start_time/end_time)',
-        fix: `Remove "incremental_field:" from ${EVENTS_LOAD}.`,
-      }),
-    ]);
-  });
-
-  it('METRICS_INCREMENTAL: the metrics load config sets no window', () => {
-    const dir = editedProject(
-      METRICS_LOAD,
-      '  td_authentication_id: 360030\n',
-      '  td_authentication_id: 360030\n  incremental: true\n',
-    );
-    expect(findings(dir)).toEqual([
-      findingAt(dir, METRICS_LOAD, 'incremental: true', {
+        fix: 'Remove "incremental_field:" from config/klaviyo_events_load.yml.',
+      },
+    ],
+  },
+  {
+    name: 'METRICS_INCREMENTAL: the metrics load config sets no window',
+    edits: [{ file: METRICS_LOAD, from: METRICS_AUTH, to: `${METRICS_AUTH}  incremental: true\n` }],
+    findings: [
+      {
+        file: METRICS_LOAD,
+        at: 'incremental: true',
         code: 'METRICS_INCREMENTAL',
         key: 'in.incremental',
         message: 'metrics is a full load: the load config must not set in.incremental',
-        fix: `Remove incremental, start_time, end_time and incremental_field from ${METRICS_LOAD} (Type 3 load config).`,
-      }),
-    ]);
-  });
+        fix: 'Remove incremental, start_time, end_time and incremental_field from config/klaviyo_metric_data_load.yml (Type 3 load config).',
+      },
+    ],
+  },
+  {
+    name: 'UNKNOWN_DATA_SOURCE from the datasource name is reported at the name',
+    edits: [{ file: DS, from: '  - name: metrics', to: '  - name: metric' }],
+    findings: [
+      {
+        file: DS,
+        at: '- name: metric\n',
+        code: 'UNKNOWN_DATA_SOURCE',
+        key: 'inc_datasources[5].name',
+        message: 'data_source "metric" (datasource klaviyo_metric_data) is not a Klaviyo data source',
+        fix: `Use one of: ${sourceNames().join(', ')}.`,
+      },
+    ],
+  },
+  {
+    name: 'UNKNOWN_DATA_SOURCE written in the load config is reported there',
+    edits: [{ file: METRICS_LOAD, from: 'data_source: ${datasource.name}', to: 'data_source: teapot' }],
+    findings: [
+      {
+        file: METRICS_LOAD,
+        at: 'data_source: teapot',
+        code: 'UNKNOWN_DATA_SOURCE',
+        key: 'in.data_source',
+        message: 'data_source "teapot" (datasource klaviyo_metric_data) is not a Klaviyo data source',
+        fix: `Use one of: ${sourceNames().join(', ')}.`,
+      },
+    ],
+  },
+];
+
+describe('load config rules', () => {
+  testRuleCases(findings, CASES);
 
   it('METRICS_INCREMENTAL: the metrics datasource leaves both incremental fields empty', () => {
     const dir = editedProject(
@@ -187,31 +234,6 @@ describe('load config rules', () => {
       },
     ];
     expect(findings(dir)).toEqual([...expected('klaviyo_lists_hist'), ...expected('klaviyo_lists')]);
-  });
-
-  it('UNKNOWN_DATA_SOURCE from the datasource name is reported at the name', () => {
-    const dir = editedProject(DS, '  - name: metrics', '  - name: metric');
-    expect(findings(dir)).toEqual([
-      findingAt(dir, DS, '- name: metric\n', {
-        code: 'UNKNOWN_DATA_SOURCE',
-        key: 'inc_datasources[5].name',
-        message: 'data_source "metric" (datasource klaviyo_metric_data) is not a Klaviyo data source',
-        fix: `Use one of: ${sourceNames().join(', ')}.`,
-      }),
-    ]);
-  });
-
-  it('UNKNOWN_DATA_SOURCE written in the load config is reported there', () => {
-    const dir = editedProject(METRICS_LOAD, 'data_source: ${datasource.name}', 'data_source: teapot');
-    expect(findings(dir)).toEqual([
-      expect.objectContaining({
-        code: 'UNKNOWN_DATA_SOURCE',
-        file: METRICS_LOAD,
-        line: lineOf(dir, METRICS_LOAD, 'data_source: teapot'),
-        key: 'in.data_source',
-        message: 'data_source "teapot" (datasource klaviyo_metric_data) is not a Klaviyo data source',
-      }),
-    ]);
   });
 
   it('a load config that does not parse is a finding with its file and line, not a crash', () => {
