@@ -483,16 +483,14 @@ describe('maxTimestamp', () => {
     expect(await dest.maxTimestamp(S, 'ts', 'updated')).toBe(Date.parse('2025-09-03T10:11:12.500Z'));
     await load(target('ts2', 'append', 'updated'), [{ id: '1', updated: 'garbage' }]);
     expect(await dest.maxTimestamp(S, 'ts2', 'updated')).toBeNull();
-    // Naive values are UTC whatever the server's or the database's zone.
-    await dest.query(`ALTER DATABASE ${new URL(serverUrl()).pathname.slice(1)} SET TimeZone = 'Asia/Tokyo'`);
-    try {
-      const fresh = await openPostgresDestination(serverUrl());
-      others.push(fresh);
-      await load(target('ts3', 'append', 'updated'), [{ id: '1', updated: '2025-09-03 10:00:00' }]);
-      expect(await fresh.maxTimestamp(S, 'ts3', 'updated')).toBe(Date.parse('2025-09-03T10:00:00Z'));
-    } finally {
-      await dest.query(`ALTER DATABASE ${new URL(serverUrl()).pathname.slice(1)} RESET TimeZone`);
-    }
+    // Naive values are UTC whatever zone the connection starts in (here Tokyo, set by the URL).
+    const tokyo = new URL(serverUrl());
+    tokyo.searchParams.set('options', '-c TimeZone=Asia/Tokyo');
+    const fresh = await openPostgresDestination(tokyo.toString());
+    others.push(fresh);
+    expect(await fresh.query("SELECT current_setting('TimeZone') AS zone")).toEqual([{ zone: 'UTC' }]);
+    await load(target('ts3', 'append', 'updated'), [{ id: '1', updated: '2025-09-03 10:00:00' }]);
+    expect(await fresh.maxTimestamp(S, 'ts3', 'updated')).toBe(Date.parse('2025-09-03T10:00:00Z'));
   });
 });
 

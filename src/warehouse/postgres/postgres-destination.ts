@@ -274,7 +274,7 @@ export class PostgresDestination implements Destination {
         if (locked) return;
         if (Date.now() >= deadline) {
           throw ingestionError(
-            `${where} is being loaded by another klaviyo-ingest run (waited ${Math.round(this.lockWaitMs / 1000)} s for its lock at ${this.description})`,
+            `${where} is being loaded by another klaviyo-ingest run (waited ${(this.lockWaitMs / 1000).toFixed(this.lockWaitMs < 1000 ? 1 : 0)} s for its lock at ${this.description})`,
             {
               code: 'DESTINATION_LOCKED',
               fix: 'wait for the other run to finish, then run again; runs on other tables or schemas are not blocked',
