@@ -2,12 +2,16 @@
 import { configError } from '../util/errors.js';
 import type { Destination } from './destination.js';
 import { openDuckDBDestination } from './duckdb/duckdb-destination.js';
+import { describePostgresUrl, openPostgresDestination } from './postgres/postgres-destination.js';
 
 export const DEFAULT_DUCKDB_PATH = './klaviyo.duckdb';
 
-export type DestinationLocation = { kind: 'duckdb'; path: string };
+export type DestinationLocation =
+  | { kind: 'duckdb'; path: string }
+  /** `url` may hold a password: print `description`, never `url`. */
+  | { kind: 'postgres'; url: string; description: string };
 
-const ACCEPTED = `duckdb:<path> (default duckdb:${DEFAULT_DUCKDB_PATH}) or duckdb::memory:`;
+const ACCEPTED = `duckdb:<path> (default duckdb:${DEFAULT_DUCKDB_PATH}), duckdb::memory: or postgres://user[:password]@host[:port]/database`;
 
 /** Parses a destination URL without opening anything. */
 export function parseDestinationUrl(url: string | undefined): DestinationLocation {
@@ -21,20 +25,33 @@ export function parseDestinationUrl(url: string | undefined): DestinationLocatio
   }
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') {
-    throw configError('PostgreSQL destinations are not supported yet (support comes in a later version)', {
-      code: 'DESTINATION_UNSUPPORTED',
-      key: '--destination',
-      fix: `use ${ACCEPTED}`,
-    });
+    let description: string;
+    try {
+      description = describePostgresUrl(text).description;
+    } catch {
+      throw configError(
+        'the PostgreSQL --destination URL cannot be parsed (not shown: it may hold a password)',
+        {
+          code: 'DESTINATION_URL',
+          key: '--destination',
+          fix: 'use postgres://user[:password]@host[:port]/database[?sslmode=...], with special characters percent-encoded (or the password in PGPASSWORD)',
+        },
+      );
+    }
+    return { kind: 'postgres', url: text, description };
   }
-  throw configError(
-    `unknown destination ${JSON.stringify(text)}: --destination accepts ${ACCEPTED}; PostgreSQL (postgres://...) support comes later`,
-    { code: 'DESTINATION_URL', key: '--destination', fix: `e.g. --destination duckdb:./klaviyo.duckdb` },
-  );
+  // Never echo a password of another scheme's URL (scheme://user:password@host).
+  const shown = text.replace(/^([^/]*\/\/[^/@:]*):[^/@]*@/, '$1:***@');
+  throw configError(`unknown destination ${JSON.stringify(shown)}: --destination accepts ${ACCEPTED}`, {
+    code: 'DESTINATION_URL',
+    key: '--destination',
+    fix: 'e.g. --destination duckdb:./klaviyo.duckdb or --destination postgres://user@localhost:5432/warehouse',
+  });
 }
 
 /** Opens the destination named by a `--destination` value (undefined = the default DuckDB file). */
 export async function openDestination(url: string | undefined): Promise<Destination> {
   const location = parseDestinationUrl(url);
+  if (location.kind === 'postgres') return openPostgresDestination(location.url);
   return openDuckDBDestination(location.path);
 }

@@ -104,7 +104,11 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
 
   // A dry run writes nothing: without an existing database file there is nothing to read either.
   const location = parseDestinationUrl(input.destination);
-  const skipDestination = input.dryRun === true && location.path !== ':memory:' && !existsSync(location.path);
+  const skipDestination =
+    input.dryRun === true &&
+    location.kind === 'duckdb' &&
+    location.path !== ':memory:' &&
+    !existsSync(location.path);
   const destination: Destination | null = skipDestination ? null : await openDestination(input.destination);
   try {
     return await runWorkflow(

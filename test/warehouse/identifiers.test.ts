@@ -57,7 +57,7 @@ describe('parseDestinationUrl', () => {
   });
 
   it('rejects other schemes with a config error naming --destination and the accepted forms', () => {
-    for (const url of ['mysql://h/db', 'klaviyo.duckdb', 'sqlite:x.db']) {
+    for (const url of ['mysql://h/db', 'klaviyo.duckdb', 'sqlite:x.db', 'mysql://u:hunter22@h/db']) {
       let caught: unknown;
       try {
         parseDestinationUrl(url);
@@ -69,8 +69,23 @@ describe('parseDestinationUrl', () => {
       expect(error.kind).toBe('config');
       expect(error.message).toContain('--destination');
       expect(error.message).toContain('duckdb:<path>');
-      expect(error.message).toMatch(/PostgreSQL.*later/);
+      expect(error.message).toContain('postgres://');
+      expect(error.message).not.toContain('hunter22');
     }
-    expect(() => parseDestinationUrl('postgres://u@h/db')).toThrow(/not supported yet.*later/);
+  });
+
+  it('reads postgres:// and postgresql:// URLs, describing them without the password', () => {
+    expect(parseDestinationUrl('postgres://u:s3cret@h:5433/db?sslmode=require')).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u:s3cret@h:5433/db?sslmode=require',
+      description: 'postgres://u@h:5433/db',
+    });
+    expect(parseDestinationUrl('postgresql://h/db')).toMatchObject({ description: 'postgresql://h/db' });
+    expect(() => parseDestinationUrl('postgres://u:pa ss@[bad/db')).toThrow(/cannot be parsed/);
+    try {
+      parseDestinationUrl('postgres://u:pa ss@[bad/db');
+    } catch (error) {
+      expect((error as IngestError).render()).not.toContain('pa ss');
+    }
   });
 });

@@ -39,7 +39,10 @@ export function registerRunCommand(program: Command): void {
     .description('run a workflow of the project (inc, hist, or a .dig file) into the destination')
     .argument('<workflow>', 'inc | hist | path/to/workflow.dig')
     .option('--project <dir>', `project folder (default ${DEFAULT_PROJECT_DIR}, or the .dig file's folder)`)
-    .option('--destination <url>', 'duckdb:<path> (default duckdb:./klaviyo.duckdb)')
+    .option(
+      '--destination <url>',
+      'duckdb:<path> (default duckdb:./klaviyo.duckdb) or postgres://user@host:port/database',
+    )
     .option('--sources <names>', 'only these datasources (comma separated names or table names)')
     .option('--start <time>', 'override the window start, e.g. 2025-09-01T00:00:00.000000')
     .option('--end <time>', 'override the window end')

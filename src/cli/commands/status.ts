@@ -53,12 +53,15 @@ export function registerStatusCommand(program: Command): void {
     .command('status')
     .description('show what each table holds and when it was last loaded, from the ingestion log')
     .option('--project <dir>', `project folder, for databases.src (default ${DEFAULT_PROJECT_DIR})`)
-    .option('--destination <url>', 'duckdb:<path> (default duckdb:./klaviyo.duckdb)')
+    .option(
+      '--destination <url>',
+      'duckdb:<path> (default duckdb:./klaviyo.duckdb) or postgres://user@host:port/database',
+    )
     .option('--schema <name>', 'the schema to read (default: databases.src of the project)')
     .option('--json', 'print JSON', false)
     .action(async (flags: StatusFlags) => {
       const location = parseDestinationUrl(flags.destination);
-      if (location.path !== ':memory:' && !existsSync(location.path)) {
+      if (location.kind === 'duckdb' && location.path !== ':memory:' && !existsSync(location.path)) {
         throw configError(`no database at ${location.path}`, {
           code: 'DESTINATION_MISSING',
           key: '--destination',

@@ -1,0 +1,273 @@
+/**
+ * PostgreSQL's side of a load session (see staged-load.ts for the protocol). The stage is a TEMP table
+ * of the session's own pooled connection, filled with `COPY ... FROM STDIN` in text format, one COPY
+ * per batch; nothing is held in JS memory between batches. JSON values are staged as their text and
+ * become jsonb when they move into the table, so a JSON column widened to text within a load keeps the
+ * exact text of every value.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Row } from '../../records/row.js';
+import type { ColumnSpec, ColumnType, IngestionLogRow, LoadResult } from '../destination.js';
+import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
+import { toJsonText } from '../json-text.js';
+import type { ExistingColumn } from '../schema-evolution.js';
+import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
+import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
+import { insertLogRows, readTableColumns } from './postgres-catalog.js';
+import { copyField, isConnectionFailure, jsonbText, safeTimestamp } from './postgres-sql.js';
+import { postgresType } from './postgres-types.js';
+
+/** Rows per chunk of COPY text handed to the socket. */
+const COPY_CHUNK_ROWS = 1000;
+
+/** The physical type of a staging column: JSON is staged as text (see the file comment). */
+function stageType(type: ColumnType | null): string {
+  return type === null || type === 'JSON' ? 'text' : postgresType(type);
+}
+
+export class PostgresStaging implements StagingDriver {
+  /** Physical SQL type of each staging column, by stage name. */
+  private readonly physical = new Map<string, string>();
+  /** Set when a statement failed in a way that may leave the connection unusable: it is destroyed. */
+  private broken = false;
+  private released = false;
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly stageName: string,
+  ) {}
+
+  private get stageTable(): string {
+    return `pg_temp.${quoteIdentifier(this.stageName)}`;
+  }
+
+  private async run(sql: string, params?: unknown[]) {
+    try {
+      return await this.client.query(sql, params);
+    } catch (error) {
+      if (isConnectionFailure(error)) this.broken = true;
+      throw error;
+    }
+  }
+
+  async createStage(): Promise<void> {
+    await this.run(`CREATE TEMP TABLE ${quoteIdentifier(this.stageName)} (${STAGE_SEQ} integer)`);
+  }
+
+  async evolveStage(changes: StageSchemaChanges): Promise<void> {
+    for (const column of changes.added) {
+      const type = stageType(column.type);
+      await this.run(`ALTER TABLE ${this.stageTable} ADD COLUMN ${column.stageName} ${type}`);
+      this.physical.set(column.stageName, type);
+    }
+    for (const column of changes.retyped) {
+      const type = stageType(column.type);
+      if (this.physical.get(column.stageName) === type) continue;
+      await this.run(
+        `ALTER TABLE ${this.stageTable} ALTER COLUMN ${column.stageName} TYPE ${type} USING ${column.stageName}::${type}`,
+      );
+      this.physical.set(column.stageName, type);
+    }
+  }
+
+  /** The hot path: one COPY per batch, its text built in chunks of rows as the socket takes them. */
+  async stageRows(rows: readonly Row[], columns: readonly StageColumn[], firstSeq: number): Promise<void> {
+    const names = [STAGE_SEQ, ...columns.map((column) => column.stageName)].join(', ');
+    const copy = this.client.query(copyFrom(`COPY ${this.stageTable} (${names}) FROM STDIN`));
+    try {
+      await pipeline(Readable.from(copyChunks(rows, columns, firstSeq)), copy);
+    } catch (error) {
+      // A COPY cut off mid-stream may leave the connection out of step with the server.
+      this.broken = true;
+      throw error;
+    }
+  }
+
+  async endStaging(): Promise<void> {}
+
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.run('BEGIN');
+    try {
+      const result = await work();
+      await this.run('COMMIT');
+      return result;
+    } catch (error) {
+      await this.run('ROLLBACK').catch(() => {
+        this.broken = true; // the connection's state is unknown: never hand it to another session
+      });
+      throw error;
+    }
+  }
+
+  async tableColumns(schema: string, table: string): Promise<ExistingColumn[] | null> {
+    return readTableColumns(this.client, schema, table);
+  }
+
+  async createTable(schema: string, table: string, columns: readonly ColumnSpec[]): Promise<void> {
+    const list = columns.map((column) => `${quoteIdentifier(column.name)} ${postgresType(column.type)}`);
+    await this.run(`CREATE TABLE ${qualifiedName(schema, table)} (${list.join(', ')})`);
+  }
+
+  async addColumn(schema: string, table: string, column: ColumnSpec): Promise<void> {
+    await this.run(
+      `ALTER TABLE ${qualifiedName(schema, table)} ADD COLUMN ${quoteIdentifier(column.name)} ${postgresType(column.type)}`,
+    );
+  }
+
+  async widenColumn(schema: string, table: string, column: ColumnSpec): Promise<void> {
+    const name = quoteIdentifier(column.name);
+    const type = postgresType(column.type);
+    await this.run(
+      `ALTER TABLE ${qualifiedName(schema, table)} ALTER COLUMN ${name} TYPE ${type} USING ${name}::${type}`,
+    );
+  }
+
+  async moveRows(move: RowMove): Promise<LoadResult> {
+    const { schema, table, mode, windowColumn } = move.target;
+    const target = qualifiedName(schema, table);
+    const { staged, id, window: windowStage } = move;
+    const spec = (column: StageColumn) => move.resolved.get(column.name)!;
+    const names = staged.map((column) => column.stageName).join(', ');
+    const targetList = staged.map((column) => quoteIdentifier(spec(column).name)).join(', ');
+    const casts = staged
+      .map((column) => {
+        const physical = this.physical.get(column.stageName) ?? stageType(column.type);
+        const wanted = postgresType(spec(column).type);
+        // Staging columns have their logical type (JSON as text); cast only where the table's differs.
+        return physical === wanted
+          ? column.stageName
+          : `CAST(${column.stageName} AS ${wanted}) AS ${column.stageName}`;
+      })
+      .join(', ');
+    const insert = async (sql: string) => (await this.run(sql)).rowCount ?? 0;
+    const total = move.stagedRows;
+    const all = `INSERT INTO ${target} (${targetList}) SELECT ${casts} FROM ${this.stageTable}`;
+
+    if (mode === 'replace') {
+      await this.run(`DELETE FROM ${target}`);
+      return { inserted: await insert(all), duplicatesSkipped: 0 };
+    }
+
+    const windowInTable =
+      windowColumn !== null && move.tableColumns.has(foldIdentifier(windowColumn)) ? windowColumn : null;
+
+    if (mode === 'merge' && id !== undefined) {
+      await this.ensureIndex(schema, table, spec(id).name, windowInTable);
+      const idType = postgresType(spec(id).type);
+      await this.run(
+        `DELETE FROM ${target} WHERE ${quoteIdentifier(spec(id).name)} IN (SELECT CAST(${id.stageName} AS ${idType}) FROM ${this.stageTable} WHERE ${id.stageName} IS NOT NULL)`,
+      );
+      const newest =
+        windowStage === undefined ? '' : `${safeTimestamp(windowStage.stageName)} DESC NULLS LAST, `;
+      const inserted = await insert(
+        `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName} ORDER BY ${newest}${STAGE_SEQ} DESC) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`,
+      );
+      return { inserted, duplicatesSkipped: total - inserted };
+    }
+
+    // append
+    if (windowColumn === null || id === undefined) {
+      // Full loads (metrics) are appended whole every run, as the templates do.
+      return { inserted: await insert(all), duplicatesSkipped: 0 };
+    }
+    await this.ensureIndex(schema, table, spec(id).name, windowInTable);
+    const windowInStage = windowStage === undefined ? 'NULL' : `s.${windowStage.stageName}`;
+    const windowOfTable = windowInTable === null ? 'NULL' : `t.${quoteIdentifier(windowInTable)}`;
+    const partition = windowStage === undefined ? id.stageName : `${id.stageName}, ${windowStage.stageName}`;
+    const inserted = await insert(
+      `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${partition} ORDER BY ${STAGE_SEQ}) AS ki_rn FROM ${this.stageTable}) s
+        WHERE (s.${id.stageName} IS NULL OR s.ki_rn = 1)
+          AND NOT EXISTS (SELECT 1 FROM ${target} t WHERE t.${quoteIdentifier(spec(id).name)} = s.${id.stageName} AND ${windowOfTable} IS NOT DISTINCT FROM ${windowInStage})`,
+    );
+    return { inserted, duplicatesSkipped: total - inserted };
+  }
+
+  /**
+   * The index the dedupe and the merge look rows up by: (id, window column), or (id). Created in the
+   * commit's transaction the first time; its name is derived from the table and columns.
+   */
+  private async ensureIndex(schema: string, table: string, id: string, window: string | null): Promise<void> {
+    const columns = window === null ? [id] : [id, window];
+    const hash = createHash('sha256')
+      .update(JSON.stringify([table, ...columns]))
+      .digest('hex')
+      .slice(0, 10);
+    const name = `${table.slice(0, 40)}_ki_${window === null ? 'id' : 'idw'}_${hash}`;
+    await this.run(
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(name)} ON ${qualifiedName(schema, table)} (${columns.map(quoteIdentifier).join(', ')})`,
+    );
+  }
+
+  async insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void> {
+    await insertLogRows(this.client, schema, rows);
+  }
+
+  async dropStage(): Promise<void> {
+    await this.run(`DROP TABLE IF EXISTS ${this.stageTable}`);
+  }
+
+  /** Releases the connection to the pool, or destroys it when it may be unusable. */
+  async close(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.client.release(this.broken ? new Error('load session connection discarded') : undefined);
+  }
+}
+
+/** COPY text for `rows`, in chunks of COPY_CHUNK_ROWS rows. */
+function* copyChunks(
+  rows: readonly Row[],
+  columns: readonly StageColumn[],
+  firstSeq: number,
+): Generator<string> {
+  const count = columns.length;
+  let text = '';
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    text += firstSeq + r;
+    for (let i = 0; i < count; i++) {
+      const column = columns[i]!;
+      const value = column.inherited && !Object.hasOwn(row, column.key) ? undefined : row[column.key];
+      text += '\t';
+      text += value === null || value === undefined ? '\\N' : copyValue(column.type, value);
+    }
+    text += '\n';
+    if ((r + 1) % COPY_CHUNK_ROWS === 0) {
+      yield text;
+      text = '';
+    }
+  }
+  if (text !== '') yield text;
+}
+
+function copyValue(type: ColumnType | null, value: unknown): string {
+  switch (type) {
+    case 'VARCHAR':
+      return copyField(typeof value === 'string' ? value : asText(value));
+    case 'BIGINT':
+      return typeof value === 'bigint' ? value.toString() : BigInt(value as number).toString();
+    case 'DOUBLE':
+      return String(Number(value));
+    case 'BOOLEAN':
+      return value ? 't' : 'f';
+    case 'JSON':
+      return copyField(jsonbText(value));
+    default:
+      return '\\N';
+  }
+}
+
+function asText(value: unknown): string {
+  switch (typeof value) {
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return String(value);
+    default:
+      return toJsonText(value);
+  }
+}
