@@ -100,5 +100,15 @@ export interface Destination {
   openLoad(target: LoadTarget): Promise<LoadSession>;
   /** Per table of `<schema>.ingestion_log`: the latest run, the latest success, rows now. Empty without a log. */
   tableStatus(schema: string): Promise<TableStatus[]>;
+  /** The table's columns with their logical types, or null when it does not exist. */
+  tableColumns(schema: string, table: string): Promise<ColumnSpec[] | null>;
+  /**
+   * A read in the destination's SQL, rows as plain objects (status displays, checks, tests). Values go
+   * in `params` (`$1`, `$2`, ...), never in `sql`.
+   */
+  query(
+    sql: string,
+    params?: (string | number | bigint | boolean | null)[],
+  ): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
-/** DuckDB destinations in tests: open a file (or attach several), query rows as plain objects, log rows. */
+/** Destinations in tests: read any destination by URL, open a DuckDB file directly, log rows. */
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { IngestionLogRow } from '../../src/warehouse/destination.js';
+import { openDestination } from '../../src/warehouse/open-destination.js';
 
 export type Rows = Record<string, unknown>[];
 export type Query = (sql: string) => Promise<Rows>;
@@ -57,18 +58,30 @@ export function logRow(overrides: Partial<IngestionLogRow> = {}): IngestionLogRo
   };
 }
 
-/** Rows per table of `schema` in a DuckDB file, by table name. */
+/** The destinations every end-to-end suite runs on. */
+export const DESTINATION_KINDS = ['duckdb', 'postgres'] as const;
+export type DestinationKind = (typeof DESTINATION_KINDS)[number];
+
+/** Runs one read on a destination by URL (opened and closed per call), rows as plain objects. */
+export async function queryDestination(url: string, sql: string): Promise<Rows> {
+  const destination = await openDestination(url);
+  try {
+    return await destination.query(sql);
+  } finally {
+    await destination.close();
+  }
+}
+
+/** Rows per table of `schema` in a destination (by URL), by table name. */
 export async function tableCounts(
-  dbPath: string,
+  url: string,
   schema: string,
   tables: readonly string[],
 ): Promise<Record<string, number>> {
-  return withDuckDB(dbPath, async (query) => {
-    const counts: Record<string, number> = {};
-    for (const table of tables) {
-      const [row] = await query(`SELECT count(*) AS n FROM ${schema}.${table}`);
-      counts[table] = Number(row?.n);
-    }
-    return counts;
-  });
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
+    const [row] = await queryDestination(url, `SELECT count(*) AS n FROM ${schema}.${table}`);
+    counts[table] = Number(row?.n);
+  }
+  return counts;
 }

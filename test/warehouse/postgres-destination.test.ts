@@ -10,9 +10,9 @@ import {
 } from '../../src/warehouse/postgres/postgres-destination.js';
 import type { CommitStep } from '../../src/warehouse/staged-load.js';
 import { logRow } from '../support/destination.js';
-import { usePostgresServer } from './postgres-test-server.js';
+import { postgresUrl } from '../support/postgres.js';
 
-const serverUrl = usePostgresServer();
+const serverUrl = postgresUrl;
 
 let n = 0;
 let S = '';

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
 import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { clockFrom } from '../support/clocks.js';
-import { queryDuckDB } from '../support/destination.js';
+import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
 import { type Harness, simValues, useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -26,8 +26,8 @@ function run(h: Harness, clock: ReturnType<typeof clockFrom>, extra: Partial<Run
   return h.run({ clock, ...extra });
 }
 
-describe('lookback: re-reading a trailing period for late events', () => {
-  const h = useHarness({ seed: 13, now: NOW, events: 5000, profiles: 100 });
+describe.each(DESTINATION_KINDS)('lookback: re-reading a trailing period for late events (%s)', (kind) => {
+  const h = useHarness({ seed: 13, now: NOW, events: 5000, profiles: 100 }, undefined, kind);
   beforeAll(async () => {
     editIncDatasource(h, 'klaviyo_events', (entry) => `${entry}\n    lookback: 12h`);
   });
@@ -37,14 +37,14 @@ describe('lookback: re-reading a trailing period for late events', () => {
     const firstEnd = NOW - 6 * HOUR;
     expect((await run(h, clock, { sources: ['events'], end: formatTemplateTime(firstEnd) })).ok).toBe(true);
     // Events that "arrived late": not there when the first run read their period.
-    await queryDuckDB(
-      h.dbPath,
-      `DELETE FROM klaviyo_src.klaviyo_events WHERE id IN (SELECT id FROM klaviyo_src.klaviyo_events
+    await queryDestination(
+      h.destination,
+      `DELETE FROM ${h.schema}.klaviyo_events WHERE id IN (SELECT id FROM ${h.schema}.klaviyo_events
          ORDER BY CAST(datetime AS TIMESTAMPTZ) DESC LIMIT 5 OFFSET 3)`,
     );
-    const [{ m: max } = {}] = await queryDuckDB(
-      h.dbPath,
-      'SELECT max(CAST(datetime AS TIMESTAMPTZ)) AS m FROM klaviyo_src.klaviyo_events',
+    const [{ m: max } = {}] = await queryDestination(
+      h.destination,
+      `SELECT max(CAST(datetime AS TIMESTAMPTZ)) AS m FROM ${h.schema}.klaviyo_events`,
     );
     const second = await run(h, clock, { sources: ['events'] });
     expect(second.ok).toBe(true);
@@ -53,9 +53,9 @@ describe('lookback: re-reading a trailing period for late events', () => {
     expect(second.sources[0]?.duplicatesSkipped).toBeGreaterThan(0);
     const end = Date.parse(`${String(second.sources[0]?.endTime).slice(0, 19)}Z`);
     const expected = h.sim.count('events', { field: 'datetime', gte: INC_START, lt: end });
-    const [row] = await queryDuckDB(
-      h.dbPath,
-      'SELECT count(*) AS n, count(DISTINCT (id, datetime)) AS d FROM klaviyo_src.klaviyo_events',
+    const [row] = await queryDestination(
+      h.destination,
+      `SELECT count(*) AS n, count(DISTINCT (id, datetime)) AS d FROM ${h.schema}.klaviyo_events`,
     );
     expect(Number(row?.n)).toBe(expected);
     expect(Number(row?.d)).toBe(expected);
@@ -70,8 +70,8 @@ describe('lookback: re-reading a trailing period for late events', () => {
   });
 });
 
-describe('merge: one current row per id', () => {
-  const h = useHarness({ seed: 17, now: NOW, events: 100, profiles: 400 });
+describe.each(DESTINATION_KINDS)('merge: one current row per id (%s)', (kind) => {
+  const h = useHarness({ seed: 17, now: NOW, events: 100, profiles: 400 }, undefined, kind);
   beforeAll(async () => {
     editIncDatasource(h, 'klaviyo_profiles', (entry) => entry.replace('mode: append', 'mode: merge'));
   });
@@ -91,9 +91,9 @@ describe('merge: one current row per id', () => {
       .filter((p) => p.ms >= INC_START && p.ms < end)
       .map((p) => `${p.id}|${Math.floor(p.ms / 1000)}`)
       .sort();
-    const rows = await queryDuckDB(
-      h.dbPath,
-      'SELECT id, floor(epoch(CAST(updated AS TIMESTAMPTZ)))::BIGINT AS s FROM klaviyo_src.klaviyo_profiles',
+    const rows = await queryDestination(
+      h.destination,
+      `SELECT id, CAST(floor(extract(epoch FROM CAST(updated AS TIMESTAMPTZ))) AS BIGINT) AS s FROM ${h.schema}.klaviyo_profiles`,
     );
     expect(rows.map((r) => `${r.id}|${r.s}`).sort()).toEqual(expected);
   });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { clockFrom } from '../support/clocks.js';
-import { tableCounts } from '../support/destination.js';
+import { DESTINATION_KINDS, tableCounts } from '../support/destination.js';
 import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const INC_START = Date.UTC(2025, 8, 1);
 
-describe('run inc: the templates unchanged, all six sources into DuckDB', () => {
-  const h = useHarness({ seed: 11, now: NOW, profiles: 400, events: 4000 });
+describe.each(DESTINATION_KINDS)('run inc: the templates unchanged, all six sources (%s)', (kind) => {
+  const h = useHarness({ seed: 11, now: NOW, profiles: 400, events: 4000 }, undefined, kind);
 
   it('loads each source with exactly the rows the simulator holds for its window', async () => {
     const report = await h.run({ clock: clockFrom(NOW) });
@@ -28,7 +28,7 @@ describe('run inc: the templates unchanged, all six sources into DuckDB', () => 
       klaviyo_profiles: h.sim.count('profiles', { field: 'updated', ...window }),
       klaviyo_metric_data: h.sim.count('metrics'),
     };
-    expect(await tableCounts(h.dbPath, 'klaviyo_src', Object.keys(expected))).toEqual(expected);
+    expect(await tableCounts(h.destination, h.schema, Object.keys(expected))).toEqual(expected);
     for (const [table, count] of Object.entries(expected))
       expect(count, `${table} has data to load`).toBeGreaterThan(0);
   });
