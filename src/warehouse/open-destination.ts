@@ -1,4 +1,5 @@
 /** `--destination` URL -> Destination. */
+import { existsSync } from 'node:fs';
 import { configError } from '../util/errors.js';
 import type { Destination } from './destination.js';
 import { openDuckDBDestination } from './duckdb/duckdb-destination.js';
@@ -12,6 +13,28 @@ export type DestinationLocation =
   | { kind: 'postgres'; url: string; description: string };
 
 const ACCEPTED = `duckdb:<path> (default duckdb:${DEFAULT_DUCKDB_PATH}), duckdb::memory: or postgres://user[:password]@host[:port]/database`;
+
+/** Where the destination URL may come from when `--destination` is not given (keeps passwords off the command line). */
+export const DESTINATION_ENV = 'KLAVIYO_INGEST_DESTINATION';
+
+/** `--destination`, else `KLAVIYO_INGEST_DESTINATION`, else undefined (the default DuckDB file). */
+export function destinationUrlFrom(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const fromEnv = env[DESTINATION_ENV]?.trim();
+  return flag ?? (fromEnv === '' ? undefined : fromEnv);
+}
+
+/**
+ * What is missing when a destination that is only read does not exist yet, or null when it exists (or
+ * cannot be known without connecting: a server).
+ */
+export function missingDestination(url: string | undefined): string | null {
+  const location = parseDestinationUrl(url);
+  if (location.kind !== 'duckdb' || location.path === ':memory:') return null;
+  return existsSync(location.path) ? null : `no database at ${location.path}`;
+}
 
 /** Parses a destination URL without opening anything. */
 export function parseDestinationUrl(url: string | undefined): DestinationLocation {

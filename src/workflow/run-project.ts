@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import {
   createKlaviyoClient,
   type KlaviyoClient,
@@ -10,7 +9,7 @@ import { DEFAULT_REVISION, isRetiredRevision } from '../klaviyo/revisions.js';
 import { assertValid, loadProject, validateProject } from '../project/index.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { Destination } from '../warehouse/destination.js';
-import { openDestination, parseDestinationUrl } from '../warehouse/open-destination.js';
+import { destinationUrlFrom, missingDestination, openDestination } from '../warehouse/open-destination.js';
 import { planFromProject, resolveWorkflow } from './project-plan.js';
 import { runWorkflow } from './run-workflow.js';
 import type { AccountFetcher, RunOptions, RunReport } from './types.js';
@@ -102,14 +101,10 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
     return client;
   };
 
-  // A dry run writes nothing: without an existing database file there is nothing to read either.
-  const location = parseDestinationUrl(input.destination);
-  const skipDestination =
-    input.dryRun === true &&
-    location.kind === 'duckdb' &&
-    location.path !== ':memory:' &&
-    !existsSync(location.path);
-  const destination: Destination | null = skipDestination ? null : await openDestination(input.destination);
+  // A dry run writes nothing: without an existing database there is nothing to read either.
+  const url = destinationUrlFrom(input.destination, env);
+  const skipDestination = input.dryRun === true && missingDestination(url) !== null;
+  const destination: Destination | null = skipDestination ? null : await openDestination(url);
   try {
     return await runWorkflow(
       plan,

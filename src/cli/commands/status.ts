@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { srcSchema } from '../../project/databases.js';
 import { loadProject } from '../../project/index.js';
 import { configError } from '../../util/errors.js';
 import { redact } from '../../util/redact.js';
 import type { TableStatus } from '../../warehouse/destination.js';
-import { openDestination, parseDestinationUrl } from '../../warehouse/open-destination.js';
+import { destinationUrlFrom, missingDestination, openDestination } from '../../warehouse/open-destination.js';
 import { renderTable } from '../render-table.js';
 import { DEFAULT_PROJECT_DIR } from './init.js';
 
@@ -55,21 +54,22 @@ export function registerStatusCommand(program: Command): void {
     .option('--project <dir>', `project folder, for databases.src (default ${DEFAULT_PROJECT_DIR})`)
     .option(
       '--destination <url>',
-      'duckdb:<path> (default duckdb:./klaviyo.duckdb) or postgres://user@host:port/database',
+      'duckdb:<path> (default duckdb:./klaviyo.duckdb) or postgres://user@host:port/database; default: $KLAVIYO_INGEST_DESTINATION',
     )
     .option('--schema <name>', 'the schema to read (default: databases.src of the project)')
     .option('--json', 'print JSON', false)
     .action(async (flags: StatusFlags) => {
-      const location = parseDestinationUrl(flags.destination);
-      if (location.kind === 'duckdb' && location.path !== ':memory:' && !existsSync(location.path)) {
-        throw configError(`no database at ${location.path}`, {
+      const url = destinationUrlFrom(flags.destination, process.env);
+      const missing = missingDestination(url);
+      if (missing !== null) {
+        throw configError(missing, {
           code: 'DESTINATION_MISSING',
           key: '--destination',
-          fix: 'run a workflow first (klaviyo-ingest run inc), or point --destination at the database file',
+          fix: 'run a workflow first (klaviyo-ingest run inc), or point --destination at the database',
         });
       }
       const schema = schemaFor(flags);
-      const destination = await openDestination(flags.destination);
+      const destination = await openDestination(url);
       try {
         const statuses = await destination.tableStatus(schema);
         const text = flags.json ? JSON.stringify(statuses, null, 2) : renderStatus(statuses);
