@@ -12,8 +12,8 @@ import { setExitCode, takeExitCode } from './exit-code.js';
 function buildProgram(): Command {
   const program = new Command('klaviyo-ingest')
     .description(
-      'Ingest Klaviyo events, profiles, campaigns, lists, templates and metrics into DuckDB,\n' +
-        'incrementally and exactly once, from a Treasure Data workflow project folder.',
+      'Ingest Klaviyo events, profiles, campaigns, lists, templates and metrics into DuckDB or\n' +
+        'PostgreSQL, incrementally and exactly once, from a Treasure Data workflow project folder.',
     )
     .version('0.1.0')
     .showHelpAfterError()
