@@ -1,6 +1,12 @@
 /** Destinations in tests: read any destination by URL, open a DuckDB file directly, log rows. */
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { IngestionLogRow } from '../../src/warehouse/destination.js';
+import type { Row } from '../../src/records/row.js';
+import type {
+  Destination,
+  IngestionLogRow,
+  LoadResult,
+  LoadTarget,
+} from '../../src/warehouse/destination.js';
 import { openDestination } from '../../src/warehouse/open-destination.js';
 
 export type Rows = Record<string, unknown>[];
@@ -56,6 +62,17 @@ export function logRow(overrides: Partial<IngestionLogRow> = {}): IngestionLogRo
     duration_seconds: 1.5,
     ...overrides,
   };
+}
+
+/** One load of `target`: writes each batch, then commits with a SUCCESS log row counting them all. */
+export async function loadBatches(
+  destination: Destination,
+  target: LoadTarget,
+  ...batches: Row[][]
+): Promise<LoadResult> {
+  const session = await destination.openLoad(target);
+  for (const batch of batches) await session.write(batch);
+  return session.commit([logRow({ table_name: target.table, records_processed: batches.flat().length })]);
 }
 
 /** The destinations every end-to-end suite runs on. */

@@ -21,7 +21,7 @@ import { listTables, readTableColumns } from './duckdb-catalog.js';
 import { acquireInstance, type InstanceLease, MEMORY_PATH } from './duckdb-instances.js';
 import { type DuckDBMemoryCap, isOutOfMemory, type MemoryPolicy } from './duckdb-memory.js';
 import { DuckDBStaging } from './duckdb-staging.js';
-import { duckdbType } from './duckdb-types.js';
+import { duckdbType, safeTimestamp } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
 import { readTableStatus } from './table-status.js';
 
@@ -108,10 +108,10 @@ export class DuckDBDestination implements Destination {
       const columns = await readTableColumns(c, schema, table);
       const found = columns?.find((existing) => foldIdentifier(existing.name) === foldIdentifier(column));
       if (found === undefined) return null;
-      // TRY_CAST reads ISO 8601 with `T` or space, fractions, `Z`/offsets/`UTC`, bare dates; naive
-      // values are read in the session zone, which is UTC. Anything else is NULL and ignored.
+      // Reads ISO 8601 with `T` or space, fractions, `Z`/offsets/`UTC`, bare dates; naive values are
+      // read in the session zone, which is UTC. Anything else (`infinity` too) is NULL and ignored.
       const reader = await c.runAndReadAll(
-        `SELECT epoch_ms(max(TRY_CAST(trim(CAST(${quoteIdentifier(found.name)} AS VARCHAR)) AS TIMESTAMPTZ))) FROM ${name}`,
+        `SELECT epoch_ms(max(${safeTimestamp(quoteIdentifier(found.name))})) FROM ${name}`,
       );
       const value = reader.getRows()[0]?.[0];
       return value === null || value === undefined ? null : Number(value);

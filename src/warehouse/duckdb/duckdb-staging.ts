@@ -14,7 +14,7 @@ import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
 import { DuckDBDataChunk } from './duckdb-api.js';
 import { readTableColumns } from './duckdb-catalog.js';
-import { duckdbType } from './duckdb-types.js';
+import { duckdbType, safeTimestamp } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
 
 const CHUNK_ROWS = 2048;
@@ -183,9 +183,7 @@ export class DuckDBStaging implements StagingDriver {
         `DELETE FROM ${target} WHERE ${quoteIdentifier(spec(id).name)} IN (SELECT CAST(${id.stageName} AS ${idType}) FROM ${this.stageTable} WHERE ${id.stageName} IS NOT NULL)`,
       );
       const newest =
-        windowStage === undefined
-          ? ''
-          : `TRY_CAST(trim(CAST(${windowStage.stageName} AS VARCHAR)) AS TIMESTAMPTZ) DESC NULLS LAST, `;
+        windowStage === undefined ? '' : `${safeTimestamp(windowStage.stageName)} DESC NULLS LAST, `;
       const inserted = await insert(
         `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName} ORDER BY ${newest}${STAGE_SEQ} DESC) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`,
       );

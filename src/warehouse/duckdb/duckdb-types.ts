@@ -28,3 +28,13 @@ export function columnTypeOfDuckdb(dataType: string): Pick<ExistingColumn, 'type
         : { type: 'VARCHAR', exact: false };
   }
 }
+
+/**
+ * An SQL expression's text as TIMESTAMPTZ, or NULL when it is not a timestamp. As in PostgreSQL, only
+ * text starting with a date is tried: DuckDB also reads `infinity`, `-infinity` and `epoch` as
+ * timestamps, and an `infinity` would win every merge and make the window's max unreadable.
+ */
+export function safeTimestamp(expression: string): string {
+  const text = `trim(CAST(${expression} AS VARCHAR))`;
+  return `CASE WHEN regexp_matches(${text}, '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}') THEN TRY_CAST(${text} AS TIMESTAMPTZ) END`;
+}
