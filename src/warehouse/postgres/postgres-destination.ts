@@ -25,6 +25,7 @@ import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged
 import { createLogTableSql, insertLogRows, listTables, readTableColumns } from './postgres-catalog.js';
 import {
   isConnectionFailure,
+  isConnectionLost,
   isCreateRace,
   pgErrorDetail,
   prepareConnection,
@@ -126,6 +127,14 @@ export class PostgresDestination implements Destination {
   private readonly commitLocks = new Map<string, Mutex>();
   /** The connection holding this run's advisory locks (session-level: kept until close). */
   private lockClient: Promise<pg.Client> | null = null;
+  /**
+   * Bumped when the lock connection is lost (terminated, the server restarted): its locks went with
+   * it. Sessions opened under an older generation cannot commit (another run may have taken the table
+   * since); the next openLoad takes the lock again on a new connection.
+   */
+  private lockGeneration = 0;
+  /** Why the last lock connection was lost, for the messages of the sessions it fails. */
+  private lockLostCause: unknown = null;
   private readonly lockMutex = new Mutex();
   private closed = false;
 
@@ -203,6 +212,7 @@ export class PostgresDestination implements Destination {
     validateIdentifier(target.table, 'table name');
     if (target.windowColumn !== null) validateIdentifier(target.windowColumn, 'incremental field');
     await this.prepareTarget(target);
+    const generation = this.lockGeneration;
     const where = `${target.schema}.${target.table}`;
     let client: PoolClient;
     try {
@@ -212,12 +222,12 @@ export class PostgresDestination implements Destination {
     }
     const stageName = newStageName(target.table);
     const driver = new PostgresStaging(client, stageName);
-    const session = new StagedLoadSession(this.sessionHost(target), driver, target, stageName);
+    const session = new StagedLoadSession(this.sessionHost(target, generation), driver, target, stageName);
     try {
       await prepareConnection(client);
       await session.start(); // a TEMP table of the session's own connection
     } catch (error) {
-      client.release(error instanceof Error ? error : new Error(String(error)));
+      await driver.close(); // destroys the connection: its state is unknown
       throw this.failure(`cannot start loading ${where}`, error);
     }
     this.sessions.add(session);
@@ -269,6 +279,8 @@ export class PostgresDestination implements Destination {
           );
           locked = result.rows[0]?.locked === true;
         } catch (error) {
+          // Never reuse a lock connection that failed: the next openLoad connects again.
+          if (this.lockClient !== null && isConnectionFailure(error)) this.dropLockClient(client, error);
           throw this.failure(`cannot lock ${where} for loading`, error);
         }
         if (locked) return;
@@ -286,9 +298,25 @@ export class PostgresDestination implements Destination {
     });
   }
 
+  /**
+   * The lock connection. When it is lost (the server ends it, restarts, the network breaks) its
+   * advisory locks are gone: `dropLockClient` forgets it and every prepared target, so the next
+   * openLoad of a table connects again and takes the lock again (failing with DESTINATION_LOCKED if
+   * another run took it meanwhile), and sessions opened before cannot commit (see `lockGeneration`).
+   * Nothing waits on this connection, so its loss never hangs a load.
+   */
   private async connectLockClient(): Promise<pg.Client> {
     const client = new pg.Client(this.config);
-    client.on('error', () => undefined); // the server dropping it is reported by the next query
+    let lostCause: unknown = null;
+    client.on('error', (error) => {
+      lostCause ??= error;
+    });
+    client.on('end', () => {
+      this.dropLockClient(
+        client,
+        lostCause ?? new Error('Connection terminated unexpectedly (the server closed the connection)'),
+      );
+    });
     try {
       await client.connect();
     } catch (error) {
@@ -296,6 +324,18 @@ export class PostgresDestination implements Destination {
       throw error;
     }
     return client;
+  }
+
+  /** Forgets a lost lock connection (once; not while closing): see `connectLockClient`. */
+  private dropLockClient(client: pg.Client, cause: unknown): void {
+    if (this.closed || client.listenerCount('end') === 0) return;
+    client.removeAllListeners('end');
+    client.on('error', () => undefined);
+    this.lockClient = null;
+    this.lockGeneration++;
+    this.lockLostCause = cause;
+    this.preparedTargets.clear();
+    client.end().catch(() => undefined);
   }
 
   /**
@@ -352,7 +392,7 @@ export class PostgresDestination implements Destination {
     ]);
   }
 
-  private sessionHost(target: LoadTarget): SessionHost {
+  private sessionHost(target: LoadTarget, generation: number): SessionHost {
     let lock = this.commitLocks.get(targetKey(target));
     if (lock === undefined) {
       lock = new Mutex();
@@ -361,16 +401,61 @@ export class PostgresDestination implements Destination {
     const commitLock = lock;
     return {
       hooks: this.hooks,
-      runCommit: (_what, commit) => commitLock.run(commit),
+      runCommit: (_what, commit) =>
+        commitLock.run(async () => {
+          if (generation !== this.lockGeneration) throw this.lockLost(target);
+          return commit();
+        }),
       describeFailure: (where, error) => this.failure(where, error),
       sessionEnded: (session) => this.sessions.delete(session),
     };
+  }
+
+  /** A session opened under a lock connection that was lost since: its commit must not run. */
+  private lockLost(target: LoadTarget): IngestError {
+    const where = `${target.schema}.${target.table}`;
+    return ingestionError(
+      `${where}: not committed: the connection to PostgreSQL at ${this.description} holding this run's lock on ${where} was lost (${redact(pgErrorDetail(this.lockLostCause))}); another run may have loaded the table since, so the staged rows were dropped and the table and ingestion_log are unchanged`,
+      {
+        code: 'DESTINATION_CONNECTION_LOST',
+        fix: 'run again: the next load takes the lock again',
+        cause: this.lockLostCause,
+      },
+    );
   }
 
   /** The user-facing error for a pg error: the cause with its SQLSTATE, never the password. */
   private failure(where: string, error: unknown): IngestError {
     if (error instanceof IngestError) return error;
     const detail = redact(pgErrorDetail(error));
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    if (isConnectionLost(error)) {
+      return ingestionError(
+        `${where}: the connection to PostgreSQL at ${this.description} was lost: ${detail}`,
+        {
+          code: 'DESTINATION_CONNECTION_LOST',
+          fix: `run again once the server at ${this.description} accepts connections`,
+          cause: error,
+        },
+      );
+    }
+    if (code === '53100') {
+      return ingestionError(`${where}: the server's disk is full: ${detail}`, {
+        code: 'DESTINATION_DISK_FULL',
+        fix: `free space on the disk of the server at ${this.description} (or of the table's tablespace), then run again`,
+        cause: error,
+      });
+    }
+    if (code === '57014' && /statement timeout/i.test(detail)) {
+      return ingestionError(
+        `${where}: a statement ran longer than the session's statement_timeout: ${detail}`,
+        {
+          code: 'DESTINATION_WRITE',
+          fix: "raise statement_timeout for the destination's role or in the URL (e.g. ?options=-c%20statement_timeout%3D0), then run again",
+          cause: error,
+        },
+      );
+    }
     if (isConnectionFailure(error)) {
       return ingestionError(`${where}: cannot reach PostgreSQL at ${this.description}: ${detail}`, {
         code: 'DESTINATION_CONNECT',

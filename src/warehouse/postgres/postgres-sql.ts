@@ -106,7 +106,23 @@ export function isConnectionFailure(error: unknown): boolean {
     if (/^(08|28)/.test(code) || code === '3D000' || /^57P0[1-3]$/.test(code)) return true;
   }
   return (
-    typeof message === 'string' && /Connection terminated|timeout expired when connecting/i.test(message)
+    isConnectionLost(error) ||
+    (typeof message === 'string' && /timeout expired when connecting/i.test(message))
+  );
+}
+
+/**
+ * True when an established connection went away: the server ended it (pg_terminate_backend, a
+ * restart or shutdown: 57P01/57P02), the socket broke, or pg refuses a client that already lost its
+ * connection. The session's work on it (its TEMP stage, an open transaction) is gone with it; the
+ * client must be destroyed, never returned to a pool.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const { code, message } = fields(error);
+  if (code === '57P01' || code === '57P02' || code === 'ECONNRESET' || code === 'EPIPE') return true;
+  return (
+    typeof message === 'string' &&
+    /Connection terminated unexpectedly|not queryable|Connection terminated$/i.test(message)
   );
 }
 

@@ -18,7 +18,13 @@ import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
 import { insertLogRows, readTableColumns } from './postgres-catalog.js';
-import { copyField, isConnectionFailure, jsonbText, safeTimestamp } from './postgres-sql.js';
+import {
+  copyField,
+  isConnectionFailure,
+  isConnectionLost,
+  jsonbText,
+  safeTimestamp,
+} from './postgres-sql.js';
 import { postgresType } from './postgres-types.js';
 
 /** Rows per chunk of COPY text handed to the socket. */
@@ -35,23 +41,50 @@ export class PostgresStaging implements StagingDriver {
   /** Set when a statement failed in a way that may leave the connection unusable: it is destroyed. */
   private broken = false;
   private released = false;
+  /**
+   * Why the connection went away, as the server or the socket said it (e.g. `terminating connection
+   * due to administrator command`, 57P01). pg reports it once, as an 'error' event when no query is
+   * running (without a listener that would crash the process), and answers every later query with
+   * "Client has encountered a connection error and is not queryable": failures name this cause instead.
+   */
+  private lost: unknown = null;
+  private readonly onConnectionError = (error: unknown) => {
+    this.lost ??= error;
+    this.broken = true;
+  };
 
   constructor(
     private readonly client: PoolClient,
     private readonly stageName: string,
-  ) {}
+  ) {
+    client.on('error', this.onConnectionError);
+  }
+
+  /** The error to report for `error`: the connection's own loss when that is what it is about. */
+  private cause(error: unknown): unknown {
+    if (isConnectionFailure(error)) this.broken = true;
+    if (isConnectionLost(error)) {
+      this.lost ??= error;
+      return this.lost;
+    }
+    return error;
+  }
+
+  /** Runs `action`, reporting a lost connection by its cause. */
+  private async guard<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw this.cause(error);
+    }
+  }
 
   private get stageTable(): string {
     return `pg_temp.${quoteIdentifier(this.stageName)}`;
   }
 
   private async run(sql: string, params?: unknown[]) {
-    try {
-      return await this.client.query(sql, params);
-    } catch (error) {
-      if (isConnectionFailure(error)) this.broken = true;
-      throw error;
-    }
+    return this.guard(() => this.client.query(sql, params));
   }
 
   async createStage(): Promise<void> {
@@ -83,7 +116,7 @@ export class PostgresStaging implements StagingDriver {
     } catch (error) {
       // A COPY cut off mid-stream may leave the connection out of step with the server.
       this.broken = true;
-      throw error;
+      throw this.cause(error);
     }
   }
 
@@ -104,7 +137,7 @@ export class PostgresStaging implements StagingDriver {
   }
 
   async tableColumns(schema: string, table: string): Promise<ExistingColumn[] | null> {
-    return readTableColumns(this.client, schema, table);
+    return this.guard(() => readTableColumns(this.client, schema, table));
   }
 
   async createTable(schema: string, table: string, columns: readonly ColumnSpec[]): Promise<void> {
@@ -203,11 +236,17 @@ export class PostgresStaging implements StagingDriver {
   }
 
   async insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void> {
-    await insertLogRows(this.client, schema, rows);
+    await this.guard(() => insertLogRows(this.client, schema, rows));
   }
 
   async dropStage(): Promise<void> {
-    await this.run(`DROP TABLE IF EXISTS ${this.stageTable}`);
+    // A TEMP table ends with its connection: when that is gone, so is the stage.
+    if (this.lost !== null) return;
+    try {
+      await this.run(`DROP TABLE IF EXISTS ${this.stageTable}`);
+    } catch (error) {
+      if (this.lost === null) throw error;
+    }
   }
 
   /** Releases the connection to the pool, or destroys it when it may be unusable. */
@@ -215,6 +254,8 @@ export class PostgresStaging implements StagingDriver {
     if (this.released) return;
     this.released = true;
     this.client.release(this.broken ? new Error('load session connection discarded') : undefined);
+    // The pool listens again from release on (a destroyed client may still report its closing).
+    this.client.removeListener('error', this.onConnectionError);
   }
 }
 
