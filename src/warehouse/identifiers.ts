@@ -57,3 +57,14 @@ export function columnNameForKey(key: string): string {
 export function foldIdentifier(name: string): string {
   return name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
+
+/** Checks the names of a load target taken from the project's config: schema, table, window column. */
+export function validateLoadTarget(target: {
+  schema: string;
+  table: string;
+  windowColumn: string | null;
+}): void {
+  validateIdentifier(target.schema, 'schema name');
+  validateIdentifier(target.table, 'table name');
+  if (target.windowColumn !== null) validateIdentifier(target.windowColumn, 'incremental field');
+}

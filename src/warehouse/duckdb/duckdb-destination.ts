@@ -14,7 +14,13 @@ import type {
   LoadTarget,
   TableStatus,
 } from '../destination.js';
-import { foldIdentifier, qualifiedName, quoteIdentifier, validateIdentifier } from '../identifiers.js';
+import {
+  foldIdentifier,
+  qualifiedName,
+  quoteIdentifier,
+  validateIdentifier,
+  validateLoadTarget,
+} from '../identifiers.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
 import { listTables, readTableColumns } from './duckdb-catalog.js';
@@ -139,9 +145,7 @@ export class DuckDBDestination implements Destination {
   /** openLoad with the concrete session type (exposes `stagedRows`, `stageName`). */
   async openDuckDBLoad(target: LoadTarget): Promise<StagedLoadSession> {
     this.assertOpen();
-    validateIdentifier(target.schema, 'schema name');
-    validateIdentifier(target.table, 'table name');
-    if (target.windowColumn !== null) validateIdentifier(target.windowColumn, 'incremental field');
+    validateLoadTarget(target);
     await this.prepareTarget(target);
     const connection = await connect(this.lease);
     const stageName = newStageName(target.table);

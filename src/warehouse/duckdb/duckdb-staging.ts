@@ -9,6 +9,7 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { toJsonText } from '../json-text.js';
+import { moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -153,47 +154,35 @@ export class DuckDBStaging implements StagingDriver {
   }
 
   async moveRows(move: RowMove): Promise<LoadResult> {
-    const { schema, table, mode, windowColumn } = move.target;
-    const target = qualifiedName(schema, table);
-    const { staged, id, window: windowStage } = move;
+    const { mode, windowColumn } = move.target;
+    const { id, window: windowStage } = move;
     const spec = (column: StageColumn) => move.resolved.get(column.name)!;
-    const names = staged.map((column) => column.stageName).join(', ');
-    const targetList = staged.map((column) => quoteIdentifier(spec(column).name)).join(', ');
-    const casts = staged
-      .map((column) =>
-        // Staging columns already have their logical type; cast only where the table's column is wider.
-        spec(column).type === column.type
-          ? column.stageName
-          : `CAST(${column.stageName} AS ${duckdbType(spec(column).type)}) AS ${column.stageName}`,
-      )
-      .join(', ');
-    const insert = async (sql: string, params: string[] = []) =>
-      Number((await this.connection.runAndReadAll(sql, params)).getRows()[0]?.[0] ?? 0);
+    const sql = moveSql(move, this.stageTable, {
+      sqlType: duckdbType,
+      // Staging columns already have their logical type; cast only where the table's column is wider.
+      needsCast: (column, tableType) => column.type !== tableType,
+      safeTimestamp,
+    });
+    const { target, targetList, names, casts } = sql;
+    const insert = async (text: string, params: string[] = []) =>
+      Number((await this.connection.runAndReadAll(text, params)).getRows()[0]?.[0] ?? 0);
     const total = move.stagedRows;
-    const all = `INSERT INTO ${target} (${targetList}) SELECT ${casts} FROM ${this.stageTable}`;
 
     if (mode === 'replace') {
       await this.connection.run(`DELETE FROM ${target}`);
-      return { inserted: await insert(all), duplicatesSkipped: 0 };
+      return { inserted: await insert(sql.insertAll), duplicatesSkipped: 0 };
     }
 
-    if (mode === 'merge' && id !== undefined) {
-      const idType = duckdbType(spec(id).type);
-      await this.connection.run(
-        `DELETE FROM ${target} WHERE ${quoteIdentifier(spec(id).name)} IN (SELECT CAST(${id.stageName} AS ${idType}) FROM ${this.stageTable} WHERE ${id.stageName} IS NOT NULL)`,
-      );
-      const newest =
-        windowStage === undefined ? '' : `${safeTimestamp(windowStage.stageName)} DESC NULLS LAST, `;
-      const inserted = await insert(
-        `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName} ORDER BY ${newest}${STAGE_SEQ} DESC) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`,
-      );
+    if (mode === 'merge' && sql.merge !== null) {
+      await this.connection.run(sql.merge.delete);
+      const inserted = await insert(sql.merge.insert);
       return { inserted, duplicatesSkipped: total - inserted };
     }
 
     // append
     if (windowColumn === null || id === undefined) {
       // Full loads (metrics) are appended whole every run, as the templates do.
-      return { inserted: await insert(all), duplicatesSkipped: 0 };
+      return { inserted: await insert(sql.insertAll), duplicatesSkipped: 0 };
     }
     const windowInStage = windowStage === undefined ? 'NULL' : `s.${windowStage.stageName}`;
     const windowInTable = move.tableColumns.has(foldIdentifier(windowColumn))

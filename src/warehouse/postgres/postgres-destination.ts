@@ -19,7 +19,13 @@ import type {
   LoadTarget,
   TableStatus,
 } from '../destination.js';
-import { foldIdentifier, qualifiedName, quoteIdentifier, validateIdentifier } from '../identifiers.js';
+import {
+  foldIdentifier,
+  qualifiedName,
+  quoteIdentifier,
+  validateIdentifier,
+  validateLoadTarget,
+} from '../identifiers.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
 import { createLogTableSql, insertLogRows, listTables, readTableColumns } from './postgres-catalog.js';
@@ -208,9 +214,7 @@ export class PostgresDestination implements Destination {
   /** openLoad with the concrete session type (exposes `stagedRows`, `stageName`). */
   async openPostgresLoad(target: LoadTarget): Promise<StagedLoadSession> {
     this.assertOpen();
-    validateIdentifier(target.schema, 'schema name');
-    validateIdentifier(target.table, 'table name');
-    if (target.windowColumn !== null) validateIdentifier(target.windowColumn, 'incremental field');
+    validateLoadTarget(target);
     await this.prepareTarget(target);
     const generation = this.lockGeneration;
     const where = `${target.schema}.${target.table}`;

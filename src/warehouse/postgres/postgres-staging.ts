@@ -14,6 +14,7 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, ColumnType, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { toJsonText } from '../json-text.js';
+import { moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -161,51 +162,38 @@ export class PostgresStaging implements StagingDriver {
 
   async moveRows(move: RowMove): Promise<LoadResult> {
     const { schema, table, mode, windowColumn } = move.target;
-    const target = qualifiedName(schema, table);
-    const { staged, id, window: windowStage } = move;
+    const { id, window: windowStage } = move;
     const spec = (column: StageColumn) => move.resolved.get(column.name)!;
-    const names = staged.map((column) => column.stageName).join(', ');
-    const targetList = staged.map((column) => quoteIdentifier(spec(column).name)).join(', ');
-    const casts = staged
-      .map((column) => {
-        const physical = this.physical.get(column.stageName) ?? stageType(column.type);
-        const wanted = postgresType(spec(column).type);
-        // Staging columns have their logical type (JSON as text); cast only where the table's differs.
-        return physical === wanted
-          ? column.stageName
-          : `CAST(${column.stageName} AS ${wanted}) AS ${column.stageName}`;
-      })
-      .join(', ');
-    const insert = async (sql: string) => (await this.run(sql)).rowCount ?? 0;
+    const sql = moveSql(move, this.stageTable, {
+      sqlType: postgresType,
+      // Staging columns have their logical type (JSON as text); cast only where the table's differs.
+      needsCast: (column, tableType) =>
+        (this.physical.get(column.stageName) ?? stageType(column.type)) !== postgresType(tableType),
+      safeTimestamp,
+    });
+    const { target, targetList, names, casts } = sql;
+    const insert = async (text: string) => (await this.run(text)).rowCount ?? 0;
     const total = move.stagedRows;
-    const all = `INSERT INTO ${target} (${targetList}) SELECT ${casts} FROM ${this.stageTable}`;
 
     if (mode === 'replace') {
       await this.run(`DELETE FROM ${target}`);
-      return { inserted: await insert(all), duplicatesSkipped: 0 };
+      return { inserted: await insert(sql.insertAll), duplicatesSkipped: 0 };
     }
 
     const windowInTable =
       windowColumn !== null && move.tableColumns.has(foldIdentifier(windowColumn)) ? windowColumn : null;
 
-    if (mode === 'merge' && id !== undefined) {
+    if (mode === 'merge' && id !== undefined && sql.merge !== null) {
       await this.ensureIndex(schema, table, spec(id).name, windowInTable);
-      const idType = postgresType(spec(id).type);
-      await this.run(
-        `DELETE FROM ${target} WHERE ${quoteIdentifier(spec(id).name)} IN (SELECT CAST(${id.stageName} AS ${idType}) FROM ${this.stageTable} WHERE ${id.stageName} IS NOT NULL)`,
-      );
-      const newest =
-        windowStage === undefined ? '' : `${safeTimestamp(windowStage.stageName)} DESC NULLS LAST, `;
-      const inserted = await insert(
-        `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName} ORDER BY ${newest}${STAGE_SEQ} DESC) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`,
-      );
+      await this.run(sql.merge.delete);
+      const inserted = await insert(sql.merge.insert);
       return { inserted, duplicatesSkipped: total - inserted };
     }
 
     // append
     if (windowColumn === null || id === undefined) {
       // Full loads (metrics) are appended whole every run, as the templates do.
-      return { inserted: await insert(all), duplicatesSkipped: 0 };
+      return { inserted: await insert(sql.insertAll), duplicatesSkipped: 0 };
     }
     await this.ensureIndex(schema, table, spec(id).name, windowInTable);
     const windowInStage = windowStage === undefined ? 'NULL' : `s.${windowStage.stageName}`;

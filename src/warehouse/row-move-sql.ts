@@ -1,0 +1,69 @@
+/**
+ * The SQL of moving staged rows into the table that every dialect writes alike (replace, full loads,
+ * merge). The append dedupe is each dialect's own: its fastest set operation differs (DuckDB's anti
+ * join with a window range, PostgreSQL's indexed NOT EXISTS).
+ */
+import type { ColumnType } from './destination.js';
+import { qualifiedName, quoteIdentifier } from './identifiers.js';
+import type { StageColumn } from './stage-schema.js';
+import { type RowMove, STAGE_SEQ } from './staged-load.js';
+
+export interface MoveDialect {
+  /** The SQL type of a logical type. */
+  sqlType(type: ColumnType): string;
+  /** Whether a staged column must be cast to reach the table column's type. */
+  needsCast(column: StageColumn, tableType: ColumnType): boolean;
+  /** An expression reading a text value as a timestamp, NULL when it is not one. */
+  safeTimestamp(expression: string): string;
+}
+
+export interface MoveSql {
+  /** The qualified table name. */
+  target: string;
+  /** The table's columns receiving the staged ones, quoted, in stage order. */
+  targetList: string;
+  /** The staged columns by stage name. */
+  names: string;
+  /** The staged columns, cast where the table's column is wider, named by stage name. */
+  casts: string;
+  /** Every staged row into the table (replace, full loads). */
+  insertAll: string;
+  /**
+   * Merge (with an id): delete the table's rows of the staged ids, then insert the newest staged version
+   * of each id: the greatest window value as a timestamp, then the last staged. Rows without an id are
+   * all inserted.
+   */
+  merge: { delete: string; insert: string } | null;
+}
+
+export function moveSql(move: RowMove, stageTable: string, dialect: MoveDialect): MoveSql {
+  const { schema, table } = move.target;
+  const target = qualifiedName(schema, table);
+  const spec = (column: StageColumn) => move.resolved.get(column.name)!;
+  const names = move.staged.map((column) => column.stageName).join(', ');
+  const targetList = move.staged.map((column) => quoteIdentifier(spec(column).name)).join(', ');
+  const casts = move.staged
+    .map((column) =>
+      dialect.needsCast(column, spec(column).type)
+        ? `CAST(${column.stageName} AS ${dialect.sqlType(spec(column).type)}) AS ${column.stageName}`
+        : column.stageName,
+    )
+    .join(', ');
+  const { id, window } = move;
+  let merge: MoveSql['merge'] = null;
+  if (id !== undefined) {
+    const newest = window === undefined ? '' : `${dialect.safeTimestamp(window.stageName)} DESC NULLS LAST, `;
+    merge = {
+      delete: `DELETE FROM ${target} WHERE ${quoteIdentifier(spec(id).name)} IN (SELECT CAST(${id.stageName} AS ${dialect.sqlType(spec(id).type)}) FROM ${stageTable} WHERE ${id.stageName} IS NOT NULL)`,
+      insert: `INSERT INTO ${target} (${targetList}) SELECT ${names} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName} ORDER BY ${newest}${STAGE_SEQ} DESC) AS ki_rn FROM ${stageTable}) s WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`,
+    };
+  }
+  return {
+    target,
+    targetList,
+    names,
+    casts,
+    insertAll: `INSERT INTO ${target} (${targetList}) SELECT ${casts} FROM ${stageTable}`,
+    merge,
+  };
+}
