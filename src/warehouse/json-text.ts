@@ -23,3 +23,15 @@ function stringifyWithBigints(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
+
+/** A value as the text of a text column: scalars as written, objects and arrays as JSON. */
+export function asText(value: unknown): string {
+  switch (typeof value) {
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return String(value);
+    default:
+      return toJsonText(value);
+  }
+}

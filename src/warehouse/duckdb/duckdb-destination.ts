@@ -23,6 +23,7 @@ import {
 } from '../identifiers.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
+import { inTransaction } from '../transaction.js';
 import { listTables, readTableColumns } from './duckdb-catalog.js';
 import { acquireInstance, type InstanceLease, MEMORY_PATH } from './duckdb-instances.js';
 import { type DuckDBMemoryCap, isOutOfMemory, type MemoryPolicy } from './duckdb-memory.js';
@@ -126,16 +127,12 @@ export class DuckDBDestination implements Destination {
 
   async appendLog(schema: string, rows: IngestionLogRow[]): Promise<void> {
     validateIdentifier(schema, 'schema name');
-    await this.write(async (c) => {
-      await c.run('BEGIN TRANSACTION');
-      try {
-        await insertLogRows(c, schema, rows);
-        await c.run('COMMIT');
-      } catch (error) {
-        await c.run('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    await this.write((c) =>
+      inTransaction(
+        (sql) => c.run(sql),
+        () => insertLogRows(c, schema, rows),
+      ),
+    );
   }
 
   async openLoad(target: LoadTarget): Promise<LoadSession> {

@@ -8,11 +8,12 @@ import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { Row } from '../../records/row.js';
 import type { ColumnSpec, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
-import { toJsonText } from '../json-text.js';
+import { asText, toJsonText } from '../json-text.js';
 import { moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
+import { inTransaction } from '../transaction.js';
 import { DuckDBDataChunk } from './duckdb-api.js';
 import { readTableColumns } from './duckdb-catalog.js';
 import { duckdbType, safeTimestamp } from './duckdb-types.js';
@@ -121,15 +122,7 @@ export class DuckDBStaging implements StagingDriver {
   }
 
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    await this.connection.run('BEGIN TRANSACTION');
-    try {
-      const result = await work();
-      await this.connection.run('COMMIT');
-      return result;
-    } catch (error) {
-      await this.connection.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    return inTransaction((sql) => this.connection.run(sql), work);
   }
 
   async tableColumns(schema: string, table: string): Promise<ExistingColumn[] | null> {
@@ -243,16 +236,5 @@ export class DuckDBStaging implements StagingDriver {
     this.appender = null;
     this.chunk = null;
     appender?.closeSync();
-  }
-}
-
-function asText(value: unknown): string {
-  switch (typeof value) {
-    case 'number':
-    case 'bigint':
-    case 'boolean':
-      return String(value);
-    default:
-      return toJsonText(value);
   }
 }

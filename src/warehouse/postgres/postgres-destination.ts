@@ -28,6 +28,7 @@ import {
 } from '../identifiers.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
+import { inTransaction } from '../transaction.js';
 import { createLogTableSql, insertLogRows, listTables, readTableColumns } from './postgres-catalog.js';
 import {
   isConnectionFailure,
@@ -196,14 +197,10 @@ export class PostgresDestination implements Destination {
     validateIdentifier(schema, 'schema name');
     await this.write(`${schema}.ingestion_log`, async (c) => {
       await createIfMissing(c, createLogTableSql(schema));
-      await c.query('BEGIN');
-      try {
-        await insertLogRows(c, schema, rows);
-        await c.query('COMMIT');
-      } catch (error) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      await inTransaction(
+        (sql) => c.query(sql),
+        () => insertLogRows(c, schema, rows),
+      );
     });
   }
 

@@ -13,11 +13,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Row } from '../../records/row.js';
 import type { ColumnSpec, ColumnType, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
-import { toJsonText } from '../json-text.js';
+import { asText, toJsonText } from '../json-text.js';
 import { moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
+import { inTransaction } from '../transaction.js';
 import { insertLogRows, readTableColumns } from './postgres-catalog.js';
 import {
   copyField,
@@ -124,17 +125,13 @@ export class PostgresStaging implements StagingDriver {
   async endStaging(): Promise<void> {}
 
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    await this.run('BEGIN');
-    try {
-      const result = await work();
-      await this.run('COMMIT');
-      return result;
-    } catch (error) {
-      await this.run('ROLLBACK').catch(() => {
+    return inTransaction(
+      (sql) => this.run(sql),
+      work,
+      () => {
         this.broken = true; // the connection's state is unknown: never hand it to another session
-      });
-      throw error;
-    }
+      },
+    );
   }
 
   async tableColumns(schema: string, table: string): Promise<ExistingColumn[] | null> {
@@ -287,16 +284,5 @@ function copyValue(type: ColumnType | null, value: unknown): string {
       return copyField(jsonbText(value));
     default:
       return '\\N';
-  }
-}
-
-function asText(value: unknown): string {
-  switch (typeof value) {
-    case 'number':
-    case 'bigint':
-    case 'boolean':
-      return String(value);
-    default:
-      return toJsonText(value);
   }
 }
