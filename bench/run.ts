@@ -389,6 +389,9 @@ interface Scenario4 {
   /** CPU seconds the simulator's process spent during each measured run. */
   oursSimulatorCpuMs: number;
   minimalSimulatorCpuMs: number;
+  /** Temp files (count, bytes) the server wrote during each measured run. */
+  oursServerTemp: { files: number; bytes: number };
+  minimalServerTemp: { files: number; bytes: number };
 }
 
 async function benchPostgres(): Promise<PostgresServer> {
@@ -469,6 +472,9 @@ interface InSchema {
   columns: string[];
   /** CPU ms the server used during the run (a throwaway cluster only). */
   serverCpuMs: number | null;
+  /** Temp files the server wrote during the run (pg_stat_database: sorts, hashes and temp tables spilled). */
+  serverTempFiles: number;
+  serverTempBytes: number;
   /** CPU ms this process (the simulator: building pages on cache misses, serving) used during the run. */
   simulatorCpuMs: number;
 }
@@ -482,6 +488,15 @@ async function inFreshSchema(
 ): Promise<InSchema> {
   const schema = benchSchema();
   try {
+    const tempStats = () =>
+      withClient(url, async (c) => {
+        // pg_stat_database is updated when a backend reports; ask for a fresh snapshot.
+        const r = await c.query<{ f: string; b: string }>(
+          'SELECT temp_files::text AS f, temp_bytes::text AS b FROM pg_stat_database WHERE datname = current_database()',
+        );
+        return { files: Number(r.rows[0]?.f ?? 0), bytes: Number(r.rows[0]?.b ?? 0) };
+      });
+    const tempBefore = await tempStats();
     const cpuBefore = serverCpu?.() ?? null;
     const own = process.cpuUsage();
     const run = await measure(schema);
@@ -491,6 +506,9 @@ async function inFreshSchema(
     await new Promise((resolve) => setTimeout(resolve, 300));
     const cpuAfter = serverCpu?.() ?? null;
     const serverCpuMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+    // The statistics collector reports with a delay (PG 15: at backend exit, within a second).
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const tempAfter = await tempStats();
     return await withClient(url, async (c) => {
       const count = await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${schema}.${table}`);
       const columns = await c.query<{ c: string }>(
@@ -502,6 +520,8 @@ async function inFreshSchema(
         tableRows: Number(count.rows[0]?.n ?? 0),
         columns: columns.rows.map((r) => r.c),
         serverCpuMs,
+        serverTempFiles: tempAfter.files - tempBefore.files,
+        serverTempBytes: tempAfter.bytes - tempBefore.bytes,
         simulatorCpuMs,
       };
     });
@@ -559,7 +579,7 @@ async function scenario4(scale: number): Promise<Scenario4> {
         minimalRuns++;
       }
       log(
-        `scenario 4 minimal: ${minimal.run.rowsPerSecond.toFixed(0)} rows/s, ${minimal.run.result.rows} rows, ${minimal.tableRows} in the table (${minimal.columns.join(', ')}), server cpu ${minimal.serverCpuMs === null ? '?' : (minimal.serverCpuMs / 1000).toFixed(1)} s, simulator cpu ${(minimal.simulatorCpuMs / 1000).toFixed(1)} s`,
+        `scenario 4 minimal: ${minimal.run.rowsPerSecond.toFixed(0)} rows/s, ${minimal.run.result.rows} rows, ${minimal.tableRows} in the table (${minimal.columns.join(', ')}), server cpu ${minimal.serverCpuMs === null ? '?' : (minimal.serverCpuMs / 1000).toFixed(1)} s, simulator cpu ${(minimal.simulatorCpuMs / 1000).toFixed(1)} s, server temp files ${minimal.serverTempFiles} (${(minimal.serverTempBytes / MB).toFixed(0)} MB)`,
       );
       ours = await oursRun();
       oursRuns++;
@@ -573,7 +593,7 @@ async function scenario4(scale: number): Promise<Scenario4> {
         oursRuns++;
       }
       log(
-        `scenario 4 ours (warm cache): ${ours.run.rowsPerSecond.toFixed(0)} rows/s, ${ours.tableRows} in the table, ${ours.run.cacheMisses} misses, server cpu ${ours.serverCpuMs === null ? '?' : (ours.serverCpuMs / 1000).toFixed(1)} s, simulator cpu ${(ours.simulatorCpuMs / 1000).toFixed(1)} s, peak RSS ${(peakRss(ours.run.result) / MB).toFixed(0)} MB, memory at peak ${JSON.stringify(ours.run.result.memoryAtPeakMB)}`,
+        `scenario 4 ours (warm cache): ${ours.run.rowsPerSecond.toFixed(0)} rows/s, ${ours.tableRows} in the table, ${ours.run.cacheMisses} misses, server cpu ${ours.serverCpuMs === null ? '?' : (ours.serverCpuMs / 1000).toFixed(1)} s, simulator cpu ${(ours.simulatorCpuMs / 1000).toFixed(1)} s, server temp files ${ours.serverTempFiles} (${(ours.serverTempBytes / MB).toFixed(0)} MB), peak RSS ${(peakRss(ours.run.result) / MB).toFixed(0)} MB, memory at peak ${JSON.stringify(ours.run.result.memoryAtPeakMB)}`,
       );
       return {
         events,
@@ -589,6 +609,8 @@ async function scenario4(scale: number): Promise<Scenario4> {
         minimalServerCpuMs: minimal.serverCpuMs,
         oursSimulatorCpuMs: ours.simulatorCpuMs,
         minimalSimulatorCpuMs: minimal.simulatorCpuMs,
+        oursServerTemp: { files: ours.serverTempFiles, bytes: ours.serverTempBytes },
+        minimalServerTemp: { files: minimal.serverTempFiles, bytes: minimal.serverTempBytes },
       };
     } finally {
       await sim.close();
