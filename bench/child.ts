@@ -5,10 +5,14 @@
  *   ours     runProject (the real runner, `inc` workflow) against the simulator
  *   sdk      a sequential loop with the official klaviyo-api SDK (scenario 1's baseline)
  *   minimal  undici + JSON.parse + DuckDB appender, nothing else (scenario 2's baseline)
+ *   minimal-pg  undici + JSON.parse + COPY FROM STDIN (pg-copy-streams), nothing else (scenario 4's)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { request } from 'undici';
 import { initProject } from '../src/cli/commands/init.js';
 // Through our module, so ours and the minimal loop run with the allocator settings the engine uses.
@@ -45,6 +49,11 @@ export interface OursArgs {
   start?: string;
   /** Requests in flight per source (`--concurrency`), for experiments. */
   concurrency?: number;
+  /**
+   * A PostgreSQL destination instead of a temp DuckDB file: the server's URL and the schema the
+   * project loads into (its config/database.yml `src`); the caller drops the schema afterwards.
+   */
+  postgres?: { url: string; schema: string };
 }
 
 export interface SdkArgs {
@@ -60,6 +69,14 @@ export interface MinimalArgs {
   firstUrl: string;
   apiKey: string;
   revision: string;
+}
+
+export interface MinimalPgArgs extends MinimalArgs {
+  /** The server; the task creates `schema` and its table, the caller drops the schema afterwards. */
+  postgresUrl: string;
+  schema: string;
+  /** Pages per COPY statement (the stream stays open across that many pages). */
+  pagesPerCopy: number;
 }
 
 let rssPeak = 0;
@@ -88,6 +105,53 @@ if (process.env.BENCH_RSS_TRACE) {
   }, 1000).unref();
 }
 
+/**
+ * BENCH_PG_TRACE=1: time every PostgreSQL statement of the process from the client's side (call to
+ * result; a COPY to its end), summed by kind, reported as `stages` (`pg:<kind>Ms`, `pg:<kind>Count`).
+ * Statements on different connections overlap, so the sums can exceed the run's time.
+ */
+const pgTrace: Record<string, number> | null = process.env.BENCH_PG_TRACE ? {} : null;
+if (pgTrace) {
+  const kindOf = (sql: string) => {
+    const s = sql.trimStart();
+    if (/^COPY/i.test(s)) return 'copy';
+    if (/^INSERT INTO \S+ \(.*\) SELECT/is.test(s)) return 'moveRows';
+    const m =
+      /^(CREATE (?:TEMP )?\w+|ALTER TABLE|DROP TABLE|DELETE|INSERT|SELECT|BEGIN|COMMIT|ROLLBACK|SET)/i.exec(
+        s,
+      );
+    return m ? m[1]!.toLowerCase().replace(/ /g, '_') : 'other';
+  };
+  const add = (kind: string, ms: number) => {
+    pgTrace[`pg:${kind}Ms`] = (pgTrace[`pg:${kind}Ms`] ?? 0) + ms;
+    pgTrace[`pg:${kind}Count`] = (pgTrace[`pg:${kind}Count`] ?? 0) + 1;
+  };
+  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: unknown, ...a: unknown[]) {
+    const config = a[0] as string | { text?: string } | undefined;
+    const sql = typeof config === 'string' ? config : (config?.text ?? '?');
+    const kind = kindOf(sql);
+    const t = performance.now();
+    const done = () => add(kind, performance.now() - t);
+    const result = original.apply(this, a) as
+      | { then?: (f: () => void, r: () => void) => unknown; once?: (e: string, f: () => void) => unknown }
+      | undefined;
+    if (typeof result?.then === 'function') result.then(done, done);
+    else if (typeof result?.once === 'function') {
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        done();
+      };
+      result.once('finish', end);
+      result.once('error', end);
+    }
+    return result;
+  };
+}
+
 function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -112,10 +176,11 @@ async function ours(args: OursArgs): Promise<Partial<ChildResult>> {
   try {
     const projectDir = path.join(dir, 'ingestion');
     initProject(projectDir);
+    if (args.postgres) useSchema(projectDir, args.postgres.schema);
     const report = await runProject({
       projectDir,
       workflow: 'inc',
-      destination: `duckdb:${path.join(dir, 'klaviyo.duckdb')}`,
+      destination: args.postgres?.url ?? `duckdb:${path.join(dir, 'klaviyo.duckdb')}`,
       env: { KLAVIYO_API_KEY: args.apiKey, KLAVIYO_BASE_URL: args.baseUrl },
       sources: args.sources,
       end: args.end,
@@ -132,6 +197,15 @@ async function ours(args: OursArgs): Promise<Partial<ChildResult>> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Points the project's `databases.src` (config/database.yml) at `schema`. */
+function useSchema(projectDir: string, schema: string): void {
+  const file = path.join(projectDir, 'config', 'database.yml');
+  const text = readFileSync(file, 'utf8');
+  const edited = text.replace(/^(\s*src:\s*)klaviyo_src\s*$/m, `$1${schema}`);
+  if (edited === text) throw new Error(`${file} has no "src: klaviyo_src" line to point at ${schema}`);
+  writeFileSync(file, edited);
 }
 
 async function sdk(args: SdkArgs): Promise<Partial<ChildResult>> {
@@ -250,6 +324,83 @@ async function minimal(args: MinimalArgs): Promise<Partial<ChildResult>> {
   }
 }
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A field of COPY's text format. */
+function copyText(text: string): string {
+  return COPY_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
+}
+
+/** JSON text jsonb accepts (it refuses the NUL escape). */
+function jsonbField(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'null';
+  return copyText(json.includes('\\u0000') ? json.replaceAll('\\u0000', '\\ufffd') : json);
+}
+
+/**
+ * The limit for PostgreSQL: fetch, parse, flatten the same columns as `minimal`, and COPY them (text
+ * format) into a plain table with the column types ours gives its events table; no staging, no index.
+ */
+async function minimalPg(args: MinimalPgArgs): Promise<Partial<ChildResult>> {
+  const client = new pg.Client({ connectionString: args.postgresUrl, application_name: 'bench-minimal-pg' });
+  await client.connect();
+  const stages = { fetchMs: 0, parseMs: 0, copyMs: 0 };
+  const table = `${args.schema}.events`;
+  try {
+    await client.query(`CREATE SCHEMA ${args.schema}`);
+    await client.query(
+      `CREATE TABLE ${table} (id text, "timestamp" bigint, event_properties jsonb, datetime text, uuid text, metric_id text, profile_id text, "time" bigint)`,
+    );
+    const time = String(Math.floor(Date.now() / 1000));
+    const headers = {
+      authorization: `Klaviyo-API-Key ${args.apiKey}`,
+      revision: args.revision,
+      accept: 'application/vnd.api+json',
+    };
+    const columns = 'id, "timestamp", event_properties, datetime, uuid, metric_id, profile_id, "time"';
+    let copy: ReturnType<typeof copyFrom> | null = null;
+    let pagesInCopy = 0;
+    let url: string | null = args.firstUrl;
+    let rows = 0;
+    let pages = 0;
+    while (url) {
+      let t = performance.now();
+      const res = await request(url, { headers });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`${res.statusCode} from ${url}: ${text.slice(0, 200)}`);
+      stages.fetchMs += performance.now() - t;
+      t = performance.now();
+      const doc = JSON.parse(text) as { data: RawEvent[]; links?: { next?: string | null } };
+      stages.parseMs += performance.now() - t;
+      t = performance.now();
+      let out = '';
+      for (const e of doc.data) {
+        const a = e.attributes;
+        const metric = e.relationships?.metric?.data?.id;
+        const profile = e.relationships?.profile?.data?.id;
+        out += `${copyText(e.id)}\t${a.timestamp}\t${jsonbField(a.event_properties)}\t${copyText(a.datetime)}\t${copyText(a.uuid)}\t${metric === undefined ? '\\N' : copyText(metric)}\t${profile === undefined ? '\\N' : copyText(profile)}\t${time}\n`;
+      }
+      copy ??= client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`));
+      const stream = copy;
+      if (!stream.write(out)) await new Promise((resolve) => stream.once('drain', resolve));
+      rows += doc.data.length;
+      pages++;
+      url = doc.links?.next ?? null;
+      if (++pagesInCopy >= args.pagesPerCopy || url === null) {
+        stream.end();
+        await finished(stream);
+        copy = null;
+        pagesInCopy = 0;
+      }
+      stages.copyMs += performance.now() - t;
+    }
+    return { ok: true, rows, pages, stages };
+  } finally {
+    await client.end();
+  }
+}
+
 async function main(): Promise<void> {
   const [task, json] = process.argv.slice(2);
   const args = JSON.parse(json ?? '{}') as unknown;
@@ -260,6 +411,7 @@ async function main(): Promise<void> {
     if (task === 'ours') partial = await ours(args as OursArgs);
     else if (task === 'sdk') partial = await sdk(args as SdkArgs);
     else if (task === 'minimal') partial = await minimal(args as MinimalArgs);
+    else if (task === 'minimal-pg') partial = await minimalPg(args as MinimalPgArgs);
     else throw new Error(`unknown task '${task}'`);
   } catch (error) {
     partial = { ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -271,6 +423,7 @@ async function main(): Promise<void> {
     rows: 0,
     pages: 0,
     ...partial,
+    ...(pgTrace ? { stages: { ...partial.stages, ...pgTrace } } : {}),
     ok: partial.ok ?? false,
     ms: performance.now() - started,
     rssPeakBytes: rssPeak,
