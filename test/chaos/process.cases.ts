@@ -1,13 +1,19 @@
 /**
  * The built CLI as a child process against a simulator in this process holding a large account
  * (120k events): SIGKILL at seeded random moments of a `hist` load, each followed by a rerun, and
- * two runs started at once on one DuckDB file. Everything is compared with a clean run.
+ * two runs started at once on one destination. Everything is compared with a clean run.
+ *
+ * Run once per destination: on DuckDB each run has its own file; on PostgreSQL its own schema on the
+ * run's server (a copy of the project whose `databases.src` names it), compared in PostgreSQL.
  */
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnCli } from '../support/cli-process.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliProcessResult, spawnCli } from '../support/cli-process.js';
+import type { DestinationKind } from '../support/destination.js';
 import { useHarness } from '../support/harness.js';
+import { withPostgres } from '../support/postgres.js';
+import { edit } from '../support/project.js';
 import {
   assertBuilt,
   checkInvariants,
@@ -19,21 +25,43 @@ import {
   expectSameTables,
   NOW,
   Rng,
+  type Store,
   sleep,
-  totals,
+  totalsByKind,
   violations,
   windowColumns,
 } from './support.js';
 
 const EVENTS = 120_000;
 const EVENTS_TABLE = 'klaviyo_events_hist';
-const KILLS = 10;
+/** SIGKILLs per destination: fewer on PostgreSQL, whose runs are slower, to keep CI's time down. */
+const KILLS: Record<DestinationKind, number> = { duckdb: 10, postgres: 4 };
 const KILL_SEED = 0x5eed_c4a0;
 
-export function processCases(): void {
-  describe(`the CLI process on a ${EVENTS / 1000}k-event account (hist)`, () => {
-    const h = useHarness({ seed: 42, now: NOW, events: EVENTS, profiles: 2000, latencyMs: 2 }, 180_000);
-    let cleanDb: string;
+/** Where one run's tables land: a DuckDB file, or a PostgreSQL schema named by a project of its own. */
+interface Target {
+  store: Store;
+  projectDir: string;
+  /** How a run refused for a busy destination names it (the file, or `schema.table`). */
+  names: string;
+}
+
+export function processCases(kind: DestinationKind = 'duckdb'): void {
+  const kills_ = KILLS[kind];
+  describe(`the CLI process on a ${EVENTS / 1000}k-event account (hist, ${kind})`, () => {
+    const t = totalsByKind[kind];
+    // The destination's time: from the clean run (after the harness's beforeAll made the simulator)
+    // to the last cleanup. First registered, so this afterAll runs last.
+    let started = 0;
+    const schemas: string[] = [];
+    afterAll(async () => {
+      if (schemas.length > 0)
+        await withPostgres((c) => c.query(`DROP SCHEMA IF EXISTS ${schemas.join(', ')} CASCADE`));
+      if (kind !== 'duckdb') t.ms += Date.now() - started;
+    });
+    const h = useHarness({ seed: 42, now: NOW, events: EVENTS, profiles: 2000, latencyMs: 2 }, 180_000, kind);
+    let cleanTarget: Target;
+    let cleanDb: Store;
     let tables: string[];
     let windows: Map<string, string | null>;
     let cleanMs = 0;
@@ -44,31 +72,66 @@ export function processCases(): void {
     let pageMs = 0;
     let tailMs = 0;
     let checkpoints = false;
+    /** PostgreSQL: the password of the server's URL, which no output of any run may show. */
+    let password = '';
+    const outputs: string[] = [];
 
-    const args = (db: string) => [
+    /** A fresh destination for one run (a DuckDB file, or a PostgreSQL schema and a project naming it). */
+    const target = (name: string): Target => {
+      if (kind === 'duckdb') {
+        const file = path.join(h.dir, `${name}.duckdb`);
+        return { store: file, projectDir: h.projectDir, names: file };
+      }
+      const schema = `${h.schema}_${name}`;
+      const projectDir = path.join(h.dir, `ingestion-${name}`);
+      cpSync(h.projectDir, projectDir, { recursive: true });
+      edit(projectDir, 'config/database.yml', (text) => text.replace(`src: ${h.schema}`, `src: ${schema}`));
+      schemas.push(schema);
+      return { store: { url: h.destination, schema }, projectDir, names: schema };
+    };
+    const args = (to: Target) => [
       'run',
       'hist',
       '--project',
-      h.projectDir,
+      to.projectDir,
       '--destination',
-      `duckdb:${db}`,
+      kind === 'duckdb' ? `duckdb:${to.store as string}` : h.destination,
       '--end',
       END,
       // Small checkpoints (once the flags exist), so kills land between several commits of one load.
       ...(checkpoints ? ['--checkpoint-rows', '10000', '--checkpoint-seconds', '2'] : []),
     ];
+    /** The CLI on `to`, its output kept for the password check. */
+    const spawnRun = (to: Target, extra: string[] = [], env: Record<string, string> = {}) => {
+      const proc = spawnCli([...args(to), ...extra], { env: { ...h.env, ...env } });
+      t.runs++;
+      const done = proc.done.then((result: CliProcessResult) => {
+        outputs.push(result.stdout, result.stderr);
+        return result;
+      });
+      return { ...proc, done };
+    };
+    /** PostgreSQL: the server's password appears in no output of the runs so far. */
+    const expectNoPassword = () => {
+      if (kind !== 'postgres') return;
+      expect(password.length).toBeGreaterThan(0);
+      const leaks = outputs.filter((o) => o.includes(password) || o.includes(encodeURIComponent(password)));
+      expect(leaks, 'the PostgreSQL password in CLI output').toEqual([]);
+    };
     const equalAll = () => Object.fromEntries(tables.map((t) => [t, 'equal']));
     const noViolations = { duplicates: 0, gaps: 0, extra: 0, log: [] };
 
     beforeAll(async () => {
+      started = Date.now();
       assertBuilt();
       checkpoints = cliHasCheckpointFlags();
+      if (kind === 'postgres') password = decodeURIComponent(new URL(h.destination).password);
       windows = windowColumns(h.projectDir, 'hist');
-      cleanDb = path.join(h.dir, 'clean.duckdb');
+      cleanTarget = target('clean');
+      cleanDb = cleanTarget.store;
       h.sim.clearLog();
-      const proc = spawnCli(args(cleanDb), { env: h.env });
+      const proc = spawnRun(cleanTarget);
       const result = await proc.done;
-      totals.runs++;
       expect(result.code, result.stderr + result.stdout).toBe(0);
       cleanMs = result.ms;
       const log = h.sim.requestLog();
@@ -86,10 +149,11 @@ export function processCases(): void {
       cleanEvents = self.find((d) => d.table === EVENTS_TABLE)?.expectedRows ?? 0;
       expect(cleanRows).toBeGreaterThan(EVENTS * 0.9);
       console.log(
-        `clean hist run: ${cleanRows} rows in ${cleanMs} ms (first request after ${startupMs} ms, ` +
+        `clean hist run (${kind}): ${cleanRows} rows in ${cleanMs} ms (first request after ${startupMs} ms, ` +
           `${cleanPages} events pages, ~${Math.round(pageMs)} ms each, ${tailMs} ms after the last); ` +
           `checkpoint flags ${checkpoints ? 'on (--checkpoint-rows 10000 --checkpoint-seconds 2)' : 'not available'}`,
       );
+      expectNoPassword();
     }, 180_000);
 
     /**
@@ -109,18 +173,18 @@ export function processCases(): void {
     const eventsPagesServed = () =>
       h.sim.requestLog().filter((e) => e.endpoint === 'events' && e.status === 200).length;
 
-    it(`SIGKILL at ${KILLS} random moments, a rerun after each, then a rerun to completion: exactly the clean run`, async () => {
-      const db = path.join(h.dir, 'killed.duckdb');
+    it(`SIGKILL at ${kills_} random moments, a rerun after each, then a rerun to completion: exactly the clean run`, async () => {
+      const to = target('killed');
+      const db = to.store;
       const rng = new Rng(KILL_SEED);
       let loadedEvents = 0;
       let kills = 0;
       const lines: string[] = [];
-      // Until KILLS kills have landed (a run that finishes before its moment is not a kill).
-      for (let i = 1; kills < KILLS && i <= KILLS + 5; i++) {
+      // Until the kills have landed (a run that finishes before its moment is not a kill).
+      for (let i = 1; kills < kills_ && i <= kills_ + 5; i++) {
         const moment = killMoment(rng, loadedEvents);
         h.sim.clearLog();
-        const proc = spawnCli(args(db), { env: h.env });
-        totals.runs++;
+        const proc = spawnRun(to);
         while (!proc.exited() && eventsPagesServed() < moment.pages)
           await Promise.race([sleep(15), proc.done]);
         await Promise.race([sleep(moment.extraMs), proc.done]);
@@ -129,42 +193,42 @@ export function processCases(): void {
         const result = await proc.done;
         if (result.signal === 'SIGKILL') {
           kills++;
-          totals.kills++;
+          t.kills++;
         } else {
           expect(result.code, `run ${i} finished before its kill: ${result.stderr}`).toBe(0);
         }
         const inv = await checkInvariants(cleanDb, db, windows);
         const found = violations(inv);
-        totals.rowsDuplicated += found.duplicates + found.extra;
-        totals.rowsLost += found.gaps;
+        t.rowsDuplicated += found.duplicates + found.extra;
+        t.rowsLost += found.gaps;
         expect(found, `after kill ${i} at ${at} ms`).toEqual(noViolations);
         loadedEvents = inv.rows[EVENTS_TABLE] ?? 0;
         const loaded = Object.values(inv.rows).reduce((a, b) => a + b, 0);
+        const wal = typeof db === 'string' && existsSync(`${db}.wal`);
         lines.push(
           `  run ${i}: ${result.signal === 'SIGKILL' ? 'killed' : 'finished'} at ${at} ms ` +
             `(after events page ${moment.pages}/${moment.of} + ${moment.extraMs} ms), ` +
-            `${loaded}/${cleanRows} rows committed (${Object.values(inv.checkpointed).reduce((a, b) => a + b, 0)} by checkpoints)${existsSync(`${db}.wal`) ? ', WAL left' : ''}`,
+            `${loaded}/${cleanRows} rows committed (${Object.values(inv.checkpointed).reduce((a, b) => a + b, 0)} by checkpoints)${wal ? ', WAL left' : ''}`,
         );
       }
-      const last = spawnCli(args(db), { env: h.env });
-      totals.runs++;
-      const final = await last.done;
+      const final = await spawnRun(to).done;
       expect(final.code, final.stderr + final.stdout).toBe(0);
       const inv = await checkInvariants(cleanDb, db, windows);
       expect(violations(inv)).toEqual(noViolations);
       await expectSameTables(cleanDb, db, tables, (diffs) => expect(clean(diffs)).toEqual(equalAll()));
       console.log(
-        `${kills} of ${KILLS} runs killed by SIGKILL, then a final run (${final.ms} ms):\n${lines.join('\n')}`,
+        `${kind}: ${kills} of ${kills_} runs killed by SIGKILL, then a final run (${final.ms} ms):\n${lines.join('\n')}`,
       );
-      expect(kills).toBe(KILLS);
+      expect(kills).toBe(kills_);
+      expectNoPassword();
     }, 420_000);
 
-    it('two runs started at once on one DuckDB file: the second fails naming the file (or waits); no corruption', async () => {
-      const db = path.join(h.dir, 'concurrent.duckdb');
-      const a = spawnCli(args(db), { env: h.env });
-      const b = spawnCli(args(db), { env: h.env });
+    it(`two runs started at once on one ${kind === 'duckdb' ? 'DuckDB file' : 'PostgreSQL schema'}: the second fails naming it (or waits); no corruption`, async () => {
+      const to = target('concurrent');
+      const db = to.store;
+      const a = spawnRun(to);
+      const b = spawnRun(to);
       const results = await Promise.all([a.done, b.done]);
-      totals.runs += 2;
       const succeeded = results.filter((r) => r.code === 0);
       const failed = results.filter((r) => r.code !== 0);
       expect(
@@ -173,22 +237,56 @@ export function processCases(): void {
       ).toBeGreaterThanOrEqual(1);
       for (const r of failed) {
         expect(r.signal).toBeNull();
-        expect(r.stderr).toMatch(/in use|already running/);
-        expect(r.stderr).toContain(db);
+        if (kind === 'duckdb') {
+          expect(r.stderr).toMatch(/in use|already running/);
+          expect(r.stderr).toContain(to.names);
+        } else {
+          // The advisory lock of (schema, table): DESTINATION_LOCKED, naming `schema.table`.
+          const output = `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+          expect(output).toMatch(/DESTINATION_LOCKED|being loaded by another klaviyo-ingest run/);
+          expect(
+            tables.filter((table) => output.includes(`${to.names}.${table}`)),
+            output,
+          ).not.toEqual([]);
+        }
       }
+      const refusal = (r: CliProcessResult) =>
+        `${r.stdout}\n${r.stderr}`
+          .split('\n')
+          .find((line) => /DESTINATION_LOCKED|being loaded by another|in use|already running/.test(line))
+          ?.trim() ?? r.stderr.trim().split('\n')[0];
       console.log(
-        `concurrent runs: ${succeeded.length} succeeded, ${failed.length} refused` +
-          (failed[0] ? ` ("${failed[0].stderr.trim().split('\n')[0]}")` : ''),
+        `concurrent runs (${kind}): ${succeeded.length} succeeded, ${failed.length} refused` +
+          (failed[0] ? ` ("${refusal(failed[0])}")` : ''),
       );
       const inv = await checkInvariants(cleanDb, db, windows);
       expect(violations(inv)).toEqual(noViolations);
       await expectSameTables(cleanDb, db, tables, (diffs) => expect(clean(diffs)).toEqual(equalAll()));
 
-      // A rerun once the file is free finds nothing new and changes nothing.
-      const again = await spawnCli(args(db), { env: h.env }).done;
-      totals.runs++;
+      // A rerun once the destination is free finds nothing new and changes nothing.
+      const again = await spawnRun(to).done;
       expect(again.code, again.stderr).toBe(0);
       await expectSameTables(cleanDb, db, tables, (diffs) => expect(clean(diffs)).toEqual(equalAll()));
+      expectNoPassword();
     }, 180_000);
+
+    // PostgreSQL only: its URL holds a password (DuckDB has none).
+    if (kind === 'postgres')
+      it('the password appears in no output of any run (also --verbose, destination from KLAVIYO_INGEST_DESTINATION)', async () => {
+        // A rerun on the clean run's schema: nothing new to load, and nothing changes.
+        const to = cleanTarget;
+        const run = spawnCli(['run', 'hist', '--project', to.projectDir, '--end', END, '--verbose'], {
+          env: { ...h.env, KLAVIYO_INGEST_DESTINATION: h.destination },
+        });
+        t.runs++;
+        const result = await run.done;
+        outputs.push(result.stdout, result.stderr);
+        expect(result.code, result.stderr).toBe(0);
+        await expectSameTables(cleanDb, to.store, tables, (diffs) =>
+          expect(clean(diffs)).toEqual(equalAll()),
+        );
+        console.log(`${outputs.length / 2} PostgreSQL runs, none of their output shows the password`);
+        expectNoPassword();
+      }, 60_000);
   });
 }

@@ -1,10 +1,10 @@
 /**
  * Shared pieces of the fault-injection suite: table comparisons against a clean run (row multisets
- * without the `time` column), exactly-once and ingestion_log invariants, the built CLI as a child
- * process (checks around `test/support/cli-process.ts`), a seeded RNG, and the counters the suite
- * prints at the end.
+ * without the `time` column) on DuckDB files or PostgreSQL schemas, exactly-once and ingestion_log
+ * invariants, the built CLI as a child process (checks around `test/support/cli-process.ts`), a
+ * seeded RNG, and the counters the suite prints at the end, per destination.
  *
- * The simulator, project folder and DuckDB paths come from `test/support/harness.ts`.
+ * The simulator, project folder and destinations come from `test/support/harness.ts`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,14 @@ import { parse } from 'yaml';
 import type { Simulator } from '../../src/simulator/index.js';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
 import { repoRoot, runCliProcessSync } from '../support/cli-process.js';
-import { type Query, withDuckDB } from '../support/destination.js';
+import {
+  DESTINATION_KINDS,
+  type DestinationKind,
+  type Query,
+  type Rows,
+  withDuckDB,
+} from '../support/destination.js';
+import { connectPostgres } from '../support/postgres.js';
 
 export { Rng } from '../../src/simulator/data/random.js';
 
@@ -23,24 +30,52 @@ export const SCHEMA = 'klaviyo_src';
 export const LOG_TABLE = 'ingestion_log';
 
 // ---------------------------------------------------------------------------------------------
-// Counters, printed once at the end of the suite.
+// Counters per destination, printed once at the end of the suite (one line per destination).
 
-export const totals = {
+export interface Counters {
+  faultsInjected: number;
+  kills: number;
+  runs: number;
+  rowsCompared: number;
+  rowsLost: number;
+  rowsDuplicated: number;
+  /** Time spent in this destination's cases (DuckDB: the rest of the suite). */
+  ms: number;
+}
+
+const zero = (): Counters => ({
   faultsInjected: 0,
   kills: 0,
   runs: 0,
   rowsCompared: 0,
   rowsLost: 0,
   rowsDuplicated: 0,
-};
+  ms: 0,
+});
 
-export function summaryLine(durationMs: number): string {
-  const t = totals;
-  return (
-    `chaos summary: faults injected ${t.faultsInjected}, kills ${t.kills}, runs ${t.runs}, ` +
-    `rows compared ${t.rowsCompared}, rows lost ${t.rowsLost}, rows duplicated ${t.rowsDuplicated}, ` +
-    `${(durationMs / 1000).toFixed(1)} s`
+export const totalsByKind: Record<DestinationKind, Counters> = { duckdb: zero(), postgres: zero() };
+/** DuckDB's counters (the fault cases run on DuckDB only). */
+export const totals = totalsByKind.duckdb;
+
+/**
+ * One line per destination that ran something: `chaos summary (duckdb): faults injected N, kills N,
+ * runs N, rows compared N, rows lost N, rows duplicated N, S s`. DuckDB's time is the suite's time
+ * minus the other destinations'.
+ */
+export function summaryLines(durationMs: number): string[] {
+  const others = DESTINATION_KINDS.filter((k) => k !== 'duckdb').reduce(
+    (ms, k) => ms + totalsByKind[k].ms,
+    0,
   );
+  return DESTINATION_KINDS.filter((k) => k === 'duckdb' || totalsByKind[k].runs > 0).map((kind) => {
+    const t = totalsByKind[kind];
+    const ms = kind === 'duckdb' ? Math.max(0, durationMs - others) : t.ms;
+    return (
+      `chaos summary (${kind}): faults injected ${t.faultsInjected}, kills ${t.kills}, runs ${t.runs}, ` +
+      `rows compared ${t.rowsCompared}, rows lost ${t.rowsLost}, rows duplicated ${t.rowsDuplicated}, ` +
+      `${(ms / 1000).toFixed(1)} s`
+    );
+  });
 }
 
 /** Faults the simulator injected since its log was last cleared. */
@@ -62,8 +97,21 @@ export function windowColumns(projectDir: string, workflow: 'inc' | 'hist'): Map
 }
 
 // ---------------------------------------------------------------------------------------------
-// DuckDB: one in-memory instance that attaches the files read-only (the WAL of a killed run is
-// replayed in memory and left on disk for the next run to recover).
+// Where a run's tables are: a DuckDB file (its schema is SCHEMA), or a schema on a PostgreSQL server.
+// Two of them are compared inside one engine: DuckDB files attached read-only to an in-memory DuckDB
+// (the WAL of a killed run is replayed in memory and left on disk for the next run to recover), or
+// two schemas of one PostgreSQL server over one connection. The SQL below is the subset both speak.
+
+export interface PgSchema {
+  /** `postgres://user:password@host:port/db` (the password is never printed). */
+  url: string;
+  schema: string;
+}
+/** A DuckDB file path, or a PostgreSQL schema. */
+export type Store = string | PgSchema;
+
+export const storeKind = (store: Store): DestinationKind =>
+  typeof store === 'string' ? 'duckdb' : 'postgres';
 
 export async function withAttached<T>(
   files: Record<string, string>,
@@ -78,17 +126,79 @@ export async function withAttached<T>(
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const lit = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
-async function columnsOf(query: Query, alias: string, table: string): Promise<string[] | null> {
-  const rows = await query(
-    `SELECT column_name AS c FROM duckdb_columns() WHERE database_name = ${lit(alias)}
-       AND schema_name = ${lit(SCHEMA)} AND table_name = ${lit(table)} ORDER BY column_name`,
-  );
-  return rows.length === 0 ? null : rows.map((r) => String(r.c));
+type Side = 'e' | 'a';
+
+/** Stores `e` (expected) and `a` (actual) seen from one engine. */
+interface Pair {
+  query: Query;
+  /** The qualified name of a table of one side. */
+  ref(side: Side, table: string): string;
+  /** A table's columns, sorted; null when the table (or the whole store) does not exist. */
+  columns(side: Side, table: string): Promise<string[] | null>;
 }
 
-/** The data tables of a database (everything in the schema but the ingestion log). */
-export async function dataTables(dbPath: string): Promise<string[]> {
-  return withAttached({ d: dbPath }, async (query) => {
+async function withPair<T>(stores: Record<Side, Store>, body: (pair: Pair) => Promise<T>): Promise<T> {
+  const { e, a } = stores;
+  if (typeof e === 'string' && typeof a === 'string') {
+    // A file killed before it was created has no tables: attach an empty in-memory database instead.
+    const files = Object.fromEntries(Object.entries({ e, a }).filter(([, f]) => existsSync(f)));
+    const missing = (['e', 'a'] as const).filter((side) => !(side in files));
+    return withAttached(files, async (query) => {
+      for (const side of missing) await query(`ATTACH ':memory:' AS ${side}`);
+      return body({
+        query,
+        ref: (side, table) => `${side}.${q(SCHEMA)}.${q(table)}`,
+        async columns(side, table) {
+          const rows = await query(
+            `SELECT column_name AS c FROM duckdb_columns() WHERE database_name = ${lit(side)}
+               AND schema_name = ${lit(SCHEMA)} AND table_name = ${lit(table)} ORDER BY column_name`,
+          );
+          return rows.length === 0 ? null : rows.map((r) => String(r.c));
+        },
+      });
+    });
+  }
+  if (typeof e !== 'string' && typeof a !== 'string') {
+    if (e.url !== a.url) throw new Error('comparing PostgreSQL schemas: both must be on one server');
+    const client = await connectPostgres(e.url);
+    try {
+      await client.query(`SET TimeZone = 'UTC'`);
+      const query: Query = async (sql) => (await client.query(sql)).rows as Rows;
+      const schemaOf = (side: Side) => (side === 'e' ? e.schema : a.schema);
+      return await body({
+        query,
+        ref: (side, table) => `${q(schemaOf(side))}.${q(table)}`,
+        async columns(side, table) {
+          const rows = await query(
+            `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = ${lit(schemaOf(side))}
+               AND table_name = ${lit(table)} ORDER BY column_name`,
+          );
+          return rows.length === 0 ? null : rows.map((r) => String(r.c));
+        },
+      });
+    } finally {
+      await client.end();
+    }
+  }
+  throw new Error('comparing a DuckDB file with a PostgreSQL schema is not supported');
+}
+
+/** The data tables of a store (everything in the schema but the ingestion log). */
+export async function dataTables(store: Store): Promise<string[]> {
+  if (typeof store !== 'string') {
+    const client = await connectPostgres(store.url);
+    try {
+      const { rows } = await client.query<{ t: string }>(
+        `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1
+           AND table_type = 'BASE TABLE' AND table_name <> $2 ORDER BY table_name`,
+        [store.schema, LOG_TABLE],
+      );
+      return rows.map((r) => r.t);
+    } finally {
+      await client.end();
+    }
+  }
+  return withAttached({ d: store }, async (query) => {
     const rows = await query(
       `SELECT table_name AS t FROM duckdb_tables() WHERE database_name = 'd' AND schema_name = ${lit(SCHEMA)}
          AND table_name <> ${lit(LOG_TABLE)} ORDER BY table_name`,
@@ -109,67 +219,76 @@ export interface TableDiff {
   columnMismatch: string[];
 }
 
+async function diffInPair(
+  pair: Pair,
+  tables: readonly string[],
+  options: { includeTime?: boolean; extraOnly?: boolean },
+): Promise<TableDiff[]> {
+  const { query } = pair;
+  const out: TableDiff[] = [];
+  for (const table of tables) {
+    const keep = (c: string) => options.includeTime === true || c !== 'time';
+    const ec = ((await pair.columns('e', table)) ?? []).filter(keep);
+    const ac = ((await pair.columns('a', table)) ?? []).filter(keep);
+    const all = [...new Set([...ec, ...ac])].sort();
+    const columnMismatch = all.filter((c) => ec.includes(c) !== ac.includes(c));
+    const select = (side: Side, have: string[]) =>
+      have.length === 0
+        ? `SELECT ${all.map(() => 'CAST(NULL AS VARCHAR)').join(', ') || 'CAST(NULL AS VARCHAR)'} WHERE false`
+        : `SELECT ${all
+            .map((c) => (have.includes(c) ? `CAST(${q(c)} AS VARCHAR)` : 'CAST(NULL AS VARCHAR)'))
+            .join(', ')} FROM ${pair.ref(side, table)}`;
+    const count = async (sql: string) =>
+      Number((await query(`SELECT count(*) AS n FROM (${sql}) AS x`))[0]?.n);
+    const e = select('e', ec);
+    const a = select('a', ac);
+    out.push({
+      table,
+      expectedRows: await count(e),
+      actualRows: await count(a),
+      lost: options.extraOnly === true ? 0 : await count(`${e} EXCEPT ALL ${a}`),
+      extra: await count(`${a} EXCEPT ALL ${e}`),
+      columnMismatch,
+    });
+  }
+  return out;
+}
+
 /**
  * Compares tables as row multisets, every value as text, columns matched by name; `time` (the
- * load's start) is left out unless `includeTime`. A table missing on one side has no rows.
+ * load's start) is left out unless `includeTime`. A table missing on one side has no rows. Both
+ * stores are of one kind (two DuckDB files, or two schemas of one PostgreSQL server).
  */
 export async function diffTables(
-  expectedDb: string,
-  actualDb: string,
+  expected: Store,
+  actual: Store,
   tables: readonly string[],
   options: {
     includeTime?: boolean /** Skip the `lost` count (left 0): only what `actual` has too much. */;
     extraOnly?: boolean;
   } = {},
 ): Promise<TableDiff[]> {
-  return withAttached({ e: expectedDb, a: actualDb }, async (query) => {
-    const out: TableDiff[] = [];
-    for (const table of tables) {
-      const keep = (c: string) => options.includeTime === true || c !== 'time';
-      const ec = ((await columnsOf(query, 'e', table)) ?? []).filter(keep);
-      const ac = ((await columnsOf(query, 'a', table)) ?? []).filter(keep);
-      const all = [...new Set([...ec, ...ac])].sort();
-      const columnMismatch = all.filter((c) => ec.includes(c) !== ac.includes(c));
-      const select = (alias: string, have: string[]) =>
-        have.length === 0
-          ? `SELECT ${all.map(() => 'NULL::VARCHAR').join(', ') || 'NULL::VARCHAR'} WHERE false`
-          : `SELECT ${all
-              .map((c) => (have.includes(c) ? `CAST(${q(c)} AS VARCHAR)` : 'NULL::VARCHAR'))
-              .join(', ')} FROM ${alias}.${q(SCHEMA)}.${q(table)}`;
-      const count = async (sql: string) => Number((await query(`SELECT count(*) AS n FROM (${sql})`))[0]?.n);
-      const e = select('e', ec);
-      const a = select('a', ac);
-      out.push({
-        table,
-        expectedRows: await count(e),
-        actualRows: await count(a),
-        lost: options.extraOnly === true ? 0 : await count(`${e} EXCEPT ALL ${a}`),
-        extra: await count(`${a} EXCEPT ALL ${e}`),
-        columnMismatch,
-      });
-    }
-    return out;
-  });
+  return withPair({ e: expected, a: actual }, (pair) => diffInPair(pair, tables, options));
 }
 
-/** Sums a comparison into the suite's counters. */
-export function tally(diffs: readonly TableDiff[]): void {
+/** Sums a comparison into the counters of a destination (DuckDB's unless given). */
+export function tally(diffs: readonly TableDiff[], counters: Counters = totals): void {
   for (const d of diffs) {
-    totals.rowsCompared += d.expectedRows;
-    totals.rowsLost += d.lost;
-    totals.rowsDuplicated += d.extra;
+    counters.rowsCompared += d.expectedRows;
+    counters.rowsLost += d.lost;
+    counters.rowsDuplicated += d.extra;
   }
 }
 
-/** Tables equal the clean run's (without `time`); the counters are updated either way. */
+/** Tables equal the clean run's (without `time`); the store's destination counters are updated either way. */
 export async function expectSameTables(
-  cleanDb: string,
-  db: string,
+  cleanDb: Store,
+  db: Store,
   tables: readonly string[],
   expectFn: (diffs: TableDiff[]) => void,
 ): Promise<TableDiff[]> {
   const diffs = await diffTables(cleanDb, db, tables);
-  tally(diffs);
+  tally(diffs, totalsByKind[storeKind(db)]);
   expectFn(diffs);
   return diffs;
 }
@@ -212,8 +331,8 @@ export interface Invariants {
  * are checkpoint commits of a load not finished yet (`checkpointed`).
  */
 export async function checkInvariants(
-  cleanDb: string,
-  db: string,
+  cleanDb: Store,
+  db: Store,
   windows: ReadonlyMap<string, string | null>,
 ): Promise<Invariants> {
   const result: Invariants = {
@@ -224,21 +343,12 @@ export async function checkInvariants(
     rows: {},
     checkpointed: {},
   };
-  if (!existsSync(db)) {
-    // Killed before the database file was created: nothing to check.
-    for (const table of windows.keys()) {
-      result.rows[table] = 0;
-      result.duplicatePairs[table] = 0;
-      result.gapsBelowMax[table] = 0;
-      result.extraRows[table] = 0;
-    }
-    return result;
-  }
+  // A store that does not exist yet (killed before the file or schema was created) has no tables.
   const diffs = await diffTables(cleanDb, db, [...windows.keys()], { extraOnly: true });
-  await withAttached({ e: cleanDb, a: db }, async (query) => {
-    const hasLog = (await columnsOf(query, 'a', LOG_TABLE)) !== null;
+  await withPair({ e: cleanDb, a: db }, async ({ query, ref, columns: columnsOf }) => {
+    const hasLog = (await columnsOf('a', LOG_TABLE)) !== null;
     for (const [table, field] of windows) {
-      const columns = await columnsOf(query, 'a', table);
+      const columns = await columnsOf('a', table);
       const diff = diffs.find((d) => d.table === table);
       result.extraRows[table] = diff?.extra ?? 0;
       if (columns === null) {
@@ -247,10 +357,10 @@ export async function checkInvariants(
         result.gapsBelowMax[table] = 0;
         continue;
       }
-      const t = `a.${q(SCHEMA)}.${q(table)}`;
+      const t = ref('a', table);
       // A table created before its first commit has only the window column and `time`.
       const key = !columns.includes('id')
-        ? 'NULL'
+        ? 'CAST(NULL AS VARCHAR)'
         : field && columns.includes(field)
           ? `id, ${q(field)}`
           : 'id';
@@ -264,8 +374,8 @@ export async function checkInvariants(
         const [gaps] = await query(
           `WITH m AS (SELECT max(${ts}) AS mx FROM ${t})
            SELECT count(*) AS n FROM (
-             SELECT id, CAST(${q(field)} AS VARCHAR) FROM e.${q(SCHEMA)}.${q(table)}, m WHERE ${ts} < m.mx
-             EXCEPT ALL SELECT id, CAST(${q(field)} AS VARCHAR) FROM ${t})`,
+             SELECT id, CAST(${q(field)} AS VARCHAR) FROM ${ref('e', table)}, m WHERE ${ts} < m.mx
+             EXCEPT ALL SELECT id, CAST(${q(field)} AS VARCHAR) FROM ${t}) AS x`,
         );
         result.gapsBelowMax[table] = Number(gaps?.n);
       } else {
@@ -276,7 +386,8 @@ export async function checkInvariants(
         continue;
       }
       const successes = await query(
-        `SELECT start_time, end_time, records_processed AS n FROM a.${q(SCHEMA)}.${q(LOG_TABLE)}
+        `SELECT CAST(start_time AS VARCHAR) AS start_time, CAST(end_time AS VARCHAR) AS end_time,
+                records_processed AS n FROM ${ref('a', LOG_TABLE)}
           WHERE table_name = ${lit(table)} AND status = 'SUCCESS'`,
       );
       let claimed = 0;
