@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { clockFrom } from '../support/clocks.js';
-import { queryDuckDB } from '../support/destination.js';
+import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
 import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 
-describe('the window rules, the requests and the ingestion log', () => {
-  const h = useHarness({ seed: 3, now: NOW, profiles: 200, events: 2000, latencyMs: 20 });
+describe.each(DESTINATION_KINDS)('the window rules, the requests and the ingestion log (%s)', (kind) => {
+  const h = useHarness({ seed: 3, now: NOW, profiles: 200, events: 2000, latencyMs: 20 }, undefined, kind);
+  const query = (sql: string) => queryDestination(h.destination, sql);
 
   const run = (extra: Partial<RunProjectInput> = {}) => h.run({ clock: clockFrom(NOW), ...extra });
 
@@ -29,18 +30,18 @@ describe('the window rules, the requests and the ingestion log', () => {
     });
     expect(byName.metrics?.requests).toEqual([`${h.sim.baseUrl}/api/metrics`]);
     expect(h.sim.requestLog()).toHaveLength(0);
-    await expect(queryDuckDB(h.dbPath, 'SELECT 1 FROM klaviyo_src.ingestion_log')).rejects.toThrow();
+    await expect(query(`SELECT 1 FROM ${h.schema}.ingestion_log`)).rejects.toThrow();
   });
 
   it('starts from the table max cut to seconds; campaigns: column updated_at, filter updated_at, config updated', async () => {
-    await queryDuckDB(
-      h.dbPath,
-      `CREATE SCHEMA klaviyo_src;
-       CREATE TABLE klaviyo_src.klaviyo_campaigns (updated_at VARCHAR, time BIGINT);
-       INSERT INTO klaviyo_src.klaviyo_campaigns VALUES ('2025-09-03T10:11:12.345+00:00', 1), ('2025-09-02T23:00:00+00:00', 1);
-       CREATE TABLE klaviyo_src.klaviyo_profiles (updated VARCHAR, time BIGINT);
-       INSERT INTO klaviyo_src.klaviyo_profiles VALUES ('2025-09-03T10:11:12+00:00', 1);`,
-    );
+    for (const sql of [
+      `CREATE SCHEMA ${h.schema}`,
+      `CREATE TABLE ${h.schema}.klaviyo_campaigns (updated_at VARCHAR, time BIGINT)`,
+      `INSERT INTO ${h.schema}.klaviyo_campaigns VALUES ('2025-09-03T10:11:12.345+00:00', 1), ('2025-09-02T23:00:00+00:00', 1)`,
+      `CREATE TABLE ${h.schema}.klaviyo_profiles (updated VARCHAR, time BIGINT)`,
+      `INSERT INTO ${h.schema}.klaviyo_profiles VALUES ('2025-09-03T10:11:12+00:00', 1)`,
+    ])
+      await query(sql);
     const report = await run({ sources: ['campaigns', 'profiles', 'events', 'metrics'] });
     expect(report.ok).toBe(true);
     const campaigns = report.sources.find((s) => s.name === 'campaigns');
@@ -65,9 +66,8 @@ describe('the window rules, the requests and the ingestion log', () => {
     expect(String(eventRequest?.query.filter)).toContain('greater-or-equal(datetime,2025-09-01T00:00:00Z)');
     const metricRequest = log.find((r) => r.endpoint === 'metrics');
     expect(metricRequest?.query).toEqual({});
-    const [row] = await queryDuckDB(
-      h.dbPath,
-      "SELECT count(*) AS n FROM klaviyo_src.klaviyo_campaigns WHERE updated_at >= '2025-09-03T10:11:12'",
+    const [row] = await query(
+      `SELECT count(*) AS n FROM ${h.schema}.klaviyo_campaigns WHERE updated_at >= '2025-09-03T10:11:12'`,
     );
     expect(Number(row?.n)).toBe(
       h.sim.count('campaigns', { field: 'updated_at', gte: Date.UTC(2025, 8, 3, 10, 11, 12), lt: NOW }) + 1,
@@ -101,10 +101,9 @@ describe('the window rules, the requests and the ingestion log', () => {
       'lists',
       'metrics',
     ]);
-    const log = await queryDuckDB(
-      h.dbPath,
+    const log = await query(
       `SELECT source_name, workflow_name, table_name, status, start_time, end_time, records_processed, error_message, job_id
-       FROM klaviyo_src.ingestion_log WHERE time >= ${Math.floor(later / 1000)}`,
+       FROM ${h.schema}.ingestion_log WHERE time >= ${Math.floor(later / 1000)}`,
     );
     const success = log.filter((r) => r.status === 'SUCCESS' && r.source_name === 'klaviyo_events');
     expect(success.at(-1)).toMatchObject({
