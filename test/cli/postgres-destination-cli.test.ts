@@ -38,3 +38,32 @@ describe('run and status on PostgreSQL from the command line', () => {
     expect(refused.stderr).not.toContain(password);
   });
 });
+
+describe('status on PostgreSQL while a run is loading', () => {
+  const h = useHarness(
+    { seed: 4, now: NOW, events: 20_000, profiles: 50, latencyMs: 40 },
+    undefined,
+    'postgres',
+  );
+
+  it('reads the ingestion log without waiting for the run (MVCC, no file lock)', async () => {
+    const env = { ...h.env, KLAVIYO_INGEST_DESTINATION: postgresUrl() };
+    const running = h.run({ sources: ['events'] });
+    let finished = false;
+    void running.then(() => {
+      finished = true;
+    });
+    // Wait until the load is under way: its STARTED row is committed and pages are being read.
+    const deadline = Date.now() + 20_000;
+    while (h.sim.requestLog().filter((r) => r.endpoint === 'events').length < 3 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const status = await runCli(['status', '--project', h.projectDir], env);
+    // It answered while the run was still loading, not after it.
+    const answeredDuringRun = !finished;
+    const report = await running;
+    expect(answeredDuringRun).toBe(true);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^klaviyo_events\s+.*STARTED/m);
+    expect(report.ok).toBe(true);
+  });
+});
