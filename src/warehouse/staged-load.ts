@@ -20,6 +20,7 @@ import type {
 import { foldIdentifier } from './identifiers.js';
 import { type ExistingColumn, planTableChanges } from './schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from './stage-schema.js';
+import { CommitOutcomeUnknown } from './transaction.js';
 
 /** The steps of a commit, in order; a fault hook can fail (or kill the process) before any of them. */
 export type CommitStep = 'schema' | 'rows' | 'log' | 'drop-stage' | 'commit';
@@ -149,6 +150,12 @@ export class StagedLoadSession implements LoadSession {
       return result;
     } catch (error) {
       await this.driver.dropStage().catch(() => undefined);
+      if (error instanceof CommitOutcomeUnknown) {
+        throw this.failure(
+          "the commit's outcome is unknown (the connection was lost while COMMIT was sent): the rows and the SUCCESS row are in the table and ingestion_log either both or neither; a rerun is safe (rows already present are skipped, merge and replace repeat), except that a full-load append without a window column could then hold this load twice",
+          error.cause,
+        );
+      }
       throw this.failure(
         'the commit failed and was rolled back; the table and ingestion_log are unchanged',
         error,

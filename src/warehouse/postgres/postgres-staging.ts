@@ -125,13 +125,19 @@ export class PostgresStaging implements StagingDriver {
   async endStaging(): Promise<void> {}
 
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    return inTransaction(
-      (sql) => this.run(sql),
-      work,
-      () => {
+    // A connection known to be lost before COMMIT was sent cannot have committed; one lost while COMMIT
+    // was under way may have (the server can commit and then lose the connection).
+    let lostBeforeCommit = false;
+    const execute = (sql: string) => {
+      if (sql === 'COMMIT') lostBeforeCommit = this.lost !== null;
+      return this.run(sql);
+    };
+    return inTransaction(execute, work, {
+      onRollbackFailed: () => {
         this.broken = true; // the connection's state is unknown: never hand it to another session
       },
-    );
+      commitOutcomeUnknown: (error) => isConnectionLost(error) && !lostBeforeCommit,
+    });
   }
 
   async tableColumns(schema: string, table: string): Promise<ExistingColumn[] | null> {
