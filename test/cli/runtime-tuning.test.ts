@@ -123,12 +123,27 @@ function holdsDatabase(pid: number): boolean {
 
 const environOf = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
 
+/** environOf, or nothing for a process that ended while we looked. */
+function safeEnvironOf(pid: number): string[] {
+  try {
+    return environOf(pid);
+  } catch {
+    return [];
+  }
+}
+
 describe.runIf(process.platform === 'linux')('the launcher of an ingestion (Linux /proc)', () => {
   it('on glibc the ingestion runs in a child started with the settings; the launcher exits as it did', async () => {
     const { launcher, done } = launchDemo(3000);
     const pid = launcher.pid!;
     if (isGlibc()) {
-      const child = await waitFor('the ingestion child', () => liveChildrenOf(pid)[0] ?? null);
+      // A child that was just forked has not exec'd yet (its environ is still empty or the launcher's):
+      // wait until it runs as the relaunched CLI, which the variable marks.
+      const applied = `${RUNTIME_TUNING_VARIABLE}=applied`;
+      const child = await waitFor(
+        'the ingestion child',
+        () => liveChildrenOf(pid).find((candidate) => safeEnvironOf(candidate).includes(applied)) ?? null,
+      );
       const env = environOf(child);
       for (const [name, value] of Object.entries(GLIBC_MALLOC_TUNING))
         expect(env).toContain(`${name}=${value}`);
