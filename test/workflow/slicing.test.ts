@@ -3,7 +3,7 @@ import { formatTemplateTime } from '../../src/util/timestamps.js';
 import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { splitPoints } from '../../src/workflow/slices.js';
 import { clockFrom } from '../support/clocks.js';
-import { queryDuckDB } from '../support/destination.js';
+import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
 import { type Harness, useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -46,12 +46,16 @@ describe('splitPoints', () => {
 });
 
 async function eventPairs(h: Harness): Promise<string[]> {
-  const rows = await queryDuckDB(h.dbPath, 'SELECT id, datetime FROM klaviyo_src.klaviyo_events');
+  const rows = await queryDestination(h.destination, `SELECT id, datetime FROM ${h.schema}.klaviyo_events`);
   return rows.map((r) => `${r.id}|${r.datetime}`);
 }
 
-describe('fetching a window in concurrent slices', () => {
-  const h = useHarness({ seed: 21, now: NOW, events: 30_000, profiles: 100, latencyMs: 150 });
+describe.each(DESTINATION_KINDS)('fetching a window in concurrent slices (%s)', (kind) => {
+  const h = useHarness(
+    { seed: 21, now: NOW, events: 30_000, profiles: 100, latencyMs: 150 },
+    undefined,
+    kind,
+  );
 
   const run = (extra: Partial<RunProjectInput>) =>
     h.run({ clock: clockFrom(NOW), sources: ['events'], ...extra });
@@ -65,7 +69,7 @@ describe('fetching a window in concurrent slices', () => {
     expect(report.sources[0]?.records).toBe(
       h.sim.count('events', { field: 'datetime', gte: start, lt: start + 3600_000 }),
     );
-    await queryDuckDB(h.dbPath, 'DROP SCHEMA klaviyo_src CASCADE');
+    await queryDestination(h.destination, `DROP SCHEMA ${h.schema} CASCADE`);
   });
 
   it('a large window is shared between concurrent requests, every record exactly once', async () => {
@@ -87,8 +91,8 @@ describe('fetching a window in concurrent slices', () => {
   });
 });
 
-describe('checkpoints in window order', () => {
-  const h = useHarness({ seed: 8, now: NOW, events: 20_000, profiles: 100, latencyMs: 5 });
+describe.each(DESTINATION_KINDS)('checkpoints in window order (%s)', (kind) => {
+  const h = useHarness({ seed: 8, now: NOW, events: 20_000, profiles: 100, latencyMs: 5 }, undefined, kind);
 
   const run = () =>
     h.run({ clock: clockFrom(NOW), sources: ['events'], checkpoint: { rows: 500, ms: 60_000 } });
@@ -97,28 +101,28 @@ describe('checkpoints in window order', () => {
   it.each([4, 8, 12])(
     'a load that fails at request %i leaves a complete prefix of the window; the rerun finishes exactly once',
     async (at) => {
-      await queryDuckDB(h.dbPath, 'DROP SCHEMA IF EXISTS klaviyo_src CASCADE');
+      await queryDestination(h.destination, `DROP SCHEMA IF EXISTS ${h.schema} CASCADE`);
       h.sim.addFault(`html403@events:at=${at}`);
       const failed = await run();
       h.sim.clearFaults();
       expect(failed.ok).toBe(false);
-      const committed = await queryDuckDB(
-        h.dbPath,
-        'SELECT count(*) AS n, max(CAST(datetime AS TIMESTAMPTZ)) AS m FROM klaviyo_src.klaviyo_events',
+      const committed = await queryDestination(
+        h.destination,
+        `SELECT count(*) AS n, max(CAST(datetime AS TIMESTAMPTZ)) AS m FROM ${h.schema}.klaviyo_events`,
       );
       const n = Number(committed[0]?.n);
       expect(n).toBeGreaterThan(0);
       const maxSecond = Math.floor(new Date(String(committed[0]?.m)).getTime() / 1000) * 1000;
       // Everything before the committed maximum's second is there: no gaps behind the checkpoint.
       const before = h.sim.count('events', { field: 'datetime', gte: INC_START, lt: maxSecond });
-      const [inTable] = await queryDuckDB(
-        h.dbPath,
-        `SELECT count(*) AS n FROM klaviyo_src.klaviyo_events WHERE CAST(datetime AS TIMESTAMPTZ) < to_timestamp(${maxSecond / 1000})`,
+      const [inTable] = await queryDestination(
+        h.destination,
+        `SELECT count(*) AS n FROM ${h.schema}.klaviyo_events WHERE CAST(datetime AS TIMESTAMPTZ) < to_timestamp(${maxSecond / 1000})`,
       );
       expect(Number(inTable?.n)).toBe(before);
-      const log = await queryDuckDB(
-        h.dbPath,
-        "SELECT status FROM klaviyo_src.ingestion_log WHERE status = 'SUCCESS'",
+      const log = await queryDestination(
+        h.destination,
+        `SELECT status FROM ${h.schema}.ingestion_log WHERE status = 'SUCCESS'`,
       );
       expect(log).toHaveLength(0);
 
@@ -133,8 +137,8 @@ describe('checkpoints in window order', () => {
   );
 });
 
-describe('a page cursor that expires mid-load', () => {
-  const h = useHarness({ seed: 4, now: NOW, events: 8000, profiles: 50, metrics: 450 });
+describe.each(DESTINATION_KINDS)('a page cursor that expires mid-load (%s)', (kind) => {
+  const h = useHarness({ seed: 4, now: NOW, events: 8000, profiles: 50, metrics: 450 }, undefined, kind);
 
   it('restarts the slice from its last record (events) or the stream without rewriting rows (metrics)', async () => {
     h.sim.addFault('expire-cursor@events:at=2');
@@ -147,9 +151,9 @@ describe('a page cursor that expires mid-load', () => {
     const pairs = await eventPairs(h);
     expect(pairs.length).toBe(expected);
     expect(new Set(pairs).size).toBe(expected);
-    const [metrics] = await queryDuckDB(
-      h.dbPath,
-      'SELECT count(*) AS n, count(DISTINCT id) AS d FROM klaviyo_src.klaviyo_metric_data',
+    const [metrics] = await queryDestination(
+      h.destination,
+      `SELECT count(*) AS n, count(DISTINCT id) AS d FROM ${h.schema}.klaviyo_metric_data`,
     );
     expect(Number(metrics?.n)).toBe(450);
     expect(Number(metrics?.d)).toBe(450);
