@@ -263,6 +263,40 @@ interface RawEvent {
   };
 }
 
+/**
+ * The baselines' page loop: fetch each page with undici, parse it, hand its events to `load`, follow
+ * `links.next`. Fetch and parse times go into `stages`; `load` times its own work.
+ */
+async function eachEventsPage(
+  args: { firstUrl: string; apiKey: string; revision: string },
+  stages: { fetchMs: number; parseMs: number },
+  load: (events: RawEvent[], last: boolean) => Promise<void> | void,
+): Promise<{ rows: number; pages: number }> {
+  const headers = {
+    authorization: `Klaviyo-API-Key ${args.apiKey}`,
+    revision: args.revision,
+    accept: 'application/vnd.api+json',
+  };
+  let url: string | null = args.firstUrl;
+  let rows = 0;
+  let pages = 0;
+  while (url) {
+    let t = performance.now();
+    const res = await request(url, { headers });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${res.statusCode} from ${url}: ${text.slice(0, 200)}`);
+    stages.fetchMs += performance.now() - t;
+    t = performance.now();
+    const doc = JSON.parse(text) as { data: RawEvent[]; links?: { next?: string | null } };
+    stages.parseMs += performance.now() - t;
+    url = doc.links?.next ?? null;
+    await load(doc.data, url === null);
+    rows += doc.data.length;
+    pages++;
+  }
+  return { rows, pages };
+}
+
 /** The limit: fetch, parse, append the same columns with the DuckDB appender; nothing else. */
 async function minimal(args: MinimalArgs): Promise<Partial<ChildResult>> {
   const dir = tempDir();
@@ -275,25 +309,9 @@ async function minimal(args: MinimalArgs): Promise<Partial<ChildResult>> {
     );
     const appender = await connection.createAppender('events');
     const time = BigInt(Math.floor(Date.now() / 1000));
-    const headers = {
-      authorization: `Klaviyo-API-Key ${args.apiKey}`,
-      revision: args.revision,
-      accept: 'application/vnd.api+json',
-    };
-    let url: string | null = args.firstUrl;
-    let rows = 0;
-    let pages = 0;
-    while (url) {
-      let t = performance.now();
-      const res = await request(url, { headers });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`${res.statusCode} from ${url}: ${text.slice(0, 200)}`);
-      stages.fetchMs += performance.now() - t;
-      t = performance.now();
-      const doc = JSON.parse(text) as { data: RawEvent[]; links?: { next?: string | null } };
-      stages.parseMs += performance.now() - t;
-      t = performance.now();
-      for (const e of doc.data) {
+    const { rows, pages } = await eachEventsPage(args, stages, (events) => {
+      const t = performance.now();
+      for (const e of events) {
         const a = e.attributes;
         appender.appendVarchar(e.id);
         appender.appendBigInt(BigInt(a.timestamp));
@@ -311,10 +329,7 @@ async function minimal(args: MinimalArgs): Promise<Partial<ChildResult>> {
       }
       appender.flushSync();
       stages.appendMs += performance.now() - t;
-      rows += doc.data.length;
-      pages++;
-      url = doc.links?.next ?? null;
-    }
+    });
     appender.closeSync();
     return { ok: true, rows, pages, stages };
   } finally {
@@ -353,29 +368,13 @@ async function minimalPg(args: MinimalPgArgs): Promise<Partial<ChildResult>> {
       `CREATE TABLE ${table} (id text, "timestamp" bigint, event_properties jsonb, datetime text, uuid text, metric_id text, profile_id text, "time" bigint)`,
     );
     const time = String(Math.floor(Date.now() / 1000));
-    const headers = {
-      authorization: `Klaviyo-API-Key ${args.apiKey}`,
-      revision: args.revision,
-      accept: 'application/vnd.api+json',
-    };
     const columns = 'id, "timestamp", event_properties, datetime, uuid, metric_id, profile_id, "time"';
     let copy: ReturnType<typeof copyFrom> | null = null;
     let pagesInCopy = 0;
-    let url: string | null = args.firstUrl;
-    let rows = 0;
-    let pages = 0;
-    while (url) {
-      let t = performance.now();
-      const res = await request(url, { headers });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`${res.statusCode} from ${url}: ${text.slice(0, 200)}`);
-      stages.fetchMs += performance.now() - t;
-      t = performance.now();
-      const doc = JSON.parse(text) as { data: RawEvent[]; links?: { next?: string | null } };
-      stages.parseMs += performance.now() - t;
-      t = performance.now();
+    const { rows, pages } = await eachEventsPage(args, stages, async (events, last) => {
+      const t = performance.now();
       let out = '';
-      for (const e of doc.data) {
+      for (const e of events) {
         const a = e.attributes;
         const metric = e.relationships?.metric?.data?.id;
         const profile = e.relationships?.profile?.data?.id;
@@ -384,17 +383,14 @@ async function minimalPg(args: MinimalPgArgs): Promise<Partial<ChildResult>> {
       copy ??= client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`));
       const stream = copy;
       if (!stream.write(out)) await new Promise((resolve) => stream.once('drain', resolve));
-      rows += doc.data.length;
-      pages++;
-      url = doc.links?.next ?? null;
-      if (++pagesInCopy >= args.pagesPerCopy || url === null) {
+      if (++pagesInCopy >= args.pagesPerCopy || last) {
         stream.end();
         await finished(stream);
         copy = null;
         pagesInCopy = 0;
       }
       stages.copyMs += performance.now() - t;
-    }
+    });
     return { ok: true, rows, pages, stages };
   } finally {
     await client.end();

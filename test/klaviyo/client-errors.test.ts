@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KlaviyoClientEvent } from '../../src/klaviyo/client.js';
-import { IngestError } from '../../src/util/errors.js';
+import type { IngestError } from '../../src/util/errors.js';
+import { rejection } from '../support/errors.js';
 import { apiError, event, sendJson, startServer } from '../support/http-server.js';
 import { klaviyoTestbed } from '../support/klaviyo-client.js';
 
@@ -9,14 +10,7 @@ const events: KlaviyoClientEvent[] = [];
 const bed = klaviyoTestbed({ apiKey: KEY, onEvent: (e) => events.push(e) });
 
 async function failure(promise: Promise<unknown>): Promise<IngestError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(IngestError);
-  const e = error as IngestError;
+  const e = await rejection(promise);
   // The key never leaves the client: not in the message, the rendering, the cause or any event.
   const everything = [e.message, e.render(), String(e.cause ?? ''), JSON.stringify(events)].join('\n');
   expect(everything).not.toContain(KEY);

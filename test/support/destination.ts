@@ -6,6 +6,7 @@ import type {
   IngestionLogRow,
   LoadResult,
   LoadTarget,
+  WriteMode,
 } from '../../src/warehouse/destination.js';
 import { openDestination } from '../../src/warehouse/open-destination.js';
 
@@ -101,4 +102,14 @@ export async function tableCounts(
     counts[table] = Number(row?.n);
   }
   return counts;
+}
+
+/** A load target in `schema`. */
+export function loadTarget(
+  schema: string,
+  table: string,
+  mode: WriteMode,
+  windowColumn: string | null,
+): LoadTarget {
+  return { schema, table, mode, windowColumn };
 }

@@ -22,7 +22,7 @@ import type {
 import { openDuckDBDestination } from '../../src/warehouse/duckdb/duckdb-destination.js';
 import { openPostgresDestination } from '../../src/warehouse/postgres/postgres-destination.js';
 import { type CommitHooks, type CommitStep, StagedLoadSession } from '../../src/warehouse/staged-load.js';
-import { type DestinationKind, loadBatches, logRow } from '../support/destination.js';
+import { type DestinationKind, loadBatches, loadTarget, logRow } from '../support/destination.js';
 import { postgresUrl } from '../support/postgres.js';
 import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
 
@@ -134,12 +134,8 @@ describe.each(DESTINATIONS)('$name', (factory) => {
     await dest.close();
   });
 
-  const target = (table: string, mode: WriteMode, windowColumn: string | null): LoadTarget => ({
-    schema: S,
-    table,
-    mode,
-    windowColumn,
-  });
+  const target = (table: string, mode: WriteMode, windowColumn: string | null) =>
+    loadTarget(S, table, mode, windowColumn);
   const events = () => target('events', 'append', 'datetime');
 
   const load = (t: LoadTarget, ...batches: Row[][]) => loadBatches(dest, t, ...batches);

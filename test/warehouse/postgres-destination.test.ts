@@ -14,7 +14,7 @@ import {
   openPostgresDestination,
   type PostgresDestination,
 } from '../../src/warehouse/postgres/postgres-destination.js';
-import { loadBatches } from '../support/destination.js';
+import { loadBatches, loadTarget } from '../support/destination.js';
 import { postgresUrl } from '../support/postgres.js';
 
 const serverUrl = postgresUrl;
@@ -35,12 +35,8 @@ afterEach(async () => {
   for (const other of others.splice(0)) await other.close();
 });
 
-const target = (table: string, mode: LoadTarget['mode'], windowColumn: string | null): LoadTarget => ({
-  schema: S,
-  table,
-  mode,
-  windowColumn,
-});
+const target = (table: string, mode: LoadTarget['mode'], windowColumn: string | null) =>
+  loadTarget(S, table, mode, windowColumn);
 const events = () => target('events', 'append', 'datetime');
 
 const load = (t: LoadTarget, ...batches: Row[][]) => loadBatches(dest, t, ...batches);

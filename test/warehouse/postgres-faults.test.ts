@@ -16,7 +16,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Row } from '../../src/records/row.js';
-import { IngestError } from '../../src/util/errors.js';
+import type { IngestError } from '../../src/util/errors.js';
 import type { LoadTarget } from '../../src/warehouse/destination.js';
 import {
   openPostgresDestination,
@@ -25,6 +25,7 @@ import {
 } from '../../src/warehouse/postgres/postgres-destination.js';
 import type { CommitStep } from '../../src/warehouse/staged-load.js';
 import { logRow } from '../support/destination.js';
+import { rejection } from '../support/errors.js';
 import { postgresUrl } from '../support/postgres.js';
 import { type PostgresServer, startPostgres } from '../support/postgres-server.js';
 
@@ -148,14 +149,7 @@ async function expectFault(
   cause: RegExp,
   code?: string | RegExp,
 ): Promise<IngestError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(IngestError);
-  const e = error as IngestError;
+  const e = await rejection(promise);
   expect(e.kind).toBe('ingestion');
   if (code !== undefined) expect(e.code).toMatch(code);
   expect(e.message).toContain(`${ctx.schema}.events`);
