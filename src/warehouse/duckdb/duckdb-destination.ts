@@ -6,14 +6,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
-import type {
-  ColumnSpec,
-  Destination,
-  IngestionLogRow,
-  LoadSession,
-  LoadTarget,
-  TableStatus,
-} from '../destination.js';
+import type { ColumnSpec, Destination, IngestionLogRow, LoadTarget, TableStatus } from '../destination.js';
 import {
   foldIdentifier,
   qualifiedName,
@@ -135,12 +128,7 @@ export class DuckDBDestination implements Destination {
     );
   }
 
-  async openLoad(target: LoadTarget): Promise<LoadSession> {
-    return this.openDuckDBLoad(target);
-  }
-
-  /** openLoad with the concrete session type (exposes `stagedRows`, `stageName`). */
-  async openDuckDBLoad(target: LoadTarget): Promise<StagedLoadSession> {
+  async openLoad(target: LoadTarget): Promise<StagedLoadSession> {
     this.assertOpen();
     validateLoadTarget(target);
     await this.prepareTarget(target);

@@ -11,14 +11,7 @@ import pg from 'pg';
 import { IngestError, ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
 import { redact, registerSecret } from '../../util/redact.js';
-import type {
-  ColumnSpec,
-  Destination,
-  IngestionLogRow,
-  LoadSession,
-  LoadTarget,
-  TableStatus,
-} from '../destination.js';
+import type { ColumnSpec, Destination, IngestionLogRow, LoadTarget, TableStatus } from '../destination.js';
 import {
   foldIdentifier,
   qualifiedName,
@@ -204,12 +197,7 @@ export class PostgresDestination implements Destination {
     });
   }
 
-  async openLoad(target: LoadTarget): Promise<LoadSession> {
-    return this.openPostgresLoad(target);
-  }
-
-  /** openLoad with the concrete session type (exposes `stagedRows`, `stageName`). */
-  async openPostgresLoad(target: LoadTarget): Promise<StagedLoadSession> {
+  async openLoad(target: LoadTarget): Promise<StagedLoadSession> {
     this.assertOpen();
     validateLoadTarget(target);
     await this.prepareTarget(target);
