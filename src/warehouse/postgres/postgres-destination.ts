@@ -1,8 +1,8 @@
 /**
  * The PostgreSQL destination: a small pool for setup and reads, a pool of connections for load
  * sessions (each session holds one for its life: its stage is a TEMP table of that connection), and
- * one connection holding this run's advisory locks on the tables it loads, so two runs never load the
- * same table at once. Commits run in their session's own transaction; commits of one table are
+ * one connection holding this run's advisory lock on each schema it loads, so two runs never load the
+ * same schema at once. Commits run in their session's own transaction; commits of one table are
  * serialized in this process so the dedupe of one sees the rows of the other.
  */
 
@@ -38,7 +38,7 @@ import { readTableStatus } from './table-status.js';
 export interface PostgresDestinationOptions {
   /** Fault injection for tests of atomicity; never set in production. */
   hooks?: CommitHooks;
-  /** How long a load waits for another run's lock on its table before failing (default 10 s). */
+  /** How long a load waits for another run's lock on its schema before failing (default 10 s). */
   lockWaitMs?: number;
   /** Connections for load sessions at once (default 32; each open session holds one). */
   maxSessions?: number;
@@ -243,9 +243,10 @@ export class PostgresDestination implements Destination {
   }
 
   /**
-   * Takes the session-level advisory lock on (schema, table) for this run, waiting up to lockWaitMs
-   * while another run holds it. Held by the lock connection until close(); sessions of this process
-   * share it.
+   * Takes the session-level advisory lock on the schema for this run, waiting up to lockWaitMs while
+   * another run holds it. Held by the lock connection until close(); sessions of this process share it.
+   * One lock per schema, not per table: with a lock per table, two runs started together each took some
+   * tables, then waited for the other's and both failed part of their sources.
    */
   private async lockTable(schema: string, table: string): Promise<void> {
     const where = `${schema}.${table}`;
@@ -263,8 +264,8 @@ export class PostgresDestination implements Destination {
         let locked: boolean;
         try {
           const result = await client.query<{ locked: boolean }>(
-            "SELECT pg_try_advisory_lock(hashtext('klaviyo-ingest'), hashtext($1 || '.' || $2)) AS locked",
-            [schema, table],
+            "SELECT pg_try_advisory_lock(hashtext('klaviyo-ingest'), hashtext($1)) AS locked",
+            [schema],
           );
           locked = result.rows[0]?.locked === true;
         } catch (error) {
@@ -275,10 +276,10 @@ export class PostgresDestination implements Destination {
         if (locked) return;
         if (Date.now() >= deadline) {
           throw ingestionError(
-            `${where} is being loaded by another klaviyo-ingest run (waited ${(this.lockWaitMs / 1000).toFixed(this.lockWaitMs < 1000 ? 1 : 0)} s for its lock at ${this.description})`,
+            `${where}: schema ${schema} is being loaded by another klaviyo-ingest run (waited ${(this.lockWaitMs / 1000).toFixed(this.lockWaitMs < 1000 ? 1 : 0)} s for its lock at ${this.description})`,
             {
               code: 'DESTINATION_LOCKED',
-              fix: 'wait for the other run to finish, then run again; runs on other tables or schemas are not blocked',
+              fix: 'wait for the other run to finish, then run again; runs on other schemas are not blocked',
             },
           );
         }
