@@ -173,7 +173,9 @@ export async function verifyProject(input: VerifyInput): Promise<VerifyReport> {
         keySource: credentials.source,
         revisionSource: credentials.revisionSource,
         baseUrl: input.baseUrl ?? env.KLAVIYO_BASE_URL,
-        clock,
+        // Without a clock of its own the client waits in the process-wide limiters, shared with every
+        // other client of the account.
+        ...(input.clock ? { clock: input.clock } : {}),
         limiter: input.limiter,
         timeoutMs: input.timeoutMs,
       });
