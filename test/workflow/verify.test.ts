@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatFilterTime, formatTemplateTime, parseTimestamp } from '../../src/util/timestamps.js';
-import { openDestination } from '../../src/warehouse/open-destination.js';
 import { verifyProject } from '../../src/workflow/verify.js';
 import { clockFrom } from '../support/clocks.js';
-import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
+import { DESTINATION_KINDS, queryDestination, queryDuckDB } from '../support/destination.js';
 import { type Harness, useHarness } from '../support/harness.js';
+import { withPostgres } from '../support/postgres.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -189,12 +189,9 @@ describe.each(DESTINATION_KINDS)('verify and verify --repair (%s)', (kind) => {
     const ids = h.sim.holdBackEvents({ from: x.day, to: x.to, metricId: x.metricId, limit: 2 });
     expect(ids).toHaveLength(2);
     const list = ids.map((id) => `'${id}'`).join(',');
-    const destination = await openDestination(h.destination);
-    try {
-      await destination.query(`DELETE FROM ${h.schema}.klaviyo_events WHERE id IN (${list})`);
-    } finally {
-      await destination.close();
-    }
+    const remove = `DELETE FROM ${h.schema}.klaviyo_events WHERE id IN (${list})`;
+    if (kind === 'duckdb') await queryDuckDB(h.dbPath, remove);
+    else await withPostgres((client) => client.query(remove));
     const report = await verify(true);
     expect(report.ok).toBe(false);
     const klaviyo = klaviyoCount(h, x.metricId, x.day, x.to);
