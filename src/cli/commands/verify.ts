@@ -19,8 +19,7 @@ export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
     .description(
-      "check each events table against Klaviyo's own counts per metric and UTC day (metric-aggregates);\n" +
-        'exit 0 when every day matches, 1 when any differs',
+      "check each events table against Klaviyo's own counts per metric and UTC day; exit 1 when any differs",
     )
     .option('--project <dir>', `project folder (default ${DEFAULT_PROJECT_DIR})`)
     .option(
