@@ -28,6 +28,8 @@ export function renderRunReport(report: RunReport): string {
   const out = [renderTable(header, rows)];
   for (const source of report.sources) {
     if (source.error) out.push(`\n${source.name} (${source.table}) failed: ${source.error}`);
+    if (source.markedDeleted)
+      out.push(`${source.name}: ${source.markedDeleted} rows no longer in Klaviyo, marked in _deleted_at`);
     for (const request of source.requests ?? []) out.push(`${source.name}: GET ${request}`);
     for (const [name, value] of Object.entries(source.requestHeaders ?? {})) out.push(`  ${name}: ${value}`);
   }

@@ -1,11 +1,35 @@
 import { getSource } from '../sources/registry.js';
-import { errorMessage } from '../util/errors.js';
+import type { SourceParams } from '../sources/types.js';
+import { configError, errorMessage } from '../util/errors.js';
 import { redact } from '../util/redact.js';
+import type { LoadTarget } from '../warehouse/destination.js';
 import { loadSource } from './load-source.js';
 import { logRow } from './log-rows.js';
 import { sourceParamsFrom } from './source-params.js';
 import type { DatasourceSpec, RunDeps, RunOptions, SourceReport, WorkflowPlan } from './types.js';
 import { computeWindow, incrementalColumn } from './window.js';
+
+/** `2025-10-15T12:00:00+00:00`: a time as Klaviyo writes them, whole seconds. */
+function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
+}
+
+/** A snapshot marks what it did not read as deleted, so it must read everything (validate: SNAPSHOT_NEEDS_FULL_READ). */
+function assertFullRead(
+  datasource: DatasourceSpec,
+  params: SourceParams,
+  implicit: string | undefined,
+): void {
+  if (params.windowField === null && implicit === undefined) return;
+  throw configError(
+    `datasource ${datasource.name} (${datasource.table_name}) has mode snapshot but reads a window; nothing was loaded`,
+    {
+      code: 'SNAPSHOT_NEEDS_FULL_READ',
+      key: 'mode',
+      fix: 'leave incremental_field and incremental_field_connector empty for a snapshot, or use mode: append or merge',
+    },
+  );
+}
 
 /**
  * One iteration of the templates' for_each: log start, set up table and window, load, log success.
@@ -72,11 +96,13 @@ export async function runDatasource(
     deps.progress?.(
       `${datasource.table_name}: loading ${window.start_time || '(full load)'} .. ${window.end_time}`,
     );
-    const target = {
+    if (config.mode === 'snapshot') assertFullRead(datasource, params, source.spec.implicitWindowField);
+    const target: LoadTarget = {
       schema: plan.schema,
       table: datasource.table_name,
       mode: config.mode,
       windowColumn: column,
+      ...(config.mode === 'snapshot' ? { deletedAt: isoSeconds(startedAt) } : {}),
     };
     const outcome = await loadSource({
       source,
@@ -108,6 +134,7 @@ export async function runDatasource(
     report.slices = outcome.slices;
     report.records = outcome.inserted;
     report.duplicatesSkipped = outcome.duplicatesSkipped;
+    if (outcome.markedDeleted !== undefined) report.markedDeleted = outcome.markedDeleted;
   } catch (error) {
     report.status = 'ERROR';
     report.error = redact(errorMessage(error));

@@ -95,6 +95,8 @@ export interface SourceReport {
   endTime: string;
   records: number;
   duplicatesSkipped: number;
+  /** `snapshot` mode: rows newly marked deleted upstream (`_deleted_at`). */
+  markedDeleted?: number;
   pages: number;
   /** Time slices the window was fetched in (1 when it was small or could not be sliced). */
   slices: number;
