@@ -12,7 +12,13 @@ import {
 import { datasourceEntry, loadConfigFile, type StreamTemplate } from './streams.js';
 import { HIST_WORKFLOW, HIST_WORKFLOW_FILE, INC_WORKFLOW, INC_WORKFLOW_FILE } from './workflows.js';
 
-export { datasourceEntry, EXTRA_STREAMS, loadConfigFile, SEED_STREAMS, type StreamTemplate } from './streams.js';
+export {
+  datasourceEntry,
+  EXTRA_STREAMS,
+  loadConfigFile,
+  SEED_STREAMS,
+  type StreamTemplate,
+} from './streams.js';
 
 export interface TemplateFile {
   /** Relative to the project folder, `/` separated. */

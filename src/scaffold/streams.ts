@@ -65,4 +65,11 @@ export function datasourceEntry(stream: StreamTemplate): string {
 }
 
 /** The templates' six, which every project has. */
-export const SEED_STREAMS: readonly string[] = ['events', 'templates', 'campaigns', 'lists', 'profiles', 'metrics'];
+export const SEED_STREAMS: readonly string[] = [
+  'events',
+  'templates',
+  'campaigns',
+  'lists',
+  'profiles',
+  'metrics',
+];

@@ -111,7 +111,9 @@ describe('klaviyo-ingest init', () => {
     expect(datasources).toContain(
       '  - name: forms\n    table_name: klaviyo_forms\n    config_file: klaviyo_forms_load.yml\n    incremental_field: updated_at\n    incremental_field_connector: updated\n',
     );
-    expect(datasources).toMatch(/- name: coupons\n(?:.*\n)*?\s+incremental_field:\n\s+incremental_field_connector:\n(?:.*\n)*?\s+mode: snapshot\n/);
+    expect(datasources).toMatch(
+      /- name: coupons\n(?:.*\n)*?\s+incremental_field:\n\s+incremental_field_connector:\n(?:.*\n)*?\s+mode: snapshot\n/,
+    );
     expect(read(dir, 'config/klaviyo_segments_load.yml')).toBe(read(dir, 'config/klaviyo_profiles_load.yml'));
     expect(read(dir, 'config/klaviyo_global_exclusions_load.yml')).toBe(
       read(dir, 'config/klaviyo_metric_data_load.yml'),
@@ -142,7 +144,10 @@ describe('klaviyo-ingest init', () => {
     const dir = path.join(tempDir(), 'snapshot-window');
     expect((await runCli(['init', dir, '--streams', 'images'])).code).toBe(0);
     const file = path.join(dir, 'config/klaviyo_datasources.yml');
-    writeFileSync(file, read(dir, 'config/klaviyo_datasources.yml').replace(/mode: append\n$/, 'mode: snapshot\n'));
+    writeFileSync(
+      file,
+      read(dir, 'config/klaviyo_datasources.yml').replace(/mode: append\n$/, 'mode: snapshot\n'),
+    );
     const validate = await runCli(['validate', dir], { KLAVIYO_API_KEY: 'pk_test_key' });
     expect(validate.code).not.toBe(0);
     expect(validate.stdout + validate.stderr).toMatch(
