@@ -6,7 +6,7 @@
  */
 import type { CollectionName } from '../../klaviyo/endpoints/index.js';
 import type { BuildContext, JsonResource } from './collection.js';
-import { relLinks, selfLink } from './collection.js';
+import { relLinks } from './collection.js';
 import { randomAlnum, ulid } from './ids.js';
 import type { ProfilesCollection } from './profiles.js';
 import { pick, type Rng } from './random.js';
