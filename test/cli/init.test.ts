@@ -154,4 +154,29 @@ describe('klaviyo-ingest init', () => {
       /SNAPSHOT_NEEDS_FULL_READ config\/klaviyo_datasources.yml:\d+ inc_datasources\[6\]\.mode/,
     );
   });
+
+  it("validate knows the added streams' window fields from their declarations", async () => {
+    const dir = path.join(tempDir(), 'stream-fields');
+    expect((await runCli(['init', dir, '--streams', 'forms,tags'])).code).toBe(0);
+    const file = path.join(dir, 'config/klaviyo_datasources.yml');
+    const text = read(dir, 'config/klaviyo_datasources.yml');
+    writeFileSync(
+      file,
+      text
+        .replace(
+          'incremental_field_connector: updated\n    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: tags',
+          'incremental_field_connector: updated_at\n    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: tags',
+        )
+        .replace(
+          /(- name: tags\n(?:.*\n){2}) {4}incremental_field:\n {4}incremental_field_connector:\n/,
+          '$1    incremental_field: updated\n    incremental_field_connector: updated\n',
+        ),
+    );
+    const out = (await runCli(['validate', dir], { KLAVIYO_API_KEY: 'pk_test_key' })).stdout;
+    expect(out).toMatch(
+      /UNKNOWN_INCREMENTAL_FIELD .*inc_datasources\[6\]\.incremental_field_connector — Unknown incremental field "updated_at" for data source forms: the connector takes updated, created/,
+    );
+    expect(out).toMatch(/inc_datasources\[7\]\.incremental_field — tags is a full load/);
+    expect(out).toMatch(/SNAPSHOT_NEEDS_FULL_READ .*inc_datasources\[7\]\.mode/);
+  });
 });

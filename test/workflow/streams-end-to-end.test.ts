@@ -37,7 +37,7 @@ const CASES: readonly StreamCase[] = [
   { name: 'images', collection: 'images', window: 'updated_at' },
   { name: 'tags', collection: 'tags', window: null, changed: 'name' },
   { name: 'tag_groups', collection: 'tag-groups', window: null, changed: 'name' },
-  { name: 'coupons', collection: 'coupons', window: null, changed: 'external_id' },
+  { name: 'coupons', collection: 'coupons', window: null, changed: 'description' },
   { name: 'catalog_items', collection: 'catalog-items', window: null, changed: 'title' },
   { name: 'catalog_variants', collection: 'catalog-variants', window: null, changed: 'title' },
   { name: 'catalog_categories', collection: 'catalog-categories', window: null, changed: 'name' },
@@ -198,8 +198,16 @@ describe.each(DESTINATION_KINDS)('every added stream, end to end (%s)', (kind) =
       expect(gone.every((r) => Date.parse(String(r._deleted_at)) === deletedAt)).toBe(true);
       if (c.changed !== undefined) {
         const values = currentValues(data, c);
-        for (const r of live)
+        for (const r of live) {
           expect({ id: r.id, value: r[c.changed] }).toEqual({ id: r.id, value: values.get(String(r.id)) });
+        }
+        // The edits are there (two records were edited; one may have been deleted since).
+        const was = new Map(before.map((r) => [String(r.id), r[c.changed as string]]));
+        const edited = live.filter((r) => was.get(String(r.id)) !== r[c.changed as string]).length;
+        expect({ stream: c.name, edited: edited >= 1 && edited <= 2 }).toEqual({
+          stream: c.name,
+          edited: true,
+        });
       }
     }
     for (const [name, list] of Object.entries(deleted))

@@ -384,15 +384,18 @@ export class AccountObjects {
           groupId: (groups[Math.floor(rng.next() * groups.length)] as TagGroupRecord).id,
         } satisfies TagRecord;
       }
-      case 'coupons':
+      case 'coupons': {
+        // A coupon's id is its external id (the code's name in the shop integration).
+        const code = `${pick(['SUMMER', 'WELCOME', 'VIP', 'BFCM'], rng.next())}${10 + (k % 40)}_${k}`;
         return {
-          id: `${pick(['SUMMER', 'WELCOME', 'VIP', 'BFCM'], rng.next())}${10 + (k % 40)}_${randomAlnum(seed, 701, k, 4)}`,
-          name: `${pick(['SUMMER', 'WELCOME', 'VIP', 'BFCM'], rng.next())}${10 + (k % 40)}`,
+          id: code,
+          name: code,
           created,
           updated,
           description: rng.next() < 0.3 ? null : `${10 + (k % 40)}% off for purchases over $50`,
           threshold: rng.next() < 0.5 ? null : 100 * (1 + Math.floor(rng.next() * 9)),
         } satisfies CouponRecord;
+      }
       case 'forms':
         return {
           id: randomAlnum(seed, 702, k, 6),
@@ -476,14 +479,18 @@ export class AccountObjects {
     }
   }
 
-  /** Changes `n` records of a collection: a new name (or status) and `updated` moved by `newTime`. */
+  /**
+   * Changes `n` records of a collection as an edit would: a new name (a coupon's description, a push
+   * token's status), and `updated` moved by `newTime`.
+   */
   update(name: AccountObjectName, n: number, newTime: (old: number) => number, rng: Rng): void {
     const coll = this.collection(name);
     for (const i of pickIndices(coll.size(), n, rng)) {
       const record = coll.records[i] as SmallRecord;
       record.updated = newTime(record.updated);
-      record.name = `${record.name.replace(/ \(edited\)$/, '')} (edited)`;
       if (name === 'push-tokens') (record as PushTokenRecord).status = 'UNAUTHORIZED';
+      else if (name === 'coupons') (record as CouponRecord).description = `${record.name}: 5% off, edited`;
+      else record.name = `${record.name.replace(/ \(edited\)$/, '')} (edited)`;
     }
     coll.touch();
   }
