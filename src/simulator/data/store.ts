@@ -56,6 +56,9 @@ export interface DataOptions {
 
 export type RecordCounts = Partial<Record<CollectionName, number>>;
 
+/** The collections `deleteRecords` deletes from. */
+export type DeletableName = 'campaigns' | 'lists' | 'templates' | 'segments' | 'flows' | AccountObjectName;
+
 export const DEFAULT_COUNTS: Record<CollectionName, number> = {
   profiles: 500,
   events: 5000,
@@ -246,14 +249,21 @@ export class SimulatorData {
   }
 
   /**
-   * Deletes `N` records per type of the objects the API can delete (tags, tag groups, coupons, forms,
-   * images, catalog objects, push tokens): later reads no longer return them. Returns the ids deleted.
+   * Deletes `N` records per type of the objects Klaviyo lets an account delete (campaigns, lists,
+   * templates, segments, flows and the smaller objects; not events, profiles or metrics here): later
+   * reads no longer return them. Returns the ids deleted.
    */
-  deleteRecords(
-    counts: Partial<Record<AccountObjectName, number>>,
-  ): Partial<Record<AccountObjectName, string[]>> {
+  deleteRecords(counts: Partial<Record<DeletableName, number>>): Partial<Record<DeletableName, string[]>> {
     const rng = new Rng(this.seed ^ (0x3000 + ++this.mutations));
-    const deleted: Partial<Record<AccountObjectName, string[]>> = {};
+    const deleted: Partial<Record<DeletableName, string[]>> = {};
+    for (const name of ['campaigns', 'lists', 'templates', 'segments', 'flows'] as const) {
+      const n = counts[name];
+      if (!n) continue;
+      const coll = this[name] as unknown as SmallCollection<SmallRecord>;
+      const ids = pickIndices(coll.size(), n, rng).map((i) => coll.id(i));
+      coll.removeIds(new Set(ids));
+      deleted[name] = ids;
+    }
     for (const name of ACCOUNT_OBJECT_NAMES) {
       const n = counts[name];
       if (n) deleted[name] = this.objects.delete(name, n, rng);
