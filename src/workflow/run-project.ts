@@ -10,8 +10,9 @@ import { assertValid, loadProject, validateProject } from '../project/index.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { Destination } from '../warehouse/destination.js';
 import { destinationUrlFrom, missingDestination, openDestination } from '../warehouse/open-destination.js';
+import { checkBeforeWriting } from './preflight.js';
 import { planFromProject, resolveWorkflow } from './project-plan.js';
-import { runWorkflow } from './run-workflow.js';
+import { runWorkflow, selectDatasources } from './run-workflow.js';
 import type { AccountFetcher, RunOptions, RunReport } from './types.js';
 import { normaliseWindowOverrides } from './window.js';
 
@@ -100,6 +101,11 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
     }
     return client;
   };
+
+  // Nothing is opened or written until the selection, the load configs and the keys are known good.
+  await checkBeforeWriting(plan, selectDatasources(plan, input.sources), (id) =>
+    project.credentials.resolve(id),
+  );
 
   // A dry run writes nothing: without an existing database there is nothing to read either.
   const url = destinationUrlFrom(input.destination, env);

@@ -4,7 +4,8 @@ import { runPool } from './pool.js';
 import { runDatasource } from './run-datasource.js';
 import type { DatasourceSpec, RunDeps, RunOptions, RunReport, WorkflowPlan } from './types.js';
 
-function selectDatasources(plan: WorkflowPlan, names: string[] | undefined): DatasourceSpec[] {
+/** The datasources `--sources` picks (all when none); throws UNKNOWN_SOURCE_SELECTED for a name the plan lacks. */
+export function selectDatasources(plan: WorkflowPlan, names: string[] | undefined): DatasourceSpec[] {
   if (!names || names.length === 0) return plan.datasources;
   const unknown = names.filter((n) => !plan.datasources.some((d) => d.name === n || d.table_name === n));
   if (unknown.length > 0) {
