@@ -3,6 +3,7 @@ import { IngestError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerQueryCommand } from './commands/query.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   registerStatusCommand(program);
   registerVerifyCommand(program);
   registerSimulateCommand(program);
+  registerQueryCommand(program);
   addHelpExamples(program);
   return program;
 }
