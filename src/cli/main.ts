@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { IngestError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
+import { registerAddSourceCommand } from './commands/add-source.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerQueryCommand } from './commands/query.js';
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   registerVerifyCommand(program);
   registerSimulateCommand(program);
   registerQueryCommand(program);
+  registerAddSourceCommand(program);
   addHelpExamples(program);
   return program;
 }
