@@ -33,6 +33,14 @@ export function renderRunReport(report: RunReport): string {
     for (const request of source.requests ?? []) out.push(`${source.name}: GET ${request}`);
     for (const [name, value] of Object.entries(source.requestHeaders ?? {})) out.push(`  ${name}: ${value}`);
   }
+  for (const source of report.sources) {
+    for (const gap of source.gaps ?? []) {
+      out.push(
+        `\nwarning: ${source.table}: ${gap.start} .. ${gap.end} was never loaded, and runs resume from the ` +
+          `table's max, so none will load it. Back-fill it once with:\n  ${gap.command ?? ''}`,
+      );
+    }
+  }
   const failed = report.sources.filter((s) => s.status === 'ERROR').length;
   out.push(
     `\n${report.workflow}: ${report.sources.length - failed} of ${report.sources.length} sources ok` +

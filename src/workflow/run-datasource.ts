@@ -2,7 +2,9 @@ import { getSource } from '../sources/registry.js';
 import type { SourceParams } from '../sources/types.js';
 import { configError, errorMessage } from '../util/errors.js';
 import { redact } from '../util/redact.js';
-import type { LoadTarget } from '../warehouse/destination.js';
+import type { Destination, LoadTarget } from '../warehouse/destination.js';
+import { loggedWindows } from '../warehouse/ingestion-log.js';
+import { findGaps, type Gap } from './gaps.js';
 import { loadSource } from './load-source.js';
 import { logRow } from './log-rows.js';
 import { sourceParamsFrom } from './source-params.js';
@@ -76,6 +78,10 @@ export async function runDatasource(
     if (options.end !== undefined) window.end_time = options.end;
     report.startTime = window.start_time;
     report.endTime = window.end_time;
+    if (column && destination) {
+      const gaps = await gapsBefore(destination, plan.schema, datasource, window.start_time, options);
+      if (gaps.length > 0) report.gaps = gaps;
+    }
 
     const config = await plan.loadConfig(datasource, window);
     const fetcher = deps.fetcherFor(config.in.td_authentication_id);
@@ -155,4 +161,22 @@ export async function runDatasource(
     report.durationMs = clock.now() - startedAt;
   }
   return report;
+}
+
+/** The never-loaded periods before this window (see gaps.ts); none when the log cannot be read. */
+async function gapsBefore(
+  destination: Destination,
+  schema: string,
+  datasource: DatasourceSpec,
+  windowStart: string,
+  options: RunOptions,
+): Promise<Gap[]> {
+  const logged = await loggedWindows(destination, schema, datasource.table_name).catch(() => null);
+  if (logged === null) return [];
+  return findGaps({
+    defaultStart: datasource.default_start_time,
+    windowStart,
+    startOverridden: options.start !== undefined,
+    logged,
+  });
 }

@@ -10,6 +10,7 @@ import { assertValid, loadProject, validateProject } from '../project/index.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { Destination } from '../warehouse/destination.js';
 import { destinationUrlFrom, missingDestination, openDestination } from '../warehouse/open-destination.js';
+import { addBackfillCommands } from './backfill-command.js';
 import { checkBeforeWriting } from './preflight.js';
 import { planFromProject, resolveWorkflow } from './project-plan.js';
 import { runWorkflow, selectDatasources } from './run-workflow.js';
@@ -112,7 +113,7 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
   const skipDestination = input.dryRun === true && missingDestination(url) !== null;
   const destination: Destination | null = skipDestination ? null : await openDestination(url);
   try {
-    return await runWorkflow(
+    const report = await runWorkflow(
       plan,
       {
         destination,
@@ -123,6 +124,8 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
       },
       { ...input, ...overrides },
     );
+    addBackfillCommands(report, input);
+    return report;
   } finally {
     await Promise.all([...clients.values()].map((c) => c.close()));
     await destination?.close();

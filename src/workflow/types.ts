@@ -107,6 +107,11 @@ export interface SourceReport {
   /** --dry-run: the headers those requests carry, the key shown as `***`. */
   requestHeaders?: Record<string, string>;
   error?: string;
+  /**
+   * Periods between default_start_time and this window's start that no load covered (a test run's
+   * --start/--end ahead of the data): each with the command that back-fills it once.
+   */
+  gaps?: { start: string; end: string; command?: string }[];
 }
 
 export interface RunReport {
