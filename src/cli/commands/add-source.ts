@@ -50,6 +50,8 @@ function workflowOf(value: string): WorkflowChoice {
   );
 }
 
+const SKIPPED_IN_COPY = /(?:\.duckdb(?:\.wal|\.tmp)?|[/\\]\.git|[/\\]node_modules)$/;
+
 const findingId = (f: Finding) => `${f.code}|${f.file}|${f.key ?? ''}|${f.message}`;
 
 /**
@@ -66,7 +68,8 @@ function newErrors(projectDir: string, plan: AddSourcePlan): Finding[] {
   const staging = mkdtempSync(path.join(os.tmpdir(), 'klaviyo-ingest-add-source-'));
   try {
     const copy = path.join(staging, path.basename(path.resolve(projectDir)));
-    cpSync(projectDir, copy, { recursive: true });
+    // The files validation reads; not a database or a .git folder that may sit in the project folder.
+    cpSync(projectDir, copy, { recursive: true, filter: (source) => !SKIPPED_IN_COPY.test(source) });
     for (const change of plan.changes) writeFileSync(path.join(copy, change.file), change.text);
     return validateProject(copy, { env }).findings.filter(
       (f) => f.severity === 'error' && !before.has(findingId(f)),
