@@ -47,6 +47,14 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       what: 'for a monitor',
     },
   ],
+  verify: [
+    { command: 'klaviyo-ingest verify', what: "events tables vs Klaviyo's daily counts per metric" },
+    {
+      command: 'klaviyo-ingest verify --start 2025-10-01 --end 2025-11-01 --repair',
+      what: 're-read the differing days of October',
+    },
+    { command: 'klaviyo-ingest verify --json', what: 'the report as data (exit 1 when a day differs)' },
+  ],
   simulate: [
     { command: 'klaviyo-ingest simulate --events 100000', what: 'prints the base URL and the demo key' },
     {

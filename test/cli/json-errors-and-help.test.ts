@@ -12,6 +12,7 @@ const JSON_COMMANDS: string[][] = [
   ['run', 'inc', '--json'],
   ['validate', '--json'],
   ['status', '--json'],
+  ['verify', '--json'],
   ['add-source', 'flows', '--json'],
   ['query', 'SELECT 1', '--format', 'json'],
 ];
@@ -86,7 +87,7 @@ describe('--json errors are JSON on stdout, exit 2', () => {
 });
 
 describe('--help of every command ends with examples', () => {
-  const commands = ['demo', 'init', 'validate', 'run', 'status', 'simulate', 'query', 'add-source'];
+  const commands = ['demo', 'init', 'validate', 'run', 'status', 'verify', 'simulate', 'query', 'add-source'];
 
   it.each(commands)('%s --help', async (command) => {
     const result = await runCli([command, '--help']);
