@@ -104,8 +104,11 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
   };
 
   // Nothing is opened or written until the selection, the load configs and the keys are known good.
-  await checkBeforeWriting(plan, selectDatasources(plan, input.sources), (id) =>
-    project.credentials.resolve(id),
+  await checkBeforeWriting(
+    plan,
+    selectDatasources(plan, input.sources),
+    (id) => project.credentials.resolve(id),
+    clock.now(),
   );
 
   // A dry run writes nothing: without an existing database there is nothing to read either.
