@@ -53,7 +53,11 @@ const zero = (): Counters => ({
   ms: 0,
 });
 
-export const totalsByKind: Record<DestinationKind, Counters> = { duckdb: zero(), postgres: zero() };
+export const totalsByKind: Record<DestinationKind, Counters> = {
+  duckdb: zero(),
+  postgres: zero(),
+  parquet: zero(),
+};
 /** DuckDB's counters (the fault cases run on DuckDB only). */
 export const totals = totalsByKind.duckdb;
 

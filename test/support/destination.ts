@@ -77,7 +77,7 @@ export async function loadBatches(
 }
 
 /** The destinations every end-to-end suite runs on. */
-export const DESTINATION_KINDS = ['duckdb', 'postgres'] as const;
+export const DESTINATION_KINDS = ['duckdb', 'postgres', 'parquet'] as const;
 export type DestinationKind = (typeof DESTINATION_KINDS)[number];
 
 /** Runs one read on a destination by URL (opened and closed per call), rows as plain objects. */
