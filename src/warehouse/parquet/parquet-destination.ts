@@ -35,12 +35,24 @@ import {
   datasetNames,
   type Manifest,
   MANIFEST_FORMAT,
+  type ManifestFile,
   schemaDir,
   stagingDir,
 } from './parquet-layout.js';
 import { SchemaLock } from './parquet-lock.js';
 import { absoluteFiles, datasetView, fileType, filesSelect, sqlText, writePartitioned } from './parquet-sql.js';
 import { filesAfter, type ParquetCommitter, ParquetStaging, type PendingCommit } from './parquet-staging.js';
+
+/** What `compact` did to one table. */
+export interface CompactionResult {
+  table: string;
+  /** Files merged (those of partitions with more than one file). */
+  filesBefore: number;
+  /** Files they became (one per partition). */
+  filesAfter: number;
+  rowsBefore: number;
+  rowsAfter: number;
+}
 
 /** How long a run waits for another run's lock on a schema before failing (as PostgreSQL's). */
 const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -285,6 +297,123 @@ export class ParquetDestination implements Destination, ParquetCommitter {
       files,
       committedAt: new Date().toISOString(),
     };
+  }
+
+  /**
+   * Merges each partition's files into one, for every table of `schema` (or only `tables`): hourly
+   * incremental runs leave a small file per partition per run. One copy-on-write commit per table;
+   * readers see the table before or after it, never both.
+   */
+  async compact(schema: string, tables?: readonly string[]): Promise<CompactionResult[]> {
+    validateIdentifier(schema, 'schema name');
+    const snapshot = await readSnapshot(this.root, schema);
+    const names = (tables ?? [...snapshot.datasets.keys()]).map((t) => validateIdentifier(t, 'table name'));
+    const results: CompactionResult[] = [];
+    for (const table of names) {
+      const result = await this.rewrite(schema, table, async (manifest) => {
+        const byPartition = new Map<string, ManifestFile[]>();
+        for (const file of manifest.files)
+          byPartition.set(file.partition, [...(byPartition.get(file.partition) ?? []), file]);
+        return [...byPartition.values()].filter((files) => files.length > 1).flat();
+      }, null);
+      results.push({ table, ...result });
+    }
+    return results;
+  }
+
+  /**
+   * Deletes the rows of `schema.table` for which `predicate` (DuckDB SQL over the table's columns; it
+   * may read `<schema>.<table>` views) is true: the files holding such rows are rewritten without
+   * them in one commit (a profile's data on request, a bad load). Returns the rows deleted.
+   */
+  async deleteWhere(schema: string, table: string, predicate: string): Promise<number> {
+    validateIdentifier(schema, 'schema name');
+    validateIdentifier(table, 'table name');
+    const result = await this.rewrite(
+      schema,
+      table,
+      async (manifest) => {
+        const files = absoluteFiles(this.folder(schema, table), manifest.files);
+        if (files.length === 0) return [];
+        const hit = await this.read(async (c) => {
+          await this.refreshViews(c);
+          return c.runAndReadAll(
+            `SELECT DISTINCT ki_file FROM (SELECT *, filename AS ki_file FROM read_parquet([${files.map((f) => sqlText(f.absolute)).join(', ')}], filename = true, union_by_name = true, hive_partitioning = false)) WHERE ${predicate}`,
+          );
+        });
+        const paths = new Set(hit.getRows().map(([file]) => String(file)));
+        return files.filter((file) => paths.has(file.absolute));
+      },
+      predicate,
+    );
+    return result.rowsBefore - result.rowsAfter;
+  }
+
+  /**
+   * One commit rewriting `pick`'s files of a table: their rows (without those `drop` matches) become
+   * one file per partition, and the picked files leave the manifest.
+   */
+  private async rewrite(
+    schema: string,
+    table: string,
+    pick: (manifest: Manifest) => Promise<ManifestFile[]>,
+    drop: string | null,
+  ): Promise<Omit<CompactionResult, 'table'>> {
+    await this.lockSchema(schema);
+    return this.commitLock.run(async () => {
+      await recoverSchema(this.root, schema);
+      const seq = (await committedSeq(this.root, schema)) + 1;
+      const manifest = await manifestAt(this.root, schema, table, seq - 1);
+      const picked = manifest === null ? [] : await pick(manifest);
+      const rowsBefore = picked.reduce((n, file) => n + file.rows, 0);
+      if (manifest === null || picked.length === 0)
+        return { filesBefore: 0, filesAfter: 0, rowsBefore: 0, rowsAfter: 0 };
+      const folder = this.folder(schema, table);
+      const staging = path.join(stagingDir(this.root, schema), String(seq), table);
+      const partitions = [...new Set(picked.map((file) => file.partition))];
+      const written: Awaited<ReturnType<typeof writePartitioned>> = [];
+      const c = await connect(this.instance);
+      try {
+        if (drop !== null) await this.refreshViews(c);
+        for (const [i, partition] of partitions.entries()) {
+          const files = absoluteFiles(folder, picked.filter((file) => file.partition === partition));
+          const rows = filesSelect(files, manifest.columns, fileType);
+          written.push(
+            ...(await writePartitioned(c, {
+              select: drop === null ? rows : `SELECT * FROM (${rows}) WHERE NOT coalesce((${drop}), false)`,
+              partition: sqlText(partition),
+              folder: path.join(staging, String(i)),
+              seq,
+              columns: manifest.columns.length,
+              windowColumn: manifest.windowColumn,
+            })),
+          );
+        }
+      } finally {
+        c.closeSync();
+      }
+      const removed = new Set(picked.map((file) => file.path));
+      const files = [...manifest.files.filter((file) => !removed.has(file.path)), ...written.map((w) => w.file)];
+      await publishCommit(
+        this.root,
+        schema,
+        [
+          {
+            manifest: this.manifest(seq, table, manifest.windowColumn, manifest.columns, files),
+            added: written.map(({ staged, file }) => ({ staged, path: file.path })),
+            removed: [...removed],
+          },
+        ],
+        await this.logCommit(schema, seq, []),
+        this.hooks,
+      );
+      return {
+        filesBefore: picked.length,
+        filesAfter: written.length,
+        rowsBefore,
+        rowsAfter: written.reduce((n, w) => n + w.file.rows, 0),
+      };
+    });
   }
 
   /** Takes this run's lock on a schema once (held until close); repairs what a killed run left. */
