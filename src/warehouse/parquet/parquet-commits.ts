@@ -12,7 +12,7 @@
  * before step 4 is rolled back by `recoverSchema` (the manifests above the log's newest and the
  * files only they list are deleted); a crash after it is rolled forward (step 5 is finished).
  */
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { INGESTION_LOG_TABLE } from '../ingestion-log.js';
 import {
@@ -28,7 +28,6 @@ import {
   unlinkIfPresent,
   writeManifest,
 } from './parquet-layout.js';
-import { mkdir } from 'node:fs/promises';
 
 /** Manifests kept per dataset (the newest and a few before it, for readers that listed them). */
 const KEPT_MANIFESTS = 4;
@@ -110,7 +109,10 @@ export async function publishCommit(
     for (const table of tables)
       await writeManifest(commitsDir(root, schema, table.manifest.table), table.manifest);
     const renames = all.flatMap((d) =>
-      d.added.map((file) => ({ from: file.staged, to: path.join(datasetDir(root, schema, d.manifest.table), file.path) })),
+      d.added.map((file) => ({
+        from: file.staged,
+        to: path.join(datasetDir(root, schema, d.manifest.table), file.path),
+      })),
     );
     let index = 0;
     for (const { from, to } of renames) {
@@ -148,7 +150,8 @@ export async function recoverSchema(root: string, schema: string): Promise<void>
       const manifest = await readManifest(dir, seq).catch(() => null);
       for (const file of manifest?.files ?? [])
         if (!kept.has(file.path)) await unlinkIfPresent(path.join(datasetDir(root, schema, name), file.path));
-      if (seq > committed || pruned.has(seq)) await unlinkIfPresent(path.join(dir, `${String(seq).padStart(8, '0')}.json`));
+      if (seq > committed || pruned.has(seq))
+        await unlinkIfPresent(path.join(dir, `${String(seq).padStart(8, '0')}.json`));
     }
   }
   await rm(stagingDir(root, schema), { recursive: true, force: true });

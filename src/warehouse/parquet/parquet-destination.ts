@@ -14,7 +14,12 @@ import { ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
 import type { ColumnSpec, Destination, IngestionLogRow, LoadTarget, TableStatus } from '../destination.js';
 import { DuckDBInstance } from '../duckdb/duckdb-api.js';
-import { DuckDBMemoryCap, isOutOfMemory, type MemoryPolicy, memoryPolicyFromEnv } from '../duckdb/duckdb-memory.js';
+import {
+  DuckDBMemoryCap,
+  isOutOfMemory,
+  type MemoryPolicy,
+  memoryPolicyFromEnv,
+} from '../duckdb/duckdb-memory.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
 import { readTableStatusOf } from '../duckdb/table-status.js';
 import { foldIdentifier, quoteIdentifier, validateIdentifier, validateLoadTarget } from '../identifiers.js';
@@ -32,16 +37,16 @@ import {
 } from './parquet-commits.js';
 import {
   datasetDir,
-  datasetNames,
-  type Manifest,
   MANIFEST_FORMAT,
+  type Manifest,
   type ManifestFile,
   schemaDir,
   stagingDir,
 } from './parquet-layout.js';
 import { SchemaLock } from './parquet-lock.js';
-import { absoluteFiles, datasetView, fileType, filesSelect, sqlText, writePartitioned } from './parquet-sql.js';
+import { absoluteFiles, filesSelect, fileType, sqlText, writePartitioned } from './parquet-sql.js';
 import { filesAfter, type ParquetCommitter, ParquetStaging, type PendingCommit } from './parquet-staging.js';
+import { createDatasetViews, schemaNames } from './parquet-views.js';
 
 /** What `compact` did to one table. */
 export interface CompactionResult {
@@ -131,14 +136,21 @@ export class ParquetDestination implements Destination, ParquetCommitter {
   async createTableIfMissing(schema: string, table: string, columns: ColumnSpec[]): Promise<void> {
     validateIdentifier(schema, 'schema name');
     validateIdentifier(table, 'table name');
-    if (columns.length === 0) throw new Error(`createTableIfMissing(${schema}.${table}) needs at least one column`);
+    if (columns.length === 0)
+      throw new Error(`createTableIfMissing(${schema}.${table}) needs at least one column`);
     await this.lockSchema(schema);
     await this.commitLock.run(async () => {
       await recoverSchema(this.root, schema);
       const seq = (await committedSeq(this.root, schema)) + 1;
       if ((await manifestAt(this.root, schema, table, seq - 1)) !== null) return;
       const manifest = this.manifest(seq, table, null, columns, []);
-      await publishCommit(this.root, schema, [{ manifest, added: [], removed: [] }], await this.logCommit(schema, seq, []), this.hooks);
+      await publishCommit(
+        this.root,
+        schema,
+        [{ manifest, added: [], removed: [] }],
+        await this.logCommit(schema, seq, []),
+        this.hooks,
+      );
     });
   }
 
@@ -146,7 +158,9 @@ export class ParquetDestination implements Destination, ParquetCommitter {
     validateIdentifier(schema, 'schema name');
     validateIdentifier(table, 'table name');
     const manifest = (await readSnapshot(this.root, schema)).datasets.get(table);
-    const found = manifest?.columns.find((existing) => foldIdentifier(existing.name) === foldIdentifier(column));
+    const found = manifest?.columns.find(
+      (existing) => foldIdentifier(existing.name) === foldIdentifier(column),
+    );
     if (manifest === undefined || found === undefined || manifest.files.length === 0) return null;
     if (manifest.windowColumn !== null && foldIdentifier(manifest.windowColumn) === foldIdentifier(column)) {
       // Each file's maximum is in the manifest: no file is read.
@@ -229,7 +243,13 @@ export class ParquetDestination implements Destination, ParquetCommitter {
         removed: [...commit.removed],
       });
     }
-    await publishCommit(this.root, schema, tables, await this.logCommit(schema, commit.seq, commit.logRows), this.hooks);
+    await publishCommit(
+      this.root,
+      schema,
+      tables,
+      await this.logCommit(schema, commit.seq, commit.logRows),
+      this.hooks,
+    );
   }
 
   async discard(target: LoadTarget, commit: PendingCommit): Promise<void> {
@@ -238,12 +258,22 @@ export class ParquetDestination implements Destination, ParquetCommitter {
   }
 
   /** The ingestion log's part of commit `seq`: its files plus one written for `rows`. */
-  private async logCommit(schema: string, seq: number, rows: readonly IngestionLogRow[]): Promise<DatasetCommit> {
+  private async logCommit(
+    schema: string,
+    seq: number,
+    rows: readonly IngestionLogRow[],
+  ): Promise<DatasetCommit> {
     const committed = await manifestAt(this.root, schema, INGESTION_LOG_TABLE, seq - 1);
     const written = rows.length === 0 ? [] : await this.writeLogRows(schema, seq, rows);
     const files = [...(committed?.files ?? []), ...written.map((w) => w.file)];
     return {
-      manifest: this.manifest(seq, INGESTION_LOG_TABLE, null, LOG_COLUMNS.map(({ name, type }) => ({ name, type })), files),
+      manifest: this.manifest(
+        seq,
+        INGESTION_LOG_TABLE,
+        null,
+        LOG_COLUMNS.map(({ name, type }) => ({ name, type })),
+        files,
+      ),
       added: written.map(({ staged, file }) => ({ staged, path: file.path })),
       removed: [],
     };
@@ -310,12 +340,17 @@ export class ParquetDestination implements Destination, ParquetCommitter {
     const names = (tables ?? [...snapshot.datasets.keys()]).map((t) => validateIdentifier(t, 'table name'));
     const results: CompactionResult[] = [];
     for (const table of names) {
-      const result = await this.rewrite(schema, table, async (manifest) => {
-        const byPartition = new Map<string, ManifestFile[]>();
-        for (const file of manifest.files)
-          byPartition.set(file.partition, [...(byPartition.get(file.partition) ?? []), file]);
-        return [...byPartition.values()].filter((files) => files.length > 1).flat();
-      }, null);
+      const result = await this.rewrite(
+        schema,
+        table,
+        async (manifest) => {
+          const byPartition = new Map<string, ManifestFile[]>();
+          for (const file of manifest.files)
+            byPartition.set(file.partition, [...(byPartition.get(file.partition) ?? []), file]);
+          return [...byPartition.values()].filter((files) => files.length > 1).flat();
+        },
+        null,
+      );
       results.push({ table, ...result });
     }
     return results;
@@ -376,7 +411,10 @@ export class ParquetDestination implements Destination, ParquetCommitter {
       try {
         if (drop !== null) await this.refreshViews(c);
         for (const [i, partition] of partitions.entries()) {
-          const files = absoluteFiles(folder, picked.filter((file) => file.partition === partition));
+          const files = absoluteFiles(
+            folder,
+            picked.filter((file) => file.partition === partition),
+          );
           const rows = filesSelect(files, manifest.columns, fileType);
           written.push(
             ...(await writePartitioned(c, {
@@ -393,7 +431,10 @@ export class ParquetDestination implements Destination, ParquetCommitter {
         c.closeSync();
       }
       const removed = new Set(picked.map((file) => file.path));
-      const files = [...manifest.files.filter((file) => !removed.has(file.path)), ...written.map((w) => w.file)];
+      const files = [
+        ...manifest.files.filter((file) => !removed.has(file.path)),
+        ...written.map((w) => w.file),
+      ];
       await publishCommit(
         this.root,
         schema,
@@ -467,7 +508,8 @@ export class ParquetDestination implements Destination, ParquetCommitter {
         try {
           return (await c.runAndReadAll(sql, params)).getRowObjectsJS();
         } catch (error) {
-          if (attempt >= 5 || !/No files found|No such file|Cannot open file/i.test(String(error))) throw error;
+          if (attempt >= 5 || !/No files found|No such file|Cannot open file/i.test(String(error)))
+            throw error;
         }
       }
     });
@@ -475,21 +517,14 @@ export class ParquetDestination implements Destination, ParquetCommitter {
 
   /** The views of every schema folder, as committed now. */
   private async refreshViews(c: DuckDBConnection): Promise<void> {
-    const schemas = (await datasetNames(this.root)).filter((name) => /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name));
+    const schemas = await schemaNames(this.root);
     for (const gone of [...this.viewSchemas].filter((schema) => !schemas.includes(schema))) {
       await c.run(`DROP SCHEMA IF EXISTS ${quoteIdentifier(gone)} CASCADE`);
       this.viewSchemas.delete(gone);
     }
     for (const schema of schemas) {
-      const snapshot = await readSnapshot(this.root, schema);
-      await c.run(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
-      await c.run(`CREATE SCHEMA ${quoteIdentifier(schema)}`);
+      await createDatasetViews(c, this.root, schema);
       this.viewSchemas.add(schema);
-      for (const [table, manifest] of snapshot.datasets) {
-        await c.run(
-          `CREATE VIEW ${quoteIdentifier(schema)}.${quoteIdentifier(table)} AS ${datasetView(this.folder(schema, table), manifest)}`,
-        );
-      }
     }
   }
 
@@ -498,7 +533,8 @@ export class ParquetDestination implements Destination, ParquetCommitter {
     this.closed = true;
     for (const session of [...this.sessions]) await session.abort().catch(() => undefined);
     await this.commitLock.run(async () => undefined);
-    for (const lock of this.locks.values()) await (await lock.catch(() => null))?.release().catch(() => undefined);
+    for (const lock of this.locks.values())
+      await (await lock.catch(() => null))?.release().catch(() => undefined);
     await this.adminLock.run(async () => this.admin.closeSync());
     this.instance.closeSync();
   }

@@ -6,8 +6,8 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnSpec, ColumnType } from '../destination.js';
-import { quoteIdentifier } from '../identifiers.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
+import { quoteIdentifier } from '../identifiers.js';
 import { type Manifest, type ManifestFile, NULL_PARTITION, PARTITION_COLUMN } from './parquet-layout.js';
 
 /** Rows per row group: DuckDB's own default, large enough for scans, small enough to skip by statistics. */
@@ -88,9 +88,7 @@ export async function writePartitioned(
   const written = await parquetFiles(folder);
   if (written.length === 0) return [];
   const max =
-    windowColumn === null
-      ? 'NULL'
-      : `epoch_ms(max(${safeTimestamp(quoteIdentifier(windowColumn))}))`;
+    windowColumn === null ? 'NULL' : `epoch_ms(max(${safeTimestamp(quoteIdentifier(windowColumn))}))`;
   const stats = await c.runAndReadAll(
     `SELECT filename, count(*) AS n, ${max} AS m
        FROM read_parquet([${written.map(sqlText).join(', ')}], filename = true, hive_partitioning = false)

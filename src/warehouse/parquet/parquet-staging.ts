@@ -23,8 +23,8 @@ import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
 import type { Manifest, ManifestFile } from './parquet-layout.js';
 import {
   absoluteFiles,
-  fileType,
   filesSelect,
+  fileType,
   loadDate,
   sqlText,
   type WrittenFile,
@@ -185,7 +185,9 @@ export class ParquetStaging implements StagingDriver {
     } else if (mode === 'merge' && id !== undefined) {
       const idColumn = quoteIdentifier(spec(id).name);
       const stagedIds = `SELECT CAST(${id.stageName} AS ${fileType(spec(id).type)}) FROM ${this.stageTable} WHERE ${id.stageName} IS NOT NULL`;
-      const idIndex = columns.findIndex((column) => foldIdentifier(column.name) === foldIdentifier(spec(id).name));
+      const idIndex = columns.findIndex(
+        (column) => foldIdentifier(column.name) === foldIdentifier(spec(id).name),
+      );
       const withId = committedFiles.filter((file) => idIndex >= 0 && idIndex < file.columns);
       if (withId.length > 0) {
         // The partitions holding a staged id are rewritten without those ids.
@@ -194,7 +196,9 @@ export class ParquetStaging implements StagingDriver {
             WHERE ${idColumn} IN (${stagedIds})`,
         );
         const hitFiles = new Set(hit.getRows().map(([file]) => String(file)));
-        const partitions = new Set(committedFiles.filter((f) => hitFiles.has(f.absolute)).map((f) => f.partition));
+        const partitions = new Set(
+          committedFiles.filter((f) => hitFiles.has(f.absolute)).map((f) => f.partition),
+        );
         for (const file of committedFiles) if (partitions.has(file.partition)) commit.removed.add(file.path);
       }
       keepWhere = `(${idColumn} IS NULL OR ${idColumn} NOT IN (${stagedIds}))`;
@@ -206,12 +210,15 @@ export class ParquetStaging implements StagingDriver {
     } else {
       // Append: a duplicate has the same id and window text, so the same partition: only the
       // partitions the staged rows fall into are read, and only their id and window columns.
-      const partitionOfStage = window === undefined ? windowPartition('NULL') : windowPartition(window.stageName);
+      const partitionOfStage =
+        window === undefined ? windowPartition('NULL') : windowPartition(window.stageName);
       const hit = await c.runAndReadAll(`SELECT DISTINCT ${partitionOfStage} FROM ${this.stageTable}`);
       const partitions = new Set(hit.getRows().map(([value]) => String(value)));
       const candidates = committedFiles.filter((file) => partitions.has(file.partition));
       const idName = quoteIdentifier(spec(id).name);
-      const hasWindow = columns.some((column) => foldIdentifier(column.name) === foldIdentifier(windowColumn));
+      const hasWindow = columns.some(
+        (column) => foldIdentifier(column.name) === foldIdentifier(windowColumn),
+      );
       const windowInStage = window === undefined ? 'NULL' : `s.${window.stageName}`;
       const pairs = hasWindow
         ? `SELECT ${idName} AS ki_id, ${quoteIdentifier(windowColumn)} AS ki_w FROM (${existing(candidates)})`
@@ -220,7 +227,9 @@ export class ParquetStaging implements StagingDriver {
     }
 
     await c.run(`CREATE OR REPLACE TEMP TABLE ki_new AS ${newRows}`);
-    const inserted = Number((await c.runAndReadAll('SELECT count(*) FROM temp.main.ki_new')).getRows()[0]?.[0]);
+    const inserted = Number(
+      (await c.runAndReadAll('SELECT count(*) FROM temp.main.ki_new')).getRows()[0]?.[0],
+    );
     const rewritten = committedFiles.filter((file) => commit.removed.has(file.path));
     const kept = mode === 'replace' ? [] : rewritten;
     const select =
@@ -228,7 +237,8 @@ export class ParquetStaging implements StagingDriver {
         ? 'SELECT * FROM temp.main.ki_new'
         : `SELECT * FROM temp.main.ki_new UNION ALL SELECT * FROM (${existing(kept)}) WHERE ${keepWhere}`;
     const hasWindow =
-      windowColumn !== null && columns.some((column) => foldIdentifier(column.name) === foldIdentifier(windowColumn));
+      windowColumn !== null &&
+      columns.some((column) => foldIdentifier(column.name) === foldIdentifier(windowColumn));
     commit.written = await writePartitioned(c, {
       select,
       partition: hasWindow ? windowPartition(quoteIdentifier(windowColumn)) : sqlText(loadDate()),
