@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { IngestError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
+import { registerCompactCommand } from './commands/compact.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerRunCommand } from './commands/run.js';
@@ -23,6 +24,7 @@ function buildProgram(): Command {
   registerValidateCommand(program);
   registerRunCommand(program);
   registerStatusCommand(program);
+  registerCompactCommand(program);
   registerSimulateCommand(program);
   return program;
 }
