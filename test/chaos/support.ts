@@ -8,9 +8,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'yaml';
 import type { Simulator } from '../../src/simulator/index.js';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
 import { readSnapshot } from '../../src/warehouse/parquet/parquet-commits.js';
 import { createDatasetViews } from '../../src/warehouse/parquet/parquet-views.js';
@@ -158,7 +158,10 @@ async function withPair<T>(stores: Record<Side, Store>, body: (pair: Pair) => Pr
     const connection = await instance.connect();
     try {
       await connection.run(`SET TimeZone = 'UTC'`);
-      for (const [side, store] of [['e', e], ['a', a]] as const) {
+      for (const [side, store] of [
+        ['e', e],
+        ['a', a],
+      ] as const) {
         await connection.run(`ATTACH ':memory:' AS ${side}`);
         await createDatasetViews(connection, store.lake, SCHEMA, side);
       }
@@ -179,7 +182,8 @@ async function withPair<T>(stores: Record<Side, Store>, body: (pair: Pair) => Pr
       instance.closeSync();
     }
   }
-  if (isLake(e) || isLake(a)) throw new Error('comparing a Parquet dataset with another kind is not supported');
+  if (isLake(e) || isLake(a))
+    throw new Error('comparing a Parquet dataset with another kind is not supported');
   if (typeof e === 'string' && typeof a === 'string') {
     // A file killed before it was created has no tables: attach an empty in-memory database instead.
     const files = Object.fromEntries(Object.entries({ e, a }).filter(([, f]) => existsSync(f)));

@@ -1,4 +1,7 @@
 /** Destinations in tests: read any destination by URL, open a DuckDB file directly, log rows. */
+
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Row } from '../../src/records/row.js';
 import type {
@@ -8,8 +11,6 @@ import type {
   LoadTarget,
   WriteMode,
 } from '../../src/warehouse/destination.js';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { openDestination, parseDestinationUrl } from '../../src/warehouse/open-destination.js';
 import { openParquetDestination } from '../../src/warehouse/parquet/parquet-destination.js';
 

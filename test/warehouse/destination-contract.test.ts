@@ -21,7 +21,10 @@ import type {
   WriteMode,
 } from '../../src/warehouse/destination.js';
 import { openDuckDBDestination } from '../../src/warehouse/duckdb/duckdb-destination.js';
-import { openParquetDestination, type ParquetDestination } from '../../src/warehouse/parquet/parquet-destination.js';
+import {
+  openParquetDestination,
+  type ParquetDestination,
+} from '../../src/warehouse/parquet/parquet-destination.js';
 import { openPostgresDestination } from '../../src/warehouse/postgres/postgres-destination.js';
 import { type CommitHooks, type CommitStep, StagedLoadSession } from '../../src/warehouse/staged-load.js';
 import { type DestinationKind, loadBatches, loadTarget, logRow } from '../support/destination.js';
