@@ -148,6 +148,9 @@ await session.commit([]);
     expect(await globCount(root)).toBeGreaterThan(300);
     expect(existsSync(path.join(root, S, '_lock'))).toBe(true);
 
+    // And a manifest's temporary file, as a kill while writing one leaves it.
+    const temporary = path.join(root, S, 't', '_commits', '.00000002.json.dead');
+    writeFileSync(temporary, '{');
     const next = await open(root, { lockWaitMs: 1000 });
     try {
       // The killed run's lock is taken over and its half commit rolled back, before anything else.
@@ -159,6 +162,7 @@ await session.commit([]);
     expect(await readState(root)).toEqual({ n: 400, ids: 400, v: 600, log: 2 });
     expect(await globCount(root)).toBe(400);
     expect(readdirSync(path.join(root, S)).sort()).toEqual(['ingestion_log', 't']);
+    expect(existsSync(temporary)).toBe(false);
   });
 });
 

@@ -12,7 +12,7 @@
  * before step 4 is rolled back by `recoverSchema` (the manifests above the log's newest and the
  * files only they list are deleted); a crash after it is rolled forward (step 5 is finished).
  */
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { INGESTION_LOG_TABLE } from '../ingestion-log.js';
 import {
@@ -21,6 +21,7 @@ import {
   datasetNames,
   isMissing,
   type Manifest,
+  manifestName,
   manifestSeqs,
   readManifest,
   schemaDir,
@@ -150,9 +151,11 @@ export async function recoverSchema(root: string, schema: string): Promise<void>
       const manifest = await readManifest(dir, seq).catch(() => null);
       for (const file of manifest?.files ?? [])
         if (!kept.has(file.path)) await unlinkIfPresent(path.join(datasetDir(root, schema, name), file.path));
-      if (seq > committed || pruned.has(seq))
-        await unlinkIfPresent(path.join(dir, `${String(seq).padStart(8, '0')}.json`));
+      if (seq > committed || pruned.has(seq)) await unlinkIfPresent(path.join(dir, manifestName(seq)));
     }
+    // A manifest's temporary file left by a run killed while writing it.
+    for (const entry of await readdir(dir).catch(() => [] as string[]))
+      if (entry.startsWith('.')) await unlinkIfPresent(path.join(dir, entry));
   }
   await rm(stagingDir(root, schema), { recursive: true, force: true });
 }
