@@ -99,7 +99,11 @@ export function processCases(kind: DestinationKind = 'duckdb'): void {
       '--project',
       to.projectDir,
       '--destination',
-      kind === 'duckdb' ? `duckdb:${to.store as string}` : kind === 'parquet' ? `parquet:${to.names}` : h.destination,
+      kind === 'duckdb'
+        ? `duckdb:${to.store as string}`
+        : kind === 'parquet'
+          ? `parquet:${to.names}`
+          : h.destination,
       '--end',
       END,
       // Small checkpoints (once the flags exist), so kills land between several commits of one load.
