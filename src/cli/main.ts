@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { IngestError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import { registerAddSourceCommand } from './commands/add-source.js';
+import { registerCompactCommand } from './commands/compact.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerQueryCommand } from './commands/query.js';
@@ -35,6 +36,7 @@ function buildProgram(): Command {
   registerRunCommand(program);
   registerStatusCommand(program);
   registerVerifyCommand(program);
+  registerCompactCommand(program);
   registerSimulateCommand(program);
   registerQueryCommand(program);
   registerAddSourceCommand(program);

@@ -34,8 +34,8 @@ import {
 
 const EVENTS = 120_000;
 const EVENTS_TABLE = 'klaviyo_events_hist';
-/** SIGKILLs per destination: fewer on PostgreSQL, whose runs are slower, to keep CI's time down. */
-const KILLS: Record<DestinationKind, number> = { duckdb: 10, postgres: 4 };
+/** SIGKILLs per destination: fewer on PostgreSQL and Parquet, whose runs are slower, to keep CI's time down. */
+const KILLS: Record<DestinationKind, number> = { duckdb: 10, postgres: 4, parquet: 4 };
 const KILL_SEED = 0x5eed_c4a0;
 
 /** Where one run's tables land: a DuckDB file, or a PostgreSQL schema named by a project of its own. */
@@ -82,6 +82,10 @@ export function processCases(kind: DestinationKind = 'duckdb'): void {
         const file = path.join(h.dir, `${name}.duckdb`);
         return { store: file, projectDir: h.projectDir, names: file };
       }
+      if (kind === 'parquet') {
+        const lake = path.join(h.dir, `${name}-lake`);
+        return { store: { lake }, projectDir: h.projectDir, names: lake };
+      }
       const schema = `${h.schema}_${name}`;
       const projectDir = path.join(h.dir, `ingestion-${name}`);
       cpSync(h.projectDir, projectDir, { recursive: true });
@@ -95,7 +99,11 @@ export function processCases(kind: DestinationKind = 'duckdb'): void {
       '--project',
       to.projectDir,
       '--destination',
-      kind === 'duckdb' ? `duckdb:${to.store as string}` : h.destination,
+      kind === 'duckdb'
+        ? `duckdb:${to.store as string}`
+        : kind === 'parquet'
+          ? `parquet:${to.names}`
+          : h.destination,
       '--end',
       END,
       // Small checkpoints (once the flags exist), so kills land between several commits of one load.
@@ -223,7 +231,7 @@ export function processCases(kind: DestinationKind = 'duckdb'): void {
       expectNoPassword();
     }, 420_000);
 
-    it(`two runs started at once on one ${kind === 'duckdb' ? 'DuckDB file' : 'PostgreSQL schema'}: the second fails naming it (or waits); no corruption`, async () => {
+    it(`two runs started at once on one ${kind === 'duckdb' ? 'DuckDB file' : kind === 'parquet' ? 'Parquet dataset' : 'PostgreSQL schema'}: the second fails naming it (or waits); no corruption`, async () => {
       const to = target('concurrent');
       const db = to.store;
       const a = spawnRun(to);
@@ -240,6 +248,11 @@ export function processCases(kind: DestinationKind = 'duckdb'): void {
         if (kind === 'duckdb') {
           expect(r.stderr).toMatch(/in use|already running/);
           expect(r.stderr).toContain(to.names);
+        } else if (kind === 'parquet') {
+          // The schema folder's run lock: DESTINATION_LOCKED, naming the dataset folder.
+          const output = `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+          expect(output).toMatch(/DESTINATION_LOCKED|being loaded by another klaviyo-ingest run/);
+          expect(output).toContain(to.names);
         } else {
           // The advisory lock of (schema, table): DESTINATION_LOCKED, naming `schema.table`.
           const output = `exit ${r.code}\n${r.stdout}\n${r.stderr}`;

@@ -8,9 +8,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'yaml';
 import type { Simulator } from '../../src/simulator/index.js';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
+import { readSnapshot } from '../../src/warehouse/parquet/parquet-commits.js';
+import { createDatasetViews } from '../../src/warehouse/parquet/parquet-views.js';
 import { repoRoot, runCliProcessSync } from '../support/cli-process.js';
 import {
   DESTINATION_KINDS,
@@ -53,7 +56,11 @@ const zero = (): Counters => ({
   ms: 0,
 });
 
-export const totalsByKind: Record<DestinationKind, Counters> = { duckdb: zero(), postgres: zero() };
+export const totalsByKind: Record<DestinationKind, Counters> = {
+  duckdb: zero(),
+  postgres: zero(),
+  parquet: zero(),
+};
 /** DuckDB's counters (the fault cases run on DuckDB only). */
 export const totals = totalsByKind.duckdb;
 
@@ -107,11 +114,17 @@ export interface PgSchema {
   url: string;
   schema: string;
 }
-/** A DuckDB file path, or a PostgreSQL schema. */
-export type Store = string | PgSchema;
+/** A Parquet dataset folder (its schema is SCHEMA), read through its committed manifests. */
+export interface LakeStore {
+  lake: string;
+}
+/** A DuckDB file path, a PostgreSQL schema, or a Parquet dataset folder. */
+export type Store = string | PgSchema | LakeStore;
+
+const isLake = (store: Store): store is LakeStore => typeof store !== 'string' && 'lake' in store;
 
 export const storeKind = (store: Store): DestinationKind =>
-  typeof store === 'string' ? 'duckdb' : 'postgres';
+  typeof store === 'string' ? 'duckdb' : isLake(store) ? 'parquet' : 'postgres';
 
 export async function withAttached<T>(
   files: Record<string, string>,
@@ -139,6 +152,38 @@ interface Pair {
 
 async function withPair<T>(stores: Record<Side, Store>, body: (pair: Pair) => Promise<T>): Promise<T> {
   const { e, a } = stores;
+  if (isLake(e) && isLake(a)) {
+    // Each dataset's committed tables as views in an in-memory database of its own (e, a).
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await connection.run(`SET TimeZone = 'UTC'`);
+      for (const [side, store] of [
+        ['e', e],
+        ['a', a],
+      ] as const) {
+        await connection.run(`ATTACH ':memory:' AS ${side}`);
+        await createDatasetViews(connection, store.lake, SCHEMA, side);
+      }
+      const query: Query = async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJS() as Rows;
+      return await body({
+        query,
+        ref: (side, table) => `${side}.${q(SCHEMA)}.${q(table)}`,
+        async columns(side, table) {
+          const rows = await query(
+            `SELECT column_name AS c FROM information_schema.columns WHERE table_catalog = ${lit(side)}
+               AND table_schema = ${lit(SCHEMA)} AND table_name = ${lit(table)} ORDER BY column_name`,
+          );
+          return rows.length === 0 ? null : rows.map((r) => String(r.c));
+        },
+      });
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  }
+  if (isLake(e) || isLake(a))
+    throw new Error('comparing a Parquet dataset with another kind is not supported');
   if (typeof e === 'string' && typeof a === 'string') {
     // A file killed before it was created has no tables: attach an empty in-memory database instead.
     const files = Object.fromEntries(Object.entries({ e, a }).filter(([, f]) => existsSync(f)));
@@ -185,6 +230,10 @@ async function withPair<T>(stores: Record<Side, Store>, body: (pair: Pair) => Pr
 
 /** The data tables of a store (everything in the schema but the ingestion log). */
 export async function dataTables(store: Store): Promise<string[]> {
+  if (isLake(store)) {
+    const { datasets } = await readSnapshot(store.lake, SCHEMA);
+    return [...datasets.keys()].filter((t) => t !== LOG_TABLE).sort();
+  }
   if (typeof store !== 'string') {
     const client = await connectPostgres(store.url);
     try {

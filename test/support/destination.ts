@@ -1,4 +1,7 @@
 /** Destinations in tests: read any destination by URL, open a DuckDB file directly, log rows. */
+
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Row } from '../../src/records/row.js';
 import type {
@@ -8,7 +11,8 @@ import type {
   LoadTarget,
   WriteMode,
 } from '../../src/warehouse/destination.js';
-import { openDestination } from '../../src/warehouse/open-destination.js';
+import { openDestination, parseDestinationUrl } from '../../src/warehouse/open-destination.js';
+import { openParquetDestination } from '../../src/warehouse/parquet/parquet-destination.js';
 
 export type Rows = Record<string, unknown>[];
 export type Query = (sql: string) => Promise<Rows>;
@@ -77,7 +81,7 @@ export async function loadBatches(
 }
 
 /** The destinations every end-to-end suite runs on. */
-export const DESTINATION_KINDS = ['duckdb', 'postgres'] as const;
+export const DESTINATION_KINDS = ['duckdb', 'postgres', 'parquet'] as const;
 export type DestinationKind = (typeof DESTINATION_KINDS)[number];
 
 /** Runs one read on a destination by URL (opened and closed per call), rows as plain objects. */
@@ -85,6 +89,60 @@ export async function queryDestination(url: string, sql: string): Promise<Rows> 
   const destination = await openDestination(url);
   try {
     return await destination.query(sql);
+  } finally {
+    await destination.close();
+  }
+}
+
+/**
+ * Drops a schema and everything in it: SQL's DROP SCHEMA, or for a Parquet dataset the schema's
+ * folder (what an operator would remove).
+ */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const location = parseDestinationUrl(url);
+  if (location.kind === 'parquet') rmSync(path.join(location.path, schema), { recursive: true, force: true });
+  else await queryDestination(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}
+
+/**
+ * Deletes the rows of a table matching `where` (SQL over the table's columns): DELETE in SQL, a
+ * copy-on-write rewrite of the files holding them on a Parquet dataset.
+ */
+export async function deleteRows(url: string, schema: string, table: string, where: string): Promise<void> {
+  const location = parseDestinationUrl(url);
+  if (location.kind !== 'parquet') {
+    await queryDestination(url, `DELETE FROM ${schema}.${table} WHERE ${where}`);
+    return;
+  }
+  const destination = await openParquetDestination(location.path);
+  try {
+    await destination.deleteWhere(schema, table, where);
+  } finally {
+    await destination.close();
+  }
+}
+
+/**
+ * Creates `schema.table` with the window column (VARCHAR) and `time` (BIGINT) and appends `rows`
+ * (which have only those columns), writing no ingestion log row: a table an earlier tool left.
+ */
+export async function seedTable(
+  url: string,
+  schema: string,
+  table: string,
+  windowColumn: string,
+  rows: Row[],
+): Promise<void> {
+  const destination = await openDestination(url);
+  try {
+    await destination.ensureSchema(schema);
+    await destination.createTableIfMissing(schema, table, [
+      { name: windowColumn, type: 'VARCHAR' },
+      { name: 'time', type: 'BIGINT' },
+    ]);
+    const session = await destination.openLoad(loadTarget(schema, table, 'append', windowColumn));
+    await session.write(rows);
+    await session.commit([]);
   } finally {
     await destination.close();
   }

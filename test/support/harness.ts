@@ -1,6 +1,7 @@
 /**
  * A whole ingestion under test: a fresh `init` project, a simulator on 127.0.0.1 and a destination:
- * a DuckDB file in the temp folder, or a schema of its own on the run's PostgreSQL server.
+ * a DuckDB file in the temp folder, a schema of its own on the run's PostgreSQL server, or a
+ * Parquet dataset folder in the temp folder.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,7 @@ export async function createHarness(
     writeFileSync(file, readFileSync(file, 'utf8').replace('src: klaviyo_src', `src: ${schema}`));
     destination = postgresUrl();
   }
+  if (kind === 'parquet') destination = `parquet:${path.join(dir, 'lake')}`;
   const env = { KLAVIYO_API_KEY: DEMO_API_KEY, KLAVIYO_BASE_URL: sim.baseUrl };
   return {
     dir,

@@ -8,6 +8,7 @@
  * TEMP stage cleanup, foreign column types) stays in its own test file.
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Row } from '../../src/records/row.js';
@@ -20,6 +21,10 @@ import type {
   WriteMode,
 } from '../../src/warehouse/destination.js';
 import { openDuckDBDestination } from '../../src/warehouse/duckdb/duckdb-destination.js';
+import {
+  openParquetDestination,
+  type ParquetDestination,
+} from '../../src/warehouse/parquet/parquet-destination.js';
 import { openPostgresDestination } from '../../src/warehouse/postgres/postgres-destination.js';
 import { type CommitHooks, type CommitStep, StagedLoadSession } from '../../src/warehouse/staged-load.js';
 import { type DestinationKind, loadBatches, loadTarget, logRow } from '../support/destination.js';
@@ -39,7 +44,13 @@ interface DestinationFactory {
   stageTables(dest: Destination, schema: string): Promise<string[]>;
   /** Whether `stageTables` sees the TEMP stage of a session still open (on another connection). */
   seesOpenStages: boolean;
-  /** The error text of a CHECK constraint violation. */
+  /**
+   * Makes the ingestion log refuse a log row whose log_id is `refused`, so a commit fails at its
+   * last write: SQL destinations get a CHECK constraint on the log table; the Parquet destination
+   * fails the rename of the commit's log file (its table files are renamed in by then).
+   */
+  refuseLogRow(dest: Destination, schema: string): Promise<void>;
+  /** The error text of that refusal. */
   checkViolation: RegExp;
   /** How `nul\u0000inside` in a text column reads back. */
   nulText: string;
@@ -61,6 +72,21 @@ const namesOf =
   async (dest: Destination, schema: string): Promise<string[]> =>
     (await dest.query(sql, [schema])).map((row) => String(Object.values(row)[0]));
 
+/** A log table that refuses one log_id, holding the rows of the old one (in SQL both run). */
+async function refuseWithCheck(dest: Destination, S: string): Promise<void> {
+  const columns = (await dest.tableColumns(S, 'ingestion_log'))!.map(
+    (c) =>
+      `${c.name} ${c.type === 'DOUBLE' ? 'FLOAT8' : c.type}${c.name === 'log_id' ? " CHECK (log_id <> 'refused')" : ''}`,
+  );
+  await dest.query(`CREATE TABLE ${S}.strict_log (${columns.join(', ')})`);
+  await dest.query(`INSERT INTO ${S}.strict_log SELECT * FROM ${S}.ingestion_log`);
+  await dest.query(`DROP TABLE ${S}.ingestion_log`);
+  await dest.query(`ALTER TABLE ${S}.strict_log RENAME TO ingestion_log`);
+}
+
+/** Parquet destinations whose next commit's log file fails to be renamed into place. */
+const refusingLog = new WeakSet<Destination>();
+
 const DESTINATIONS: DestinationFactory[] = [
   {
     name: 'duckdb',
@@ -71,6 +97,7 @@ const DESTINATIONS: DestinationFactory[] = [
     // A DuckDB TEMP table is visible only on its own connection (the session's), not on the
     // destination's admin connection; it is gone when the session's connection closes.
     seesOpenStages: false,
+    refuseLogRow: refuseWithCheck,
     checkViolation: /CHECK constraint failed/,
     nulText: 'nul\u0000inside',
     nulJson: { nul: 'z\u0000', lone: '\ud800' },
@@ -87,6 +114,7 @@ const DESTINATIONS: DestinationFactory[] = [
     ),
     // pg_class lists the TEMP tables of every connection.
     seesOpenStages: true,
+    refuseLogRow: refuseWithCheck,
     checkViolation: /violates check constraint.*SQLSTATE 23514/,
     // PostgreSQL text cannot hold NUL, nor jsonb NUL or an unpaired surrogate: they become U+FFFD.
     nulText: 'nul\ufffdinside',
@@ -95,6 +123,48 @@ const DESTINATIONS: DestinationFactory[] = [
     doubleOneAsText: '1',
     // jsonb stores the value, not the text: its text is PostgreSQL's normalized form.
     jsonObjectAsText: '{"a": 1}',
+  },
+  {
+    name: 'parquet',
+    open: async (hooks) => {
+      const dest: ParquetDestination = await openParquetDestination(join(dir, `lake${files++}`), {
+        hooks: {
+          ...hooks,
+          afterRename: (file) => {
+            if (refusingLog.has(dest) && file.includes('/ingestion_log/'))
+              throw new Error('injected: the log file was refused');
+          },
+        },
+      });
+      return dest;
+    },
+    // Stages are TEMP tables of the sessions' own DuckDB connections (not visible here), and a
+    // commit's files wait in `<schema>/_staging/<seq>/`: both are listed.
+    stageTables: async (dest, schema) => {
+      const root = (dest as ParquetDestination).root;
+      let staging: string[] = [];
+      try {
+        staging = readdirSync(join(root, schema, '_staging'));
+      } catch {
+        staging = [];
+      }
+      const temp = await dest.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'temp' AND starts_with(table_name, '_ki_stage_')",
+      );
+      return [...temp.map((row) => String(row.table_name)), ...staging];
+    },
+    seesOpenStages: false,
+    refuseLogRow: async (dest) => {
+      refusingLog.add(dest);
+    },
+    checkViolation: /injected: the log file was refused/,
+    // Text is stored as written.
+    nulText: 'nul\u0000inside',
+    nulJson: { nul: 'z\u0000', lone: '\ud800' },
+    // Widening rewrites the files through DuckDB's casts: BIGINT -> DOUBLE -> VARCHAR as in DuckDB.
+    doubleOneAsText: '1.0',
+    // JSON columns are text holding JSON, kept as written.
+    jsonObjectAsText: '{"a":1}',
   },
 ];
 
@@ -622,15 +692,7 @@ describe.each(DESTINATIONS)('$name', (factory) => {
 
     it('a log row the table rejects rolls back the rows and schema changes too', async () => {
       const before = await seed();
-      // A log table that refuses one log_id, holding the rows of the old one (in SQL both run).
-      const columns = (await dest.tableColumns(S, 'ingestion_log'))!.map(
-        (c) =>
-          `${c.name} ${c.type === 'DOUBLE' ? 'FLOAT8' : c.type}${c.name === 'log_id' ? " CHECK (log_id <> 'refused')" : ''}`,
-      );
-      await dest.query(`CREATE TABLE ${S}.strict_log (${columns.join(', ')})`);
-      await dest.query(`INSERT INTO ${S}.strict_log SELECT * FROM ${S}.ingestion_log`);
-      await dest.query(`DROP TABLE ${S}.ingestion_log`);
-      await dest.query(`ALTER TABLE ${S}.strict_log RENAME TO ingestion_log`);
+      await factory.refuseLogRow(dest, S);
       const logBefore = await dest.query(`SELECT * FROM ${S}.ingestion_log`);
       expect(logBefore).toHaveLength(1);
 

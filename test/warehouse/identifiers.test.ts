@@ -56,6 +56,14 @@ describe('parseDestinationUrl', () => {
     expect(parseDestinationUrl('duckdb::memory:')).toEqual({ kind: 'duckdb', path: ':memory:' });
   });
 
+  it('reads parquet: folders; refuses an empty folder and object storage, naming the flag', () => {
+    expect(parseDestinationUrl('parquet:./lake')).toEqual({ kind: 'parquet', path: './lake' });
+    expect(parseDestinationUrl('parquet:///data/lake')).toEqual({ kind: 'parquet', path: '/data/lake' });
+    for (const url of ['parquet:', 'parquet:s3://bucket/lake', 'parquet:gs://bucket/lake']) {
+      expect(() => parseDestinationUrl(url)).toThrow(/needs a local folder: parquet:<folder>/);
+    }
+  });
+
   it('rejects other schemes with a config error naming --destination and the accepted forms', () => {
     for (const url of ['mysql://h/db', 'klaviyo.duckdb', 'sqlite:x.db', 'mysql://u:hunter22@h/db']) {
       let caught: unknown;
@@ -70,6 +78,7 @@ describe('parseDestinationUrl', () => {
       expect(error.message).toContain('--destination');
       expect(error.message).toContain('duckdb:<path>');
       expect(error.message).toContain('postgres://');
+      expect(error.message).toContain('parquet:<folder>');
       expect(error.message).not.toContain('hunter22');
     }
   });

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { formatTemplateTime } from '../../src/util/timestamps.js';
 import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { clockFrom } from '../support/clocks.js';
-import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
+import { DESTINATION_KINDS, deleteRows, queryDestination } from '../support/destination.js';
 import { type Harness, simValues, useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -37,10 +37,11 @@ describe.each(DESTINATION_KINDS)('lookback: re-reading a trailing period for lat
     const firstEnd = NOW - 6 * HOUR;
     expect((await run(h, clock, { sources: ['events'], end: formatTemplateTime(firstEnd) })).ok).toBe(true);
     // Events that "arrived late": not there when the first run read their period.
-    await queryDestination(
+    await deleteRows(
       h.destination,
-      `DELETE FROM ${h.schema}.klaviyo_events WHERE id IN (SELECT id FROM ${h.schema}.klaviyo_events
-         ORDER BY CAST(datetime AS TIMESTAMPTZ) DESC LIMIT 5 OFFSET 3)`,
+      h.schema,
+      'klaviyo_events',
+      `id IN (SELECT id FROM ${h.schema}.klaviyo_events ORDER BY CAST(datetime AS TIMESTAMPTZ) DESC LIMIT 5 OFFSET 3)`,
     );
     const [{ m: max } = {}] = await queryDestination(
       h.destination,

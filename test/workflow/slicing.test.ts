@@ -3,7 +3,7 @@ import { formatTemplateTime } from '../../src/util/timestamps.js';
 import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { splitPoints } from '../../src/workflow/slices.js';
 import { clockFrom } from '../support/clocks.js';
-import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
+import { DESTINATION_KINDS, dropSchema, queryDestination } from '../support/destination.js';
 import { type Harness, useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -69,7 +69,7 @@ describe.each(DESTINATION_KINDS)('fetching a window in concurrent slices (%s)', 
     expect(report.sources[0]?.records).toBe(
       h.sim.count('events', { field: 'datetime', gte: start, lt: start + 3600_000 }),
     );
-    await queryDestination(h.destination, `DROP SCHEMA ${h.schema} CASCADE`);
+    await dropSchema(h.destination, h.schema);
   });
 
   it('a large window is shared between concurrent requests, every record exactly once', async () => {
@@ -101,7 +101,7 @@ describe.each(DESTINATION_KINDS)('checkpoints in window order (%s)', (kind) => {
   it.each([4, 8, 12])(
     'a load that fails at request %i leaves a complete prefix of the window; the rerun finishes exactly once',
     async (at) => {
-      await queryDestination(h.destination, `DROP SCHEMA IF EXISTS ${h.schema} CASCADE`);
+      await dropSchema(h.destination, h.schema);
       h.sim.addFault(`html403@events:at=${at}`);
       const failed = await run();
       h.sim.clearFaults();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { formatTemplateTime } from '../../src/util/timestamps.js';
 import type { RunProjectInput } from '../../src/workflow/run-project.js';
 import { clockFrom } from '../support/clocks.js';
-import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
+import { DESTINATION_KINDS, queryDestination, seedTable } from '../support/destination.js';
 import { useHarness } from '../support/harness.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
@@ -42,15 +43,19 @@ describe.each(DESTINATION_KINDS)('the window rules, the requests and the ingesti
   });
 
   it('starts from the table max cut to seconds; campaigns: column updated_at, filter updated_at, config updated', async () => {
-    for (const sql of [
-      `CREATE SCHEMA ${h.schema}`,
-      `CREATE TABLE ${h.schema}.klaviyo_campaigns (updated_at VARCHAR, time BIGINT)`,
-      `INSERT INTO ${h.schema}.klaviyo_campaigns VALUES ('2025-09-03T10:11:12.345+00:00', 1), ('2025-09-02T23:00:00+00:00', 1)`,
-      `CREATE TABLE ${h.schema}.klaviyo_profiles (updated VARCHAR, time BIGINT)`,
-      `INSERT INTO ${h.schema}.klaviyo_profiles VALUES ('2025-09-03T10:11:12+00:00', 1)`,
-    ])
-      await query(sql);
-    const report = await run({ sources: ['campaigns', 'profiles', 'events', 'metrics'] });
+    // Tables as an earlier tool left them: the window column and time, no ingestion log rows.
+    await seedTable(h.destination, h.schema, 'klaviyo_campaigns', 'updated_at', [
+      { updated_at: '2025-09-03T10:11:12.345+00:00', time: 1 },
+      { updated_at: '2025-09-02T23:00:00+00:00', time: 1 },
+    ]);
+    await seedTable(h.destination, h.schema, 'klaviyo_profiles', 'updated', [
+      { updated: '2025-09-03T10:11:12+00:00', time: 1 },
+    ]);
+    // The end given: the clock follows real time, and a loaded machine reached 12:00:01 before the run read it.
+    const report = await run({
+      sources: ['campaigns', 'profiles', 'events', 'metrics'],
+      end: formatTemplateTime(NOW),
+    });
     expect(report.ok).toBe(true);
     const campaigns = report.sources.find((s) => s.name === 'campaigns');
     expect(campaigns?.startTime).toBe('2025-09-03T10:11:12.000000');

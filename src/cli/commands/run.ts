@@ -41,7 +41,7 @@ export function registerRunCommand(program: Command): void {
     .option('--project <dir>', `project folder (default ${DEFAULT_PROJECT_DIR}, or the .dig file's folder)`)
     .option(
       '--destination <url>',
-      'duckdb:<path> (default duckdb:./klaviyo.duckdb) or postgres://user@host:port/database; default: $KLAVIYO_INGEST_DESTINATION',
+      'duckdb:<path> (default duckdb:./klaviyo.duckdb), parquet:<folder> or postgres://user@host:port/database; default: $KLAVIYO_INGEST_DESTINATION',
     )
     .option('--sources <names>', 'only these datasources (comma separated names or table names)')
     .option('--start <time>', 'override the window start, e.g. 2025-09-01T00:00:00.000000')

@@ -54,7 +54,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--project <dir>', `project folder, for databases.src (default ${DEFAULT_PROJECT_DIR})`)
     .option(
       '--destination <url>',
-      'duckdb:<path> (default duckdb:./klaviyo.duckdb) or postgres://user@host:port/database; default: $KLAVIYO_INGEST_DESTINATION',
+      'duckdb:<path> (default duckdb:./klaviyo.duckdb), parquet:<folder> or postgres://user@host:port/database; default: $KLAVIYO_INGEST_DESTINATION',
     )
     .option('--schema <name>', 'the schema to read (default: databases.src of the project)')
     .option('--json', 'print JSON', false)

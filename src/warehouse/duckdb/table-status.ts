@@ -7,6 +7,22 @@ import { listTables } from './duckdb-catalog.js';
 /** The newest log row per table and the newest SUCCESS row per table, then each table's row count. */
 export async function readTableStatus(c: DuckDBConnection, schema: string): Promise<TableStatus[]> {
   const tables = new Set(await listTables(c, schema, ''));
+  return readTableStatusOf(c, schema, tables, async (table) => {
+    const count = await c.runAndReadAll(`SELECT count(*) FROM ${qualifiedName(schema, table)}`);
+    return Number(count.getRows()[0]?.[0] ?? 0);
+  });
+}
+
+/**
+ * The same, for a schema whose tables (`tables`, the log included when it exists) are known another
+ * way and whose row counts `rowsOf` gives (the Parquet destination: views and manifests).
+ */
+export async function readTableStatusOf(
+  c: DuckDBConnection,
+  schema: string,
+  tables: ReadonlySet<string>,
+  rowsOf: (table: string) => Promise<number>,
+): Promise<TableStatus[]> {
   if (!tables.has(INGESTION_LOG_TABLE)) return [];
   const log = qualifiedName(schema, INGESTION_LOG_TABLE);
   const reader = await c.runAndReadAll(
@@ -24,10 +40,7 @@ export async function readTableStatus(c: DuckDBConnection, schema: string): Prom
   for (const row of reader.getRowObjectsJS()) {
     const table = String(row.table_name);
     let rows: number | null = null;
-    if (tables.has(table)) {
-      const count = await c.runAndReadAll(`SELECT count(*) FROM ${qualifiedName(schema, table)}`);
-      rows = Number(count.getRows()[0]?.[0] ?? 0);
-    }
+    if (tables.has(table)) rows = await rowsOf(table);
     out.push({
       table,
       rows,
