@@ -13,7 +13,13 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Row } from '../../records/row.js';
-import type { ColumnSpec, IngestionLogRow, LoadResult, LoadTarget } from '../destination.js';
+import {
+  type ColumnSpec,
+  DELETED_AT_COLUMN,
+  type IngestionLogRow,
+  type LoadResult,
+  type LoadTarget,
+} from '../destination.js';
 import { DuckDBStaging } from '../duckdb/duckdb-staging.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
 import { foldIdentifier, quoteIdentifier } from '../identifiers.js';
@@ -65,6 +71,8 @@ export interface ParquetCommitter {
 export class ParquetStaging implements StagingDriver {
   private readonly stage: DuckDBStaging;
   private pending: PendingCommit | null = null;
+  /** `snapshot` mode: the rows moveRows marked deleted while rewriting the table (null: not yet). */
+  private markedByMove: number | null = null;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -106,6 +114,7 @@ export class ParquetStaging implements StagingDriver {
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     const pending = await this.committer.begin(this.target);
     this.pending = pending;
+    this.markedByMove = null;
     try {
       const result = await work();
       await this.committer.publish(this.target, pending);
@@ -179,7 +188,24 @@ export class ParquetStaging implements StagingDriver {
     let newRows: string;
     /** Committed rows kept in the rewritten files (none when nothing is rewritten). */
     let keepWhere = 'true';
-    if (mode === 'replace') {
+    /** The kept rows as written (snapshot: with the deleted ones marked). */
+    let keptRows = (files: typeof committedFiles) => `SELECT * FROM (${existing(files)}) WHERE ${keepWhere}`;
+    if (mode === 'snapshot' && id !== undefined) {
+      // A snapshot marks every live row whose id this read did not return, so the whole table is
+      // rewritten once (snapshot tables are the account's objects, not its events): the newest staged
+      // version of each id, then the other committed rows with `_deleted_at` set where it was not.
+      for (const file of committedFiles) commit.removed.add(file.path);
+      const idColumn = quoteIdentifier(spec(id).name);
+      const stagedIds = `SELECT CAST(${id.stageName} AS ${fileType(spec(id).type)}) FROM ${this.stageTable} WHERE ${id.stageName} IS NOT NULL`;
+      keepWhere = `(${idColumn} IS NULL OR ${idColumn} NOT IN (${stagedIds}))`;
+      this.markedByMove = await this.countLive(
+        `SELECT * FROM (${existing(committedFiles)}) WHERE ${keepWhere}`,
+      );
+      keptRows = (files) =>
+        markedDeleted(`SELECT * FROM (${existing(files)}) WHERE ${keepWhere}`, move.target);
+      const newest = window === undefined ? '' : `${safeTimestamp(window.stageName)} DESC NULLS LAST, `;
+      newRows = `SELECT ${asTable} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName} ORDER BY ${newest}${STAGE_SEQ} DESC) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`;
+    } else if (mode === 'replace') {
       for (const file of committedFiles) commit.removed.add(file.path);
       newRows = `SELECT ${asTable} FROM (SELECT ${casts} FROM ${this.stageTable}) s`;
     } else if (mode === 'merge' && id !== undefined) {
@@ -235,21 +261,65 @@ export class ParquetStaging implements StagingDriver {
     const select =
       kept.length === 0
         ? 'SELECT * FROM temp.main.ki_new'
-        : `SELECT * FROM temp.main.ki_new UNION ALL SELECT * FROM (${existing(kept)}) WHERE ${keepWhere}`;
+        : `SELECT * FROM temp.main.ki_new UNION ALL ${keptRows(kept)}`;
+    await this.writeTable(select, move.target);
+    return { inserted, duplicatesSkipped: move.stagedRows - inserted };
+  }
+
+  /**
+   * `snapshot` mode: moveRows already rewrote the table with the rows it did not read marked; with
+   * nothing staged (moveRows did not run) every live row is marked, rewriting the table once here.
+   */
+  async markDeleted(
+    schema: string,
+    table: string,
+    _stagedId: string | null,
+    deletedAt: string,
+  ): Promise<number> {
+    if (this.markedByMove !== null) return this.markedByMove;
+    const commit = this.commit;
+    const columns = commit.columns ?? [];
+    const committedFiles = absoluteFiles(this.committer.folder(schema, table), commit.committed?.files ?? []);
+    const all = filesSelect(committedFiles, columns, fileType);
+    const marked = await this.countLive(all);
+    if (marked === 0) return 0;
+    for (const file of committedFiles) commit.removed.add(file.path);
+    await this.writeTable(markedDeleted(all, { ...this.target, deletedAt }), this.target);
+    return marked;
+  }
+
+  /** How many rows of `select` are live (no `_deleted_at`). */
+  private async countLive(select: string): Promise<number> {
+    const result = await this.connection.runAndReadAll(
+      `SELECT count(*) FROM (${select}) WHERE ${quoteIdentifier(DELETED_AT_COLUMN)} IS NULL`,
+    );
+    return Number(result.getRows()[0]?.[0] ?? 0);
+  }
+
+  /** Writes the commit's files of the table: the rows of `select`, partitioned by the window's date. */
+  private async writeTable(select: string, target: LoadTarget): Promise<void> {
+    const commit = this.commit;
+    const { windowColumn } = target;
     const hasWindow =
       windowColumn !== null &&
-      columns.some((column) => foldIdentifier(column.name) === foldIdentifier(windowColumn));
-    commit.written = await writePartitioned(c, {
+      (commit.columns ?? []).some((column) => foldIdentifier(column.name) === foldIdentifier(windowColumn));
+    commit.written = await writePartitioned(this.connection, {
       select,
       partition: hasWindow ? windowPartition(quoteIdentifier(windowColumn)) : sqlText(loadDate()),
-      folder: path.join(commit.stagingFolder, move.target.table),
+      folder: path.join(commit.stagingFolder, target.table),
       seq: commit.seq,
-      columns: columns.length,
+      columns: (commit.columns ?? []).length,
       windowColumn: hasWindow ? windowColumn : null,
     });
     commit.changed = true;
-    return { inserted, duplicatesSkipped: move.stagedRows - inserted };
   }
+}
+
+/** `select`'s rows with `_deleted_at` set to the load's time where it was not set. */
+function markedDeleted(select: string, target: LoadTarget): string {
+  const column = quoteIdentifier(DELETED_AT_COLUMN);
+  const at = sqlText(target.deletedAt ?? new Date().toISOString());
+  return `SELECT * REPLACE (coalesce(${column}, ${at}) AS ${column}) FROM (${select})`;
 }
 
 /** The files of a table after a commit: the committed ones it kept, then the ones it wrote. */
