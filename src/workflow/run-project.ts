@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../util/clock.js';
 import type { Destination } from '../warehouse/destination.js';
 import { destinationUrlFrom, missingDestination, openDestination } from '../warehouse/open-destination.js';
 import { planFromProject, resolveWorkflow } from './project-plan.js';
+import { emitter, type RunEventSink } from './run-events.js';
 import { runWorkflow } from './run-workflow.js';
 import type { AccountFetcher, RunOptions, RunReport } from './types.js';
 import { normaliseWindowOverrides } from './window.js';
@@ -33,6 +34,10 @@ export interface RunProjectInput extends RunOptions {
   verbose?: boolean;
   /** Klaviyo client timeout per request (headers, and each pause in the body); default 60 s. */
   timeoutMs?: number | undefined;
+  /** Progress, retries, throttles, commits and outcomes as they happen (run-events.ts). */
+  events?: RunEventSink;
+  /** The run's id (default: a new one, `ki-<UTC stamp>-<random>`). */
+  runId?: string;
 }
 
 function describeClientEvent(event: KlaviyoClientEvent): string {
@@ -48,7 +53,18 @@ function describeClientEvent(event: KlaviyoClientEvent): string {
   }
 }
 
-function newRunId(nowMs: number): string {
+/** A client's retries and throttles as run events (requests and responses are only for --verbose). */
+function clientEventToRunEvent(event: KlaviyoClientEvent, at: number, emit: RunEventSink): void {
+  if (event.type === 'retry') {
+    const { endpoint, attempt, delayMs, reason } = event;
+    emit({ type: 'retry', at, endpoint, attempt, delayMs, reason });
+  } else if (event.type === 'throttle') {
+    const { endpoint, delayMs, reason } = event;
+    emit({ type: 'throttle', at, endpoint, delayMs, reason });
+  }
+}
+
+export function newRunId(nowMs: number): string {
   const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return `ki-${stamp}-${randomBytes(3).toString('hex')}`;
 }
@@ -62,6 +78,7 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
   const env = input.env ?? process.env;
   const clock = input.clock ?? systemClock;
   const warn = input.warn ?? (() => undefined);
+  const emit = emitter(input.events);
   const validation = validateProject(input.projectDir, { env });
   assertValid(validation);
   for (const finding of validation.findings) warn(`${finding.code} ${finding.file}: ${finding.message}`);
@@ -91,10 +108,10 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
         clock,
         limiter: input.limiter,
         timeoutMs: input.timeoutMs,
-        onEvent:
-          input.verbose && input.progress
-            ? (event) => input.progress?.(describeClientEvent(event))
-            : undefined,
+        onEvent: (event) => {
+          if (input.verbose) input.progress?.(describeClientEvent(event));
+          clientEventToRunEvent(event, clock.now(), emit);
+        },
       });
       clients.set(cacheKey, client);
     }
@@ -112,7 +129,8 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
         destination,
         fetcherFor,
         clock,
-        runId: newRunId(clock.now()),
+        runId: input.runId ?? newRunId(clock.now()),
+        events: emit,
         ...(input.progress ? { progress: input.progress } : {}),
       },
       { ...input, ...overrides },
