@@ -1,7 +1,7 @@
 import { getSource } from '../sources/registry.js';
-import type { Destination } from '../warehouse/destination.js';
 import { errorMessage } from '../util/errors.js';
 import { redact } from '../util/redact.js';
+import type { Destination } from '../warehouse/destination.js';
 import { loadSource } from './load-source.js';
 import { logRow } from './log-rows.js';
 import type { RunEventSink } from './run-events.js';
@@ -81,7 +81,13 @@ export async function runDatasource(
     deps.progress?.(
       `${datasource.table_name}: loading ${window.start_time || '(full load)'} .. ${window.end_time}`,
     );
-    emit({ type: 'start', at: clock.now(), ...ref, windowStart: window.start_time, windowEnd: window.end_time });
+    emit({
+      type: 'start',
+      at: clock.now(),
+      ...ref,
+      windowStart: window.start_time,
+      windowEnd: window.end_time,
+    });
     stop.signal.throwIfAborted();
     const target = {
       schema: plan.schema,

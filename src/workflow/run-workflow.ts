@@ -125,7 +125,7 @@ async function closeInterruptedRuns(
         nowMs: deps.clock.now(),
         errorMessage:
           `interrupted: the run that started loading ${datasource.table_name} at ${since} never finished ` +
-          '(killed, or the machine stopped); its uncommitted rows were dropped and the next run resumes from the table\'s max',
+          "(killed, or the machine stopped); its uncommitted rows were dropped and the next run resumes from the table's max",
       }),
     );
   }

@@ -145,12 +145,13 @@ describe('errors that are not retried', () => {
     const e = await failure(client.get('/api/events'));
     expect(e.code).toBe('KLAVIYO_UNREACHABLE');
     expect(e.message).toMatch(
-      new RegExp(`^cannot reach the Klaviyo API at ${url.replace(/\/$/, '')} \\(ECONNREFUSED; 4 attempts over \\d+\\.\\d s\\)$`),
+      new RegExp(
+        `^cannot reach the Klaviyo API at ${url.replace(/\/$/, '')} \\(ECONNREFUSED; 4 attempts over \\d+\\.\\d s\\)$`,
+      ),
     );
     expect(e.fix).toMatch(/check KLAVIYO_BASE_URL/);
     expect(client.stats().requests).toBe(4);
     expect(events.filter((ev) => ev.type === 'retry')).toHaveLength(3);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
-
 });

@@ -14,7 +14,6 @@ import type {
   TableStatus,
   UnfinishedLoad,
 } from '../destination.js';
-import { INGESTION_LOG_TABLE, toUnfinishedLoads, unfinishedLoadsSql } from '../ingestion-log.js';
 import {
   foldIdentifier,
   qualifiedName,
@@ -22,6 +21,7 @@ import {
   validateIdentifier,
   validateLoadTarget,
 } from '../identifiers.js';
+import { INGESTION_LOG_TABLE, toUnfinishedLoads, unfinishedLoadsSql } from '../ingestion-log.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
 import { inTransaction } from '../transaction.js';
@@ -202,7 +202,9 @@ export class DuckDBDestination implements Destination {
   async unfinishedLoads(schema: string): Promise<UnfinishedLoad[]> {
     validateIdentifier(schema, 'schema name');
     if ((await this.tableColumns(schema, INGESTION_LOG_TABLE)) === null) return [];
-    return toUnfinishedLoads(await this.query(unfinishedLoadsSql(qualifiedName(schema, INGESTION_LOG_TABLE))));
+    return toUnfinishedLoads(
+      await this.query(unfinishedLoadsSql(qualifiedName(schema, INGESTION_LOG_TABLE))),
+    );
   }
 
   /** The table's columns with their logical types, or null when it does not exist. */

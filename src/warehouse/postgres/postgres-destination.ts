@@ -19,7 +19,6 @@ import type {
   TableStatus,
   UnfinishedLoad,
 } from '../destination.js';
-import { INGESTION_LOG_TABLE, toUnfinishedLoads, unfinishedLoadsSql } from '../ingestion-log.js';
 import {
   foldIdentifier,
   qualifiedName,
@@ -27,6 +26,7 @@ import {
   validateIdentifier,
   validateLoadTarget,
 } from '../identifiers.js';
+import { INGESTION_LOG_TABLE, toUnfinishedLoads, unfinishedLoadsSql } from '../ingestion-log.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
 import { inTransaction } from '../transaction.js';
@@ -367,7 +367,9 @@ export class PostgresDestination implements Destination {
     if ((await this.tableColumns(schema, INGESTION_LOG_TABLE)) === null) return [];
     return this.read(`schema ${schema}`, async (c) => {
       const lock = "hashtext('klaviyo-ingest'), hashtext($1)";
-      const tried = await c.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${lock}) AS locked`, [schema]);
+      const tried = await c.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${lock}) AS locked`, [
+        schema,
+      ]);
       if (tried.rows[0]?.locked !== true) return [];
       try {
         const rows = await c.query(unfinishedLoadsSql(qualifiedName(schema, INGESTION_LOG_TABLE)));
