@@ -4,7 +4,7 @@ import { redact } from '../util/redact.js';
 import type { Destination } from '../warehouse/destination.js';
 import { loadSource } from './load-source.js';
 import { logRow } from './log-rows.js';
-import type { RunEventSink } from './run-events.js';
+import type { RunEmitter } from './run-events.js';
 import type { RunStop } from './run-stop.js';
 import { sourceParamsFrom } from './source-params.js';
 import type { DatasourceSpec, RunDeps, RunOptions, SourceReport, WorkflowPlan } from './types.js';
@@ -21,7 +21,7 @@ export async function runDatasource(
   deps: RunDeps,
   options: RunOptions,
   stop: RunStop,
-  emit: RunEventSink,
+  events: RunEmitter,
 ): Promise<SourceReport> {
   const { destination, clock } = deps;
   const ref = { source: datasource.name, table: datasource.table_name };
@@ -81,9 +81,8 @@ export async function runDatasource(
     deps.progress?.(
       `${datasource.table_name}: loading ${window.start_time || '(full load)'} .. ${window.end_time}`,
     );
-    emit({
+    events.emit({
       type: 'start',
-      at: clock.now(),
       ...ref,
       windowStart: window.start_time,
       windowEnd: window.end_time,
@@ -109,14 +108,18 @@ export async function runDatasource(
           commit: async (logRows) => {
             const result = await session.commit(logRows);
             committed += result.inserted;
-            emit({ type: 'commit', at: clock.now(), ...ref, inserted: result.inserted, committed });
+            events.emit({ type: 'commit', ...ref, inserted: result.inserted, committed });
             return result;
           },
         };
       },
       signal: stop.signal,
-      onPage: (counts, windowDone) =>
-        emit({ type: 'page', at: clock.now(), ...ref, rows: counts.rows, pages: counts.pages, windowDone }),
+      ...(events.on
+        ? {
+            onPage: (counts: { rows: number; pages: number }, windowDone: number | null) =>
+              events.emit({ type: 'page', ...ref, rows: counts.rows, pages: counts.pages, windowDone }),
+          }
+        : {}),
       loadTimeSeconds: Math.floor(startedAt / 1000),
       clock,
       ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
@@ -141,15 +144,16 @@ export async function runDatasource(
     report.slices = outcome.slices;
     report.records = outcome.inserted;
     report.duplicatesSkipped = outcome.duplicatesSkipped;
-    emit({
-      type: 'success',
-      at: clock.now(),
-      ...ref,
-      records: report.records,
-      duplicatesSkipped: report.duplicatesSkipped,
-      pages: report.pages,
-      durationMs: clock.now() - startedAt,
-    });
+    if (events.on) {
+      events.emit({
+        type: 'success',
+        ...ref,
+        records: report.records,
+        duplicatesSkipped: report.duplicatesSkipped,
+        pages: report.pages,
+        durationMs: clock.now() - startedAt,
+      });
+    }
   } catch (error) {
     stop.failed(datasource.name, error);
     report.status = 'ERROR';
@@ -160,19 +164,17 @@ export async function runDatasource(
       report.error = stoppedMessage(stop.describe(), committed, report.committedUpTo);
     } else {
       report.error = redact(errorMessage(error));
-      if (committed > 0) {
-        report.committed = committed;
-        report.committedUpTo = await committedMax(writer, plan.schema, datasource.table_name, column);
-      }
+      if (committed > 0) report.committed = committed;
     }
-    emit({
-      type: 'error',
-      at: clock.now(),
-      ...ref,
-      message: report.error,
-      committed,
-      durationMs: clock.now() - startedAt,
-    });
+    if (events.on) {
+      events.emit({
+        type: 'error',
+        ...ref,
+        message: report.error,
+        committed,
+        durationMs: clock.now() - startedAt,
+      });
+    }
     if (writer) {
       const row = logRow({
         ...base,

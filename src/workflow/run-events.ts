@@ -65,14 +65,30 @@ export type RunEvent =
 
 export type RunEventSink = (event: RunEvent) => void;
 
-/** Calls the sink, never letting a display's failure break the load. */
-export function emitter(sink: RunEventSink | undefined): RunEventSink {
-  if (!sink) return () => undefined;
-  return (event) => {
-    try {
-      sink(event);
-    } catch {
-      // Observability must never break ingestion.
-    }
+/** An event as the runner reports it: the emitter stamps `at`. */
+export type RunEventInput = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'at'> : never) : never;
+
+export interface RunEmitter {
+  /** Whether anyone listens: only then are events built (and the clock read for them). */
+  readonly on: boolean;
+  emit(event: RunEventInput): void;
+}
+
+/**
+ * Stamps events with the clock's time and hands them to the sink, never letting a display's failure
+ * break the load. Without a sink nothing is built or stamped: test clocks that move on every read
+ * see the same reads as before events existed.
+ */
+export function emitter(sink: RunEventSink | undefined, now: () => number): RunEmitter {
+  if (!sink) return { on: false, emit: () => undefined };
+  return {
+    on: true,
+    emit: (event) => {
+      try {
+        sink({ ...event, at: now() } as RunEvent);
+      } catch {
+        // Observability must never break ingestion.
+      }
+    },
   };
 }

@@ -11,7 +11,7 @@ import { type Clock, systemClock } from '../util/clock.js';
 import type { Destination } from '../warehouse/destination.js';
 import { destinationUrlFrom, missingDestination, openDestination } from '../warehouse/open-destination.js';
 import { planFromProject, resolveWorkflow } from './project-plan.js';
-import { emitter, type RunEventSink } from './run-events.js';
+import { emitter, type RunEmitter, type RunEventSink } from './run-events.js';
 import { runWorkflow } from './run-workflow.js';
 import type { AccountFetcher, RunOptions, RunReport } from './types.js';
 import { normaliseWindowOverrides } from './window.js';
@@ -54,13 +54,13 @@ function describeClientEvent(event: KlaviyoClientEvent): string {
 }
 
 /** A client's retries and throttles as run events (requests and responses are only for --verbose). */
-function clientEventToRunEvent(event: KlaviyoClientEvent, at: number, emit: RunEventSink): void {
+function clientEventToRunEvent(event: KlaviyoClientEvent, events: RunEmitter): void {
   if (event.type === 'retry') {
     const { endpoint, attempt, delayMs, reason } = event;
-    emit({ type: 'retry', at, endpoint, attempt, delayMs, reason });
+    events.emit({ type: 'retry', endpoint, attempt, delayMs, reason });
   } else if (event.type === 'throttle') {
     const { endpoint, delayMs, reason } = event;
-    emit({ type: 'throttle', at, endpoint, delayMs, reason });
+    events.emit({ type: 'throttle', endpoint, delayMs, reason });
   }
 }
 
@@ -78,7 +78,7 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
   const env = input.env ?? process.env;
   const clock = input.clock ?? systemClock;
   const warn = input.warn ?? (() => undefined);
-  const emit = emitter(input.events);
+  const events = emitter(input.events, () => clock.now());
   const validation = validateProject(input.projectDir, { env });
   assertValid(validation);
   for (const finding of validation.findings) warn(`${finding.code} ${finding.file}: ${finding.message}`);
@@ -108,10 +108,14 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
         clock,
         limiter: input.limiter,
         timeoutMs: input.timeoutMs,
-        onEvent: (event) => {
-          if (input.verbose) input.progress?.(describeClientEvent(event));
-          clientEventToRunEvent(event, clock.now(), emit);
-        },
+        // Only when someone listens: the client builds no events otherwise.
+        onEvent:
+          (input.verbose && input.progress) || events.on
+            ? (event) => {
+                if (input.verbose) input.progress?.(describeClientEvent(event));
+                clientEventToRunEvent(event, events);
+              }
+            : undefined,
       });
       clients.set(cacheKey, client);
     }
@@ -130,7 +134,7 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
         fetcherFor,
         clock,
         runId: input.runId ?? newRunId(clock.now()),
-        events: emit,
+        ...(input.events ? { events: input.events } : {}),
         ...(input.progress ? { progress: input.progress } : {}),
       },
       { ...input, ...overrides },

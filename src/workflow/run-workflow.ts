@@ -31,12 +31,11 @@ export async function runWorkflow(
   options: RunOptions = {},
 ): Promise<RunReport> {
   const startedAt = deps.clock.now();
-  const emit = emitter(deps.events);
+  const events = emitter(deps.events, () => deps.clock.now());
   const stop = new RunStop(options.signal);
   const datasources = selectDatasources(plan, options.sources);
-  emit({
+  events.emit({
     type: 'run-start',
-    at: startedAt,
     runId: deps.runId,
     workflow: plan.file,
     sources: datasources.map((d) => ({ source: d.name, table: d.table_name })),
@@ -49,7 +48,7 @@ export async function runWorkflow(
   const sources = await runPool(datasources, plan.parallelLimit, (datasource) =>
     stop.stopped
       ? Promise.resolve(skipped(datasource, stop.describe()))
-      : runDatasource(plan, datasource, deps, options, stop, emit),
+      : runDatasource(plan, datasource, deps, options, stop, events),
   );
   const ok = sources.every((s) => s.status !== 'ERROR' && s.status !== 'SKIPPED');
   if (!ok && !options.dryRun && plan.errorLog) {
@@ -66,7 +65,7 @@ export async function runWorkflow(
     ]);
   }
   const durationMs = deps.clock.now() - startedAt;
-  emit({ type: 'run-end', at: deps.clock.now(), ok, durationMs, stoppedBy: stop.stoppedBy });
+  events.emit({ type: 'run-end', ok, durationMs, stoppedBy: stop.stoppedBy });
   return {
     workflow: plan.file,
     ok,
