@@ -2,7 +2,8 @@
  * How `run` shows a run while it runs, on stderr (stdout keeps the report):
  * - `tty`: one live line per source in flight, redrawn in place (log-update), finished sources and
  *   messages kept above them;
- * - `plain` (cron, CI, a pipe): a line per source in flight every few seconds, and one when it ends;
+ * - `plain` (cron, CI, a pipe): a line per source in flight every few seconds, one when it ends, and
+ *   one per error being retried;
  * - `json`: one JSON object per line per event, for log shippers;
  * - `quiet`: nothing but warnings.
  * Everything written goes through redact(): no key or password reaches the output.
@@ -116,6 +117,10 @@ function plainDisplay(write: (text: string) => void, intervalMs: number, now: ()
     event(event) {
       const changed = progress.apply(event);
       if (finished(changed)) write(describeOutcome(changed, now()));
+      // Errors being retried are worth a line in a log; throttling (429) is routine and only counted.
+      if (event.type === 'retry' && !/^429/.test(event.reason)) {
+        write(`retry ${event.endpoint} (attempt ${event.attempt}) in ${(event.delayMs / 1000).toFixed(1)} s: ${event.reason}`);
+      }
     },
     info: write,
     warn: (line) => write(`warning: ${line}`),
