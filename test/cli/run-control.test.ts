@@ -183,6 +183,23 @@ describe('run control (the CLI process)', () => {
     expect(ok.stdout).toMatch(new RegExp(`^${TABLE}\\s+${h.sim.count('events')}\\s+SUCCESS\\s`, 'm'));
   }, 120_000);
 
+  it('a schedule stopped by SIGTERM during a run: the run stops cleanly, exit 143, no next run', async () => {
+    const file = db('schedule-stop');
+    const run = spawnCli([...runArgs(file), '--every', '1h'], { env: env() });
+    let stderr = '';
+    run.child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
+    await waitFor('a committed checkpoint', () => /progress klaviyo_events_hist: .* committed/.test(stderr));
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code).toBe(143);
+    expect(result.stderr).toContain('schedule: every 1h; first run now');
+    expect(result.stderr).toContain('Stopped by SIGTERM');
+    expect(result.stderr).not.toContain('next run at');
+    expect((await log(file)).map((e) => e.status)).toEqual(['STARTED', 'ERROR']);
+  }, 120_000);
+
   it('demo stopped by SIGTERM removes its temp project folder and exits 143', async () => {
     const cwd = tempDir('ki-demo-stop-');
     const run = spawnCli(['demo', '--events', '60000', '--profiles', '100'], {
