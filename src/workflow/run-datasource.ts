@@ -207,7 +207,7 @@ async function committedMax(
 }
 
 function stoppedMessage(why: string, committed: number, upTo: string | null | undefined): string {
-  if (committed === 0) return `${why} before anything was committed; a rerun loads this window again`;
+  if (committed === 0) return `${why}; nothing was committed, a rerun loads this window again`;
   const where = upTo ? ` (the table now holds data up to ${upTo})` : '';
-  return `${why} after committing ${committed} rows${where}; a rerun resumes from there`;
+  return `${why}; ${committed} rows were committed${where}, a rerun resumes from there`;
 }

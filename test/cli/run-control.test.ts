@@ -90,7 +90,7 @@ describe('run control (the CLI process)', () => {
       const entries = await log(file);
       expect(entries.map((e) => e.status)).toEqual(['STARTED', 'ERROR']);
       expect(String(entries[1]?.error_message)).toMatch(
-        new RegExp(`stopped by ${signal} after committing ${committed} rows .*a rerun resumes from there`),
+        new RegExp(`stopped by ${signal}; ${committed} rows were committed .*, a rerun resumes from there`),
       );
 
       if (signal === 'SIGINT') return; // the rerun after a stop is the same for both signals
