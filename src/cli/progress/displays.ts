@@ -119,7 +119,9 @@ function plainDisplay(write: (text: string) => void, intervalMs: number, now: ()
       if (finished(changed)) write(describeOutcome(changed, now()));
       // Errors being retried are worth a line in a log; throttling (429) is routine and only counted.
       if (event.type === 'retry' && !/^429/.test(event.reason)) {
-        write(`retry ${event.endpoint} (attempt ${event.attempt}) in ${(event.delayMs / 1000).toFixed(1)} s: ${event.reason}`);
+        write(
+          `retry ${event.endpoint} (attempt ${event.attempt}) in ${(event.delayMs / 1000).toFixed(1)} s: ${event.reason}`,
+        );
       }
     },
     info: write,
