@@ -107,6 +107,8 @@ describe('run control (the CLI process)', () => {
 
   it('status during a run shows its progress; after SIGKILL it shows INTERRUPTED (exit 1); the next run closes it', async () => {
     const file = db('killed');
+    // Every events page a second late: the run is still loading while both statuses run.
+    h.sim.addFault('slow@events:p=1:ms=1000');
     const run = spawnCli(runArgs(file), { env: env() });
     let stderr = '';
     run.child.stderr?.on('data', (d: Buffer) => {
@@ -115,24 +117,16 @@ describe('run control (the CLI process)', () => {
     await waitFor('a committed checkpoint', () => /progress klaviyo_events_hist: .* committed/.test(stderr));
 
     // The file is held by the run: status reads the run-state file.
-    const during = await runCliProcess([
-      'status',
-      '--project',
-      h.projectDir,
-      '--destination',
-      `duckdb:${file}`,
+    const statusArgs = ['status', '--project', h.projectDir, '--destination', `duckdb:${file}`];
+    const [during, duringJson] = await Promise.all([
+      runCliProcess(statusArgs),
+      runCliProcess([...statusArgs, '--json']),
     ]);
+    expect(run.exited(), 'the run ended before status looked').toBe(false);
     expect(during.code).toBe(0);
     expect(during.stdout).toMatch(/is being loaded by run ki-\S+ \(pid \d+, klaviyo_ingest_hist\.dig\)/);
     expect(during.stdout).toMatch(new RegExp(`  ${TABLE}: [\\d,]+ rows, [\\d,]+ pages`));
-    const duringJson = await runCliProcess([
-      'status',
-      '--project',
-      h.projectDir,
-      '--destination',
-      `duckdb:${file}`,
-      '--json',
-    ]);
+    expect(duringJson.code).toBe(0);
     const running = JSON.parse(duringJson.stdout) as {
       table: string;
       state: string;
@@ -144,6 +138,7 @@ describe('run control (the CLI process)', () => {
     const statePid = readRunState(file)?.pid as number;
     run.child.kill('SIGKILL'); // the launcher; its child dies with it
     await run.done;
+    h.sim.clearFaults();
     await waitFor('the ingesting child to die', () => readRunState(file)?.alive === false, 10_000);
     expect(statePid).toBeGreaterThan(0);
 

@@ -3,7 +3,7 @@
  * - `tty`: one live line per source in flight, redrawn in place (log-update), finished sources and
  *   messages kept above them;
  * - `plain` (cron, CI, a pipe): a line per source in flight every few seconds, one when it ends, and
- *   one per error being retried;
+ *   one per retry that waits 2 s or more;
  * - `json`: one JSON object per line per event, for log shippers;
  * - `quiet`: nothing but warnings.
  * Everything written goes through redact(): no key or password reaches the output.
@@ -117,8 +117,9 @@ function plainDisplay(write: (text: string) => void, intervalMs: number, now: ()
     event(event) {
       const changed = progress.apply(event);
       if (finished(changed)) write(describeOutcome(changed, now()));
-      // Errors being retried are worth a line in a log; throttling (429) is routine and only counted.
-      if (event.type === 'retry' && !/^429/.test(event.reason)) {
+      // A long wait for a retry is worth a line in a log (no silent minutes); quick ones, throttling
+      // (429, routine) and the few fast attempts at an unreachable API are only counted.
+      if (event.type === 'retry' && event.delayMs >= LOGGED_RETRY_MS && !/^429/.test(event.reason)) {
         write(
           `retry ${event.endpoint} (attempt ${event.attempt}) in ${(event.delayMs / 1000).toFixed(1)} s: ${event.reason}`,
         );
@@ -129,6 +130,9 @@ function plainDisplay(write: (text: string) => void, intervalMs: number, now: ()
     close: () => clearInterval(timer),
   };
 }
+
+/** Retries that wait at least this long get a line in plain mode. */
+const LOGGED_RETRY_MS = 2000;
 
 const LEVELS: Partial<Record<RunEvent['type'], 'warn' | 'error'>> = {
   retry: 'warn',
