@@ -1,13 +1,24 @@
 import { Command, CommanderError } from 'commander';
 import { IngestError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
+import { registerAddSourceCommand } from './commands/add-source.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerQueryCommand } from './commands/query.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { setExitCode, takeExitCode } from './exit-code.js';
+import { addHelpExamples } from './help-examples.js';
+import {
+  ingestErrorJson,
+  unexpectedErrorJson,
+  usageErrorJson,
+  wantsJson,
+  writeJsonError,
+} from './json-errors.js';
 
 function buildProgram(): Command {
   const program = new Command('klaviyo-ingest')
@@ -23,27 +34,36 @@ function buildProgram(): Command {
   registerValidateCommand(program);
   registerRunCommand(program);
   registerStatusCommand(program);
+  registerVerifyCommand(program);
   registerSimulateCommand(program);
+  registerQueryCommand(program);
+  registerAddSourceCommand(program);
+  addHelpExamples(program);
   return program;
 }
 
 /** Runs the CLI and returns the process exit code (0 ok, 1 ingestion failed / lint errors, 2 config or usage). */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const json = wantsJson(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return takeExitCode();
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with code 0; usage mistakes with 1 -> we use 2.
-      return error.exitCode === 0 ? 0 : 2;
+      if (error.exitCode === 0) return 0;
+      if (json) writeJsonError(usageErrorJson(error));
+      return 2;
     }
     if (error instanceof IngestError) {
       process.stderr.write(`klaviyo-ingest: ${redact(error.render())}\n`);
+      if (json) writeJsonError(ingestErrorJson(error));
       return error.exitCode;
     }
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`klaviyo-ingest: unexpected error: ${redact(message)}\n`);
+    if (json) writeJsonError(unexpectedErrorJson(error instanceof Error ? error.message : String(error)));
     setExitCode(1);
     return 1;
   }

@@ -30,8 +30,18 @@ export function renderRunReport(report: RunReport): string {
     if (source.error && source.status === 'SKIPPED')
       out.push(`\n${source.name} (${source.table}): ${source.error}`);
     else if (source.error) out.push(`\n${source.name} (${source.table}) failed: ${source.error}`);
+    if (source.markedDeleted)
+      out.push(`${source.name}: ${source.markedDeleted} rows no longer in Klaviyo, marked in _deleted_at`);
     for (const request of source.requests ?? []) out.push(`${source.name}: GET ${request}`);
     for (const [name, value] of Object.entries(source.requestHeaders ?? {})) out.push(`  ${name}: ${value}`);
+  }
+  for (const source of report.sources) {
+    for (const gap of source.gaps ?? []) {
+      out.push(
+        `\nwarning: ${source.table}: ${gap.start} .. ${gap.end} was never loaded, and runs resume from the ` +
+          `table's max, so none will load it. Back-fill it once with:\n  ${gap.command ?? ''}`,
+      );
+    }
   }
   for (const table of report.interrupted ?? []) {
     out.push(

@@ -4,7 +4,7 @@ export { createCredentialsResolver } from './credentials.js';
 export type { WorkflowDefinition } from './dig-file.js';
 export { evaluateExpression } from './expression.js';
 export { parseLoadConfig } from './load-config.js';
-export { loadProject, type Project } from './project.js';
+export { loadProject, type Project, readProjectSnapshot } from './project.js';
 export { fillTemplate } from './template.js';
 export * from './validation/index.js';
 export { parseYamlFile } from './yaml.js';

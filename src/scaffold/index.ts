@@ -9,7 +9,16 @@ import {
   LOG_START_SQL,
   LOG_SUCCESS_SQL,
 } from './project-files.js';
+import { datasourceEntry, loadConfigFile, type StreamTemplate } from './streams.js';
 import { HIST_WORKFLOW, HIST_WORKFLOW_FILE, INC_WORKFLOW, INC_WORKFLOW_FILE } from './workflows.js';
+
+export {
+  datasourceEntry,
+  EXTRA_STREAMS,
+  loadConfigFile,
+  SEED_STREAMS,
+  type StreamTemplate,
+} from './streams.js';
 
 export interface TemplateFile {
   /** Relative to the project folder, `/` separated. */
@@ -51,3 +60,22 @@ export {
   LOG_START_SQL,
   LOG_SUCCESS_SQL,
 };
+
+/**
+ * The project files with `streams` (from EXTRA_STREAMS) added beside the templates' six: their entries
+ * at the end of `inc_datasources`, and one load config each.
+ */
+export function templateFiles(streams: readonly StreamTemplate[] = []): TemplateFile[] {
+  const files = TEMPLATE_FILES.map((file) =>
+    file.path === 'config/klaviyo_datasources.yml'
+      ? { ...file, content: file.content + streams.map(datasourceEntry).join('') }
+      : file,
+  );
+  for (const stream of streams) {
+    files.push({
+      path: `config/${loadConfigFile(stream)}`,
+      content: stream.window ? LOAD_CONFIG_STANDARD : LOAD_CONFIG_METRICS,
+    });
+  }
+  return files;
+}

@@ -1,4 +1,5 @@
 import { and } from '../klaviyo/filter.js';
+import { revisionAtLeast } from '../klaviyo/revisions.js';
 import { configError } from '../util/errors.js';
 import { flattenResource, relatedColumns } from './flatten.js';
 import { canSort, maxPageSize, type StreamSpec, valuesAt, type WindowField } from './stream.js';
@@ -53,6 +54,16 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
   return {
     spec,
     plan(params: SourceParams): RequestStream[] {
+      if (spec.since !== undefined && !revisionAtLeast(params.revision, spec.since)) {
+        throw configError(
+          `data_source '${spec.name}' needs API revision ${spec.since} or newer; the project asks for ${params.revision}`,
+          {
+            code: 'STREAM_NEEDS_NEWER_REVISION',
+            key: 'revision',
+            fix: `set the revision to ${spec.since} or newer`,
+          },
+        );
+      }
       const field = resolveWindowField(spec, params);
       const selection = field ? selectWindow(field, params.window) : null;
       const pageSize = maxPageSize(spec, params.revision);

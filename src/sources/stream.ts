@@ -60,6 +60,8 @@ export interface StreamSpec {
    * to it. Streams without it ignore `additional_fields`.
    */
   additionalFields?: ValuesSince;
+  /** The first revision the stream can be read at (default: every revision its endpoint has). */
+  since?: string;
   /** Queries that together cover the stream at a revision (default: one, unfiltered but for the window). */
   partitions?: (revision: string) => readonly Partition[];
 }

@@ -15,7 +15,15 @@ export interface ColumnSpec {
   type: ColumnType;
 }
 
-export type WriteMode = 'append' | 'replace' | 'merge';
+/**
+ * `snapshot`: the load read the whole collection; rows are merged by `id` (like `merge`), and rows of
+ * the table whose `id` the load did not return get `_deleted_at` (the load's time) unless they have one:
+ * the table keeps what Klaviyo deleted, marked. An id that comes back is a live row again.
+ */
+export type WriteMode = 'append' | 'replace' | 'merge' | 'snapshot';
+
+/** The column `snapshot` loads mark rows deleted upstream in (text timestamp, NULL while live). */
+export const DELETED_AT_COLUMN = '_deleted_at';
 
 export type IngestionStatus = 'STARTED' | 'SUCCESS' | 'ERROR';
 
@@ -48,6 +56,8 @@ export interface LoadTarget {
    * second exactly-once.
    */
   windowColumn: string | null;
+  /** `snapshot` mode: the `_deleted_at` value of rows this load no longer returns (the load's time). */
+  deletedAt?: string;
 }
 
 export interface LoadResult {
@@ -55,6 +65,8 @@ export interface LoadResult {
   inserted: number;
   /** Rows dropped because the same (id, window value) was already present. */
   duplicatesSkipped: number;
+  /** `snapshot` mode: rows newly marked deleted upstream. */
+  markedDeleted?: number;
 }
 
 export type CommitLogRows = IngestionLogRow[] | ((result: LoadResult) => IngestionLogRow[]);

@@ -2,7 +2,8 @@
  * The layout of `<schema>.ingestion_log`, as TD's logging pattern lays it out (plus
  * `duration_seconds`), the same in every destination: each dialect maps the logical types.
  */
-import type { ColumnType, IngestionLogRow, UnfinishedLoad } from './destination.js';
+import type { ColumnType, Destination, IngestionLogRow, UnfinishedLoad } from './destination.js';
+import { qualifiedName } from './identifiers.js';
 
 export const INGESTION_LOG_TABLE = 'ingestion_log';
 
@@ -46,4 +47,34 @@ export function unfinishedLoadsSql(qualifiedLog: string): string {
 /** The rows of unfinishedLoadsSql as UnfinishedLoad values. */
 export function toUnfinishedLoads(rows: readonly Record<string, unknown>[]): UnfinishedLoad[] {
   return rows.map((row) => ({ table: String(row.table_name), startedAt: Number(row.time) }));
+}
+
+/** A window the log says a load of `table` covered: SUCCESS rows, and ERROR rows of loads that had a window. */
+export interface LoggedWindow {
+  status: 'SUCCESS' | 'ERROR';
+  start_time: string;
+  end_time: string;
+}
+
+/**
+ * The windows `<schema>.ingestion_log` records for `table` (any order). Empty when there is no log.
+ * Portable SQL through `Destination.query`, so every destination answers it the same way.
+ */
+export async function loggedWindows(
+  destination: Pick<Destination, 'query' | 'tableColumns'>,
+  schema: string,
+  table: string,
+): Promise<LoggedWindow[]> {
+  if ((await destination.tableColumns(schema, INGESTION_LOG_TABLE)) === null) return [];
+  const rows = await destination.query(
+    `SELECT status, start_time, end_time FROM ${qualifiedName(schema, INGESTION_LOG_TABLE)}
+     WHERE table_name = $1 AND status IN ('SUCCESS', 'ERROR')
+       AND start_time IS NOT NULL AND start_time <> '' AND end_time IS NOT NULL AND end_time <> ''`,
+    [table],
+  );
+  return rows.map((r) => ({
+    status: r.status === 'SUCCESS' ? 'SUCCESS' : 'ERROR',
+    start_time: String(r.start_time),
+    end_time: String(r.end_time),
+  }));
 }

@@ -3,7 +3,7 @@
  * merge). The append dedupe is each dialect's own: its fastest set operation differs (DuckDB's anti
  * join with a window range, PostgreSQL's indexed NOT EXISTS).
  */
-import type { ColumnType } from './destination.js';
+import { type ColumnType, DELETED_AT_COLUMN } from './destination.js';
 import { qualifiedName, quoteIdentifier } from './identifiers.js';
 import type { StageColumn } from './stage-schema.js';
 import { type RowMove, STAGE_SEQ } from './staged-load.js';
@@ -66,4 +66,22 @@ export function moveSql(move: RowMove, stageTable: string, dialect: MoveDialect)
     insertAll: `INSERT INTO ${target} (${targetList}) SELECT ${casts} FROM ${stageTable}`,
     merge,
   };
+}
+
+/**
+ * `snapshot` mode: mark the table's live rows whose id the stage does not hold as deleted upstream
+ * (`$1` is the time); with nothing staged (`stagedId` null) every live row is marked.
+ */
+export function markDeletedSql(
+  schema: string,
+  table: string,
+  stageTable: string,
+  stagedId: string | null,
+): string {
+  const deletedAt = quoteIdentifier(DELETED_AT_COLUMN);
+  const missing =
+    stagedId === null
+      ? ''
+      : ` AND NOT EXISTS (SELECT 1 FROM ${stageTable} s WHERE s.${stagedId} = t.${quoteIdentifier('id')})`;
+  return `UPDATE ${qualifiedName(schema, table)} AS t SET ${deletedAt} = $1 WHERE t.${deletedAt} IS NULL${missing}`;
 }

@@ -9,13 +9,14 @@
 import type { Row } from '../records/row.js';
 import { IngestError, ingestionError } from '../util/errors.js';
 import { Mutex } from '../util/mutex.js';
-import type {
-  ColumnSpec,
-  CommitLogRows,
-  IngestionLogRow,
-  LoadResult,
-  LoadSession,
-  LoadTarget,
+import {
+  type ColumnSpec,
+  type CommitLogRows,
+  DELETED_AT_COLUMN,
+  type IngestionLogRow,
+  type LoadResult,
+  type LoadSession,
+  type LoadTarget,
 } from './destination.js';
 import { foldIdentifier } from './identifiers.js';
 import { type ExistingColumn, planTableChanges } from './schema-evolution.js';
@@ -70,6 +71,11 @@ export interface StagingDriver {
   widenColumn(schema: string, table: string, column: ColumnSpec): Promise<void>;
   /** Moves the staged rows into the table with the target's mode; returns what was inserted. */
   moveRows(move: RowMove): Promise<LoadResult>;
+  /**
+   * `snapshot` mode, after the move: sets `_deleted_at` = `deletedAt` on the table's live rows whose id
+   * is not staged (`stagedId`: the stage's id column, null when nothing was staged); returns how many.
+   */
+  markDeleted(schema: string, table: string, stagedId: string | null, deletedAt: string): Promise<number>;
   /** Inserts log rows into `<schema>.ingestion_log`, creating it when missing. */
   insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void>;
   dropStage(): Promise<void>;
@@ -198,12 +204,27 @@ export class StagedLoadSession implements LoadSession {
     const plan = planTableChanges(existing ?? [], staged, foldIdentifier);
     for (const column of plan.add) await d.addColumn(schema, table, column);
     for (const column of plan.alter) await d.widenColumn(schema, table, column);
+    const snapshot = this.target.mode === 'snapshot';
+    const has = (name: string) =>
+      [...(existing ?? []), ...plan.add].some(
+        (column) => foldIdentifier(column.name) === foldIdentifier(name),
+      );
+    if (snapshot && !has(DELETED_AT_COLUMN)) {
+      await d.addColumn(schema, table, { name: DELETED_AT_COLUMN, type: 'VARCHAR' });
+    }
 
     await step('rows');
-    const result =
-      this.seq === 0
-        ? { inserted: 0, duplicatesSkipped: 0 }
-        : await d.moveRows(this.rowMove(staged, plan.resolved, [...(existing ?? []), ...plan.add]));
+    const move =
+      this.seq === 0 ? null : this.rowMove(staged, plan.resolved, [...(existing ?? []), ...plan.add]);
+    const result: LoadResult = move === null ? { inserted: 0, duplicatesSkipped: 0 } : await d.moveRows(move);
+    if (snapshot && has('id')) {
+      result.markedDeleted = await d.markDeleted(
+        schema,
+        table,
+        move?.id?.stageName ?? null,
+        this.target.deletedAt ?? new Date().toISOString(),
+      );
+    }
 
     await step('log');
     await d.insertLogRows(schema, typeof logRows === 'function' ? logRows(result) : logRows);
@@ -224,9 +245,9 @@ export class StagedLoadSession implements LoadSession {
     const find = (name: string) =>
       staged.find((column) => foldIdentifier(resolved.get(column.name)!.name) === foldIdentifier(name));
     const id = find('id');
-    if (mode === 'merge' && id === undefined) {
+    if ((mode === 'merge' || mode === 'snapshot') && id === undefined) {
       throw ingestionError(
-        `${this.target.schema}.${this.target.table}: merge mode needs an 'id' in every record, and none had one`,
+        `${this.target.schema}.${this.target.table}: ${mode} mode needs an 'id' in every record, and none had one`,
         { code: 'DESTINATION_MERGE_KEY', fix: "use out.mode 'append' or 'replace' for this source" },
       );
     }

@@ -67,6 +67,7 @@ export async function loadSource(input: LoadSourceInput): Promise<LoadOutcome> {
       sliceable,
       dedupesRereads:
         input.target.mode === 'merge' ||
+        input.target.mode === 'snapshot' ||
         (input.target.mode === 'append' && input.target.windowColumn !== null),
       workers: input.workers ?? WORKERS_BY_TIER[tierOf(input.source.spec.endpoint)],
       adaptive: input.workers === undefined,

@@ -6,7 +6,7 @@ import { configError } from '../util/errors.js';
 import type { WriteMode } from '../warehouse/destination.js';
 import type { DatasourceSpec, LoadInput, WorkflowPlan } from './types.js';
 
-const WRITE_MODES: readonly WriteMode[] = ['append', 'replace', 'merge'];
+const WRITE_MODES: readonly WriteMode[] = ['append', 'replace', 'merge', 'snapshot'];
 
 function writeMode(value: unknown, file: string, key: string): WriteMode {
   if (typeof value === 'string' && (WRITE_MODES as readonly string[]).includes(value))

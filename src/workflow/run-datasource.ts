@@ -1,7 +1,10 @@
 import { getSource } from '../sources/registry.js';
-import { errorMessage } from '../util/errors.js';
+import type { SourceParams } from '../sources/types.js';
+import { configError, errorMessage } from '../util/errors.js';
 import { redact } from '../util/redact.js';
-import type { Destination } from '../warehouse/destination.js';
+import type { Destination, LoadTarget } from '../warehouse/destination.js';
+import { loggedWindows } from '../warehouse/ingestion-log.js';
+import { findGaps, type Gap } from './gaps.js';
 import { loadSource } from './load-source.js';
 import { logRow } from './log-rows.js';
 import type { RunEmitter } from './run-events.js';
@@ -9,6 +12,28 @@ import type { RunStop } from './run-stop.js';
 import { sourceParamsFrom } from './source-params.js';
 import type { DatasourceSpec, RunDeps, RunOptions, SourceReport, WorkflowPlan } from './types.js';
 import { computeWindow, incrementalColumn } from './window.js';
+
+/** `2025-10-15T12:00:00+00:00`: a time as Klaviyo writes them, whole seconds. */
+function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
+}
+
+/** A snapshot marks what it did not read as deleted, so it must read everything (validate: SNAPSHOT_NEEDS_FULL_READ). */
+function assertFullRead(
+  datasource: DatasourceSpec,
+  params: SourceParams,
+  implicit: string | undefined,
+): void {
+  if (params.windowField === null && implicit === undefined) return;
+  throw configError(
+    `datasource ${datasource.name} (${datasource.table_name}) has mode snapshot but reads a window; nothing was loaded`,
+    {
+      code: 'SNAPSHOT_NEEDS_FULL_READ',
+      key: 'mode',
+      fix: 'leave incremental_field and incremental_field_connector empty for a snapshot, or use mode: append or merge',
+    },
+  );
+}
 
 /**
  * One iteration of the templates' for_each: log start, set up table and window, load, log success.
@@ -61,6 +86,10 @@ export async function runDatasource(
     if (options.end !== undefined) window.end_time = options.end;
     report.startTime = window.start_time;
     report.endTime = window.end_time;
+    if (column && destination) {
+      const gaps = await gapsBefore(destination, plan.schema, datasource, window.start_time, options);
+      if (gaps.length > 0) report.gaps = gaps;
+    }
 
     const config = await plan.loadConfig(datasource, window);
     const fetcher = deps.fetcherFor(config.in.td_authentication_id);
@@ -88,11 +117,13 @@ export async function runDatasource(
       windowEnd: window.end_time,
     });
     stop.signal.throwIfAborted();
-    const target = {
+    if (config.mode === 'snapshot') assertFullRead(datasource, params, source.spec.implicitWindowField);
+    const target: LoadTarget = {
       schema: plan.schema,
       table: datasource.table_name,
       mode: config.mode,
       windowColumn: column,
+      ...(config.mode === 'snapshot' ? { deletedAt: isoSeconds(startedAt) } : {}),
     };
     const outcome = await loadSource({
       source,
@@ -154,6 +185,7 @@ export async function runDatasource(
         durationMs: clock.now() - startedAt,
       });
     }
+    if (outcome.markedDeleted !== undefined) report.markedDeleted = outcome.markedDeleted;
   } catch (error) {
     stop.failed(datasource.name, error);
     report.status = 'ERROR';
@@ -210,4 +242,22 @@ function stoppedMessage(why: string, committed: number, upTo: string | null | un
   if (committed === 0) return `${why}; nothing was committed, a rerun loads this window again`;
   const where = upTo ? ` (the table now holds data up to ${upTo})` : '';
   return `${why}; ${committed} rows were committed${where}, a rerun resumes from there`;
+}
+
+/** The never-loaded periods before this window (see gaps.ts); none when the log cannot be read. */
+async function gapsBefore(
+  destination: Destination,
+  schema: string,
+  datasource: DatasourceSpec,
+  windowStart: string,
+  options: RunOptions,
+): Promise<Gap[]> {
+  const logged = await loggedWindows(destination, schema, datasource.table_name).catch(() => null);
+  if (logged === null) return [];
+  return findGaps({
+    defaultStart: datasource.default_start_time,
+    windowStart,
+    startOverridden: options.start !== undefined,
+    logged,
+  });
 }

@@ -10,9 +10,11 @@ import { assertValid, loadProject, validateProject } from '../project/index.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { Destination } from '../warehouse/destination.js';
 import { destinationUrlFrom, missingDestination, openDestination } from '../warehouse/open-destination.js';
+import { addBackfillCommands } from './backfill-command.js';
+import { checkBeforeWriting } from './preflight.js';
 import { planFromProject, resolveWorkflow } from './project-plan.js';
 import { emitter, type RunEmitter, type RunEventSink } from './run-events.js';
-import { runWorkflow } from './run-workflow.js';
+import { runWorkflow, selectDatasources } from './run-workflow.js';
 import type { AccountFetcher, RunOptions, RunReport } from './types.js';
 import { normaliseWindowOverrides } from './window.js';
 
@@ -122,12 +124,20 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
     return client;
   };
 
+  // Nothing is opened or written until the selection, the load configs and the keys are known good.
+  await checkBeforeWriting(
+    plan,
+    selectDatasources(plan, input.sources),
+    (id) => project.credentials.resolve(id),
+    clock.now(),
+  );
+
   // A dry run writes nothing: without an existing database there is nothing to read either.
   const url = destinationUrlFrom(input.destination, env);
   const skipDestination = input.dryRun === true && missingDestination(url) !== null;
   const destination: Destination | null = skipDestination ? null : await openDestination(url);
   try {
-    return await runWorkflow(
+    const report = await runWorkflow(
       plan,
       {
         destination,
@@ -139,6 +149,8 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
       },
       { ...input, ...overrides },
     );
+    addBackfillCommands(report, input);
+    return report;
   } finally {
     await Promise.all([...clients.values()].map((c) => c.close()));
     await destination?.close();

@@ -6,7 +6,8 @@ import { emitter } from './run-events.js';
 import { RunStop } from './run-stop.js';
 import type { DatasourceSpec, RunDeps, RunOptions, RunReport, SourceReport, WorkflowPlan } from './types.js';
 
-function selectDatasources(plan: WorkflowPlan, names: string[] | undefined): DatasourceSpec[] {
+/** The datasources `--sources` picks (all when none); throws UNKNOWN_SOURCE_SELECTED for a name the plan lacks. */
+export function selectDatasources(plan: WorkflowPlan, names: string[] | undefined): DatasourceSpec[] {
   if (!names || names.length === 0) return plan.datasources;
   const unknown = names.filter((n) => !plan.datasources.some((d) => d.name === n || d.table_name === n));
   if (unknown.length > 0) {

@@ -101,6 +101,8 @@ export interface SourceReport {
   endTime: string;
   records: number;
   duplicatesSkipped: number;
+  /** `snapshot` mode: rows newly marked deleted upstream (`_deleted_at`). */
+  markedDeleted?: number;
   pages: number;
   /** Time slices the window was fetched in (1 when it was small or could not be sliced). */
   slices: number;
@@ -115,6 +117,11 @@ export interface SourceReport {
   committed?: number;
   /** ... and the table's window max after them, from which a rerun resumes. */
   committedUpTo?: string | null;
+  /**
+   * Periods between default_start_time and this window's start that no load covered (a test run's
+   * --start/--end ahead of the data): each with the command that back-fills it once.
+   */
+  gaps?: { start: string; end: string; command?: string }[];
 }
 
 export interface RunReport {

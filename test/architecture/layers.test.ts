@@ -13,7 +13,7 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   cli: ['workflow', 'project', 'scaffold', 'sources', 'warehouse', 'klaviyo', 'simulator', 'records', 'util'],
   workflow: ['project', 'sources', 'klaviyo', 'warehouse', 'records', 'util'],
-  project: ['sources', 'klaviyo', 'util'],
+  project: ['scaffold', 'sources', 'klaviyo', 'util'],
   scaffold: [],
   sources: ['klaviyo', 'records', 'util'],
   warehouse: ['records', 'util'],

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEMPLATE_FILES } from '../../src/scaffold/index.js';
+import { EXTRA_STREAMS, SEED_STREAMS, TEMPLATE_FILES } from '../../src/scaffold/index.js';
 import { specBlocks } from '../project/helpers.js';
 import { runCli } from '../support/cli-in-process.js';
 import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
@@ -97,5 +97,86 @@ describe('klaviyo-ingest init', () => {
       process.chdir(cwd);
     }
     expect(existsSync(path.join(parent, 'ingestion', 'klaviyo_ingest_inc.dig'))).toBe(true);
+  });
+
+  it('--streams all adds a datasource entry and a load config per stream beside the six, and validates clean', async () => {
+    const dir = path.join(tempDir(), 'all-streams');
+    const result = await runCli(['init', dir, '--streams', 'all']);
+    expect(result.code).toBe(0);
+    const datasources = read(dir, 'config/klaviyo_datasources.yml');
+    // The templates' text is kept as it is; the new entries follow the inc list's last entry.
+    expect(datasources.startsWith(specBlocks().get('config/klaviyo_datasources.yml')!)).toBe(true);
+    const extra = EXTRA_STREAMS.map((stream) => stream.name);
+    for (const name of [...SEED_STREAMS, ...extra]) expect(datasources).toContain(`  - name: ${name}\n`);
+    expect(datasources).toContain(
+      '  - name: forms\n    table_name: klaviyo_forms\n    config_file: klaviyo_forms_load.yml\n    incremental_field: updated_at\n    incremental_field_connector: updated\n',
+    );
+    expect(datasources).toMatch(
+      /- name: coupons\n(?:.*\n)*?\s+incremental_field:\n\s+incremental_field_connector:\n(?:.*\n)*?\s+mode: snapshot\n/,
+    );
+    expect(read(dir, 'config/klaviyo_segments_load.yml')).toBe(read(dir, 'config/klaviyo_profiles_load.yml'));
+    expect(read(dir, 'config/klaviyo_global_exclusions_load.yml')).toBe(
+      read(dir, 'config/klaviyo_metric_data_load.yml'),
+    );
+    const validate = await runCli(['validate', dir], { KLAVIYO_API_KEY: 'pk_test_key' });
+    expect({ code: validate.code, out: validate.stdout }).toEqual({
+      code: 0,
+      out: expect.stringContaining('valid (0 errors, 0 warnings)'),
+    });
+  });
+
+  it('--streams with a list adds only those; an unknown name writes nothing (exit 2, names the choices)', async () => {
+    const dir = path.join(tempDir(), 'some-streams');
+    expect((await runCli(['init', dir, '--streams', 'flows,segments,events'])).code).toBe(0);
+    const datasources = read(dir, 'config/klaviyo_datasources.yml');
+    expect(datasources.match(/ {2}- name: /g)).toHaveLength(11 + 2);
+    expect(existsSync(path.join(dir, 'config/klaviyo_flows_load.yml'))).toBe(true);
+    expect(existsSync(path.join(dir, 'config/klaviyo_tags_load.yml'))).toBe(false);
+    const bad = path.join(tempDir(), 'bad-streams');
+    const result = await runCli(['init', bad, '--streams', 'flows,flow_series']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--streams names unknown stream(s): flow_series');
+    expect(result.stderr).toContain('global_exclusions');
+    expect(existsSync(bad)).toBe(false);
+  });
+
+  it('validate refuses a snapshot that reads a window (it would mark everything outside it deleted)', async () => {
+    const dir = path.join(tempDir(), 'snapshot-window');
+    expect((await runCli(['init', dir, '--streams', 'images'])).code).toBe(0);
+    const file = path.join(dir, 'config/klaviyo_datasources.yml');
+    writeFileSync(
+      file,
+      read(dir, 'config/klaviyo_datasources.yml').replace(/mode: append\n$/, 'mode: snapshot\n'),
+    );
+    const validate = await runCli(['validate', dir], { KLAVIYO_API_KEY: 'pk_test_key' });
+    expect(validate.code).not.toBe(0);
+    expect(validate.stdout + validate.stderr).toMatch(
+      /SNAPSHOT_NEEDS_FULL_READ config\/klaviyo_datasources.yml:\d+ inc_datasources\[6\]\.mode/,
+    );
+  });
+
+  it("validate knows the added streams' window fields from their declarations", async () => {
+    const dir = path.join(tempDir(), 'stream-fields');
+    expect((await runCli(['init', dir, '--streams', 'forms,tags'])).code).toBe(0);
+    const file = path.join(dir, 'config/klaviyo_datasources.yml');
+    const text = read(dir, 'config/klaviyo_datasources.yml');
+    writeFileSync(
+      file,
+      text
+        .replace(
+          'incremental_field_connector: updated\n    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: tags',
+          'incremental_field_connector: updated_at\n    default_start_time: "2025-09-01T00:00:00.000000"\n    workflow_name: klaviyo_ingest.dig\n    mode: append\n\n  - name: tags',
+        )
+        .replace(
+          /(- name: tags\n(?:.*\n){2}) {4}incremental_field:\n {4}incremental_field_connector:\n/,
+          '$1    incremental_field: updated\n    incremental_field_connector: updated\n',
+        ),
+    );
+    const out = (await runCli(['validate', dir], { KLAVIYO_API_KEY: 'pk_test_key' })).stdout;
+    expect(out).toMatch(
+      /UNKNOWN_INCREMENTAL_FIELD .*inc_datasources\[6\]\.incremental_field_connector — Unknown incremental field "updated_at" for data source forms: the connector takes updated, created/,
+    );
+    expect(out).toMatch(/inc_datasources\[7\]\.incremental_field — tags is a full load/);
+    expect(out).toMatch(/SNAPSHOT_NEEDS_FULL_READ .*inc_datasources\[7\]\.mode/);
   });
 });

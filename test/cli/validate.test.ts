@@ -293,7 +293,7 @@ const cases: Case[] = [
     break: replace(DS, 'mode: append', 'mode: upsert'),
     file: DS,
     key: 'hist_datasources[0].mode',
-    message: 'mode "upsert" of datasource events is not one of append, replace, merge',
+    message: 'mode "upsert" of datasource events is not one of append, replace, merge, snapshot',
   },
   {
     code: 'API_KEY_IN_PROJECT',

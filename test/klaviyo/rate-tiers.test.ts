@@ -14,6 +14,15 @@ describe('rate tiers from the endpoint catalog', () => {
       segments: tierOf('/api/segments'),
       flows: tierOf('/api/flows'),
       aggregates: tierOf('/api/metric-aggregates'),
+      tags: tierOf('/api/tags'),
+      tagGroups: tierOf('/api/tag-groups'),
+      coupons: tierOf('/api/coupons'),
+      forms: tierOf('/api/forms'),
+      images: tierOf('/api/images'),
+      catalogItems: tierOf('/api/catalog-items'),
+      catalogVariants: tierOf('/api/catalog-variants'),
+      catalogCategories: tierOf('/api/catalog-categories'),
+      pushTokens: tierOf('/api/push-tokens'),
     }).toEqual({
       events: 'XL',
       profiles: 'L',
@@ -24,8 +33,17 @@ describe('rate tiers from the endpoint catalog', () => {
       segments: 'L',
       flows: 'S',
       aggregates: 'S',
+      tags: 'S',
+      tagGroups: 'S',
+      coupons: 'L',
+      forms: 'S',
+      images: 'M',
+      catalogItems: 'XL',
+      catalogVariants: 'XL',
+      catalogCategories: 'XL',
+      pushTokens: 'M',
     });
-    expect(tierOf('/api/coupons')).toBe(DEFAULT_TIER);
+    expect(tierOf('/api/coupon-codes')).toBe(DEFAULT_TIER);
   });
 
   it('sizes the request buckets by tier, profiles with predictive analytics in a second bucket', () => {

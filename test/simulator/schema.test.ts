@@ -78,6 +78,22 @@ const CASES: [string, Record<string, string>][] = [
   ['/api/metrics', { include: 'flow-triggers' }],
   ['/api/segments', {}],
   ['/api/flows', { include: 'flow-actions,tags' }],
+  ['/api/tags', { include: 'tag-group', 'page[size]': '50' }],
+  ['/api/tag-groups', {}],
+  ['/api/coupons', {}],
+  ['/api/forms', { sort: 'updated_at' }],
+  ['/api/images', {}],
+  ['/api/catalog-items', { include: 'variants', sort: 'created' }],
+  ['/api/catalog-variants', {}],
+  ['/api/catalog-categories', {}],
+  ['/api/push-tokens', { include: 'profile' }],
+  [
+    '/api/profiles',
+    {
+      filter: 'greater-than(subscriptions.email.marketing.suppression.timestamp,1970-01-01T00:00:00Z)',
+      'additional-fields[profile]': 'subscriptions',
+    },
+  ],
 ];
 
 describe('responses match the official OpenAPI schema (2026-07-15)', () => {

@@ -110,7 +110,7 @@ describe('request plans', () => {
   });
 
   it('an unknown data_source is a config error', () => {
-    expect(() => getSource('coupons')).toThrow(IngestError);
+    expect(() => getSource('coupon')).toThrow(IngestError);
   });
 });
 

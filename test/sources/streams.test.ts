@@ -80,6 +80,13 @@ describe.each(STREAMS.map((stream) => [stream.name, stream] as const))('stream %
   it.each(revisionsOf(name))('plans only what revision %s allows', (revision) => {
     const entry = entryFor(name, parseRevision(revision)!);
     if (entry === null) return; // the endpoint did not exist yet
+    if (stream.since !== undefined && revision < stream.since) {
+      // The stream needs a newer revision: planning says so instead of asking for what is refused.
+      expect(() => getSource(stream.name).plan(paramsFor(stream, revision)[0]!)).toThrow(
+        expect.objectContaining({ code: 'STREAM_NEEDS_NEWER_REVISION' }),
+      );
+      return;
+    }
     for (const params of paramsFor(stream, revision)) {
       expect({ windowField: params.windowField, refused: refusals(stream, entry, params) }).toEqual({
         windowField: params.windowField,

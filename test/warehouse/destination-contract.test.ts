@@ -497,6 +497,63 @@ describe.each(DESTINATIONS)('$name', (factory) => {
     });
   });
 
+  describe('snapshot', () => {
+    const tags = () => ({ ...target('tags', 'snapshot', null), deletedAt: '2025-10-15T12:00:00+00:00' });
+
+    it('merges by id and marks the rows a later snapshot no longer has; an id that comes back is live again', async () => {
+      const first = await load(tags(), [
+        { id: 't1', name: 'one' },
+        { id: 't2', name: 'two' },
+        { id: 't3', name: 'three' },
+      ]);
+      expect(first).toEqual({ inserted: 3, duplicatesSkipped: 0, markedDeleted: 0 });
+      const second = await load({ ...tags(), deletedAt: '2025-10-16T00:00:00+00:00' }, [
+        { id: 't1', name: 'one (edited)' },
+        { id: 't3', name: 'three' },
+        { id: 't3', name: 'three' }, // read twice (a re-read page): one row
+      ]);
+      expect(second).toEqual({ inserted: 2, duplicatesSkipped: 1, markedDeleted: 1 });
+      const rows = () => select('tags', `SELECT id, name, _deleted_at FROM ${S}.tags ORDER BY id`);
+      expect(await rows()).toEqual([
+        { id: 't1', name: 'one (edited)', _deleted_at: null },
+        { id: 't2', name: 'two', _deleted_at: '2025-10-16T00:00:00+00:00' },
+        { id: 't3', name: 'three', _deleted_at: null },
+      ]);
+      // Marked once: a later snapshot keeps the first time it was seen missing.
+      const third = await load({ ...tags(), deletedAt: '2025-10-17T00:00:00+00:00' }, [
+        { id: 't1', name: 'one (edited)' },
+        { id: 't2', name: 'two is back' },
+      ]);
+      expect(third).toEqual({ inserted: 2, duplicatesSkipped: 0, markedDeleted: 1 });
+      expect(await rows()).toEqual([
+        { id: 't1', name: 'one (edited)', _deleted_at: null },
+        { id: 't2', name: 'two is back', _deleted_at: null },
+        { id: 't3', name: 'three', _deleted_at: '2025-10-17T00:00:00+00:00' },
+      ]);
+    });
+
+    it('an empty snapshot marks every live row, in the commit of its log row', async () => {
+      await load(tags(), [{ id: 't1', name: 'one' }]);
+      expect(await load({ ...tags(), deletedAt: '2025-10-18T00:00:00+00:00' })).toEqual({
+        inserted: 0,
+        duplicatesSkipped: 0,
+        markedDeleted: 1,
+      });
+      expect(await select('tags', `SELECT id, _deleted_at FROM ${S}.tags`)).toEqual([
+        { id: 't1', _deleted_at: '2025-10-18T00:00:00+00:00' },
+      ]);
+      // A failed commit marks nothing.
+      await load(tags(), [{ id: 't1', name: 'one' }]);
+      failAt = 'log';
+      await expect(load({ ...tags(), deletedAt: '2025-10-19T00:00:00+00:00' })).rejects.toThrow(
+        /injected failure/,
+      );
+      expect(await select('tags', `SELECT id, _deleted_at FROM ${S}.tags`)).toEqual([
+        { id: 't1', _deleted_at: null },
+      ]);
+    });
+  });
+
   describe('maxTimestamp', () => {
     it('is the chronological max over mixed formats, ignoring NULL and garbage; null when empty', async () => {
       await dest.createTableIfMissing(S, 'ts', [

@@ -138,6 +138,110 @@ export const CATALOG: EndpointCatalog = {
       "tag": ["id","name"],
     },
   },
+  "tags": {
+    "path": "/api/tags",
+    "scopes": ["tags:read"],
+    "revisions": [
+      {"since":"2023-02-22","filterAllowed":{"name":["contains","ends-with","equals","starts-with"]},"filterRequired":false,"sort":["id","-id","name","-name"],"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[tag]"],"rateLimit":{"burst":3,"steady":60},"trailingSlash":true},
+      {"since":"2025-10-15","filterAllowed":{"name":["contains","ends-with","equals","starts-with"]},"filterRequired":false,"sort":["id","-id","name","-name"],"pageSize":null,"include":["tag-group"],"additionalFields":{},"fieldsets":["fields[tag-group]","fields[tag]"],"rateLimit":{"burst":3,"steady":60},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{"name":["contains","ends-with","equals","starts-with"]},"filterRequired":false,"sort":["id","-id","name","-name"],"pageSize":{"default":50,"minimum":1,"maximum":50},"include":["tag-group"],"additionalFields":{},"fieldsets":["fields[tag-group]","fields[tag]"],"rateLimit":{"burst":3,"steady":60},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "tag-group": ["default","exclusive","id","name"],
+      "tag": ["id","name"],
+    },
+  },
+  "tag-groups": {
+    "path": "/api/tag-groups",
+    "scopes": ["tags:read"],
+    "revisions": [
+      {"since":"2023-02-22","filterAllowed":{"name":["contains","ends-with","equals","starts-with"],"exclusive":["equals"],"default":["equals"]},"filterRequired":false,"sort":["id","-id","name","-name"],"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[tag-group]"],"rateLimit":{"burst":3,"steady":60},"trailingSlash":true},
+      {"since":"2025-10-15","filterAllowed":{"name":["contains","ends-with","equals","starts-with"],"exclusive":["equals"],"default":["equals"]},"filterRequired":false,"sort":["id","-id","name","-name"],"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[tag-group]"],"rateLimit":{"burst":3,"steady":60},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{"name":["contains","ends-with","equals","starts-with"],"exclusive":["equals"],"default":["equals"]},"filterRequired":false,"sort":["id","-id","name","-name"],"pageSize":{"default":25,"minimum":1,"maximum":25},"include":[],"additionalFields":{},"fieldsets":["fields[tag-group]"],"rateLimit":{"burst":3,"steady":60},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "tag-group": ["default","exclusive","id","name"],
+    },
+  },
+  "coupons": {
+    "path": "/api/coupons",
+    "scopes": ["coupons:read"],
+    "revisions": [
+      {"since":"2025-10-15","filterAllowed":{},"filterRequired":false,"sort":null,"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[coupon]"],"rateLimit":{"burst":75,"steady":700},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{},"filterRequired":false,"sort":null,"pageSize":{"default":100,"minimum":1,"maximum":100},"include":[],"additionalFields":{},"fieldsets":["fields[coupon]"],"rateLimit":{"burst":75,"steady":750},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "coupon": ["description","external_id","id","monitor_configuration"],
+    },
+  },
+  "forms": {
+    "path": "/api/forms",
+    "scopes": ["forms:read"],
+    "revisions": [
+      {"since":"2025-10-15","filterAllowed":{"id":["any","equals"],"name":["any","contains","equals"],"ab_test":["equals"],"updated_at":["greater-or-equal","greater-than","less-or-equal","less-than"],"created_at":["greater-or-equal","greater-than","less-or-equal","less-than"],"status":["equals"]},"filterRequired":false,"sort":["created_at","-created_at","updated_at","-updated_at"],"pageSize":{"default":20,"minimum":1,"maximum":100},"include":[],"additionalFields":{},"fieldsets":["fields[form]"],"rateLimit":{"burst":3,"steady":60},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "form": ["ab_test","created_at","id","name","status","updated_at"],
+    },
+  },
+  "images": {
+    "path": "/api/images",
+    "scopes": ["images:read"],
+    "revisions": [
+      {"since":"2025-10-15","filterAllowed":{"id":["any","equals"],"updated_at":["greater-or-equal","greater-than","less-or-equal","less-than"],"format":["any","equals"],"name":["any","contains","ends-with","equals","starts-with"],"size":["greater-or-equal","greater-than","less-or-equal","less-than"],"hidden":["any","equals"]},"filterRequired":false,"sort":["format","-format","id","-id","name","-name","size","-size","updated_at","-updated_at"],"pageSize":{"default":20,"minimum":1,"maximum":100},"include":[],"additionalFields":{},"fieldsets":["fields[image]"],"rateLimit":{"burst":10,"steady":150},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "image": ["format","hidden","id","image_url","name","size","updated_at"],
+    },
+  },
+  "catalog-items": {
+    "path": "/api/catalog-items",
+    "scopes": ["catalogs:read"],
+    "revisions": [
+      {"since":"2023-02-22","filterAllowed":{"ids":["any"],"category":["equals"],"title":["contains"],"published":["equals"]},"filterRequired":false,"sort":["created","-created"],"pageSize":null,"include":["variants"],"additionalFields":{},"fieldsets":["fields[catalog-item]","fields[catalog-variant]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":true},
+      {"since":"2025-10-15","filterAllowed":{"ids":["any"],"category.id":["equals"],"title":["contains"],"published":["equals"]},"filterRequired":false,"sort":["created","-created"],"pageSize":null,"include":["variants"],"additionalFields":{},"fieldsets":["fields[catalog-item]","fields[catalog-variant]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{"ids":["any"],"category.id":["equals"],"title":["contains"],"published":["equals"]},"filterRequired":false,"sort":["created","-created"],"pageSize":{"default":100,"minimum":1,"maximum":100},"include":["variants"],"additionalFields":{},"fieldsets":["fields[catalog-item]","fields[catalog-variant]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "catalog-item": ["created","custom_metadata","description","external_id","id","image_full_url","image_thumbnail_url","images","price","published","title","updated","url"],
+      "catalog-variant": ["created","custom_metadata","description","external_id","id","image_full_url","image_thumbnail_url","images","inventory_policy","inventory_quantity","price","published","sku","title","updated","url"],
+    },
+  },
+  "catalog-variants": {
+    "path": "/api/catalog-variants",
+    "scopes": ["catalogs:read"],
+    "revisions": [
+      {"since":"2023-02-22","filterAllowed":{"ids":["any"],"item":["equals"],"sku":["equals"],"title":["contains"],"published":["equals"]},"filterRequired":false,"sort":["created","-created"],"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[catalog-variant]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":true},
+      {"since":"2025-10-15","filterAllowed":{"ids":["any"],"item.id":["equals"],"sku":["equals"],"title":["contains"],"published":["equals"]},"filterRequired":false,"sort":["created","-created"],"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[catalog-variant]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{"ids":["any"],"item.id":["equals"],"sku":["equals"],"title":["contains"],"published":["equals"]},"filterRequired":false,"sort":["created","-created"],"pageSize":{"default":100,"minimum":1,"maximum":100},"include":[],"additionalFields":{},"fieldsets":["fields[catalog-variant]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "catalog-variant": ["created","custom_metadata","description","external_id","id","image_full_url","image_thumbnail_url","images","inventory_policy","inventory_quantity","price","published","sku","title","updated","url"],
+    },
+  },
+  "catalog-categories": {
+    "path": "/api/catalog-categories",
+    "scopes": ["catalogs:read"],
+    "revisions": [
+      {"since":"2023-02-22","filterAllowed":{"ids":["any"],"item":["equals"],"name":["contains"]},"filterRequired":false,"sort":["created","-created"],"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[catalog-category]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":true},
+      {"since":"2025-10-15","filterAllowed":{"ids":["any"],"item.id":["equals"],"name":["contains"]},"filterRequired":false,"sort":["created","-created"],"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[catalog-category]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{"ids":["any"],"item.id":["equals"],"name":["contains"]},"filterRequired":false,"sort":["created","-created"],"pageSize":{"default":100,"minimum":1,"maximum":100},"include":[],"additionalFields":{},"fieldsets":["fields[catalog-category]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "catalog-category": ["external_id","id","name","updated"],
+    },
+  },
+  "push-tokens": {
+    "path": "/api/push-tokens",
+    "scopes": ["profiles:read","push-tokens:read"],
+    "revisions": [
+      {"since":"2025-10-15","filterAllowed":{"id":["equals"],"profile.id":["equals"],"enablement_status":["equals"],"platform":["equals"]},"filterRequired":false,"sort":null,"pageSize":{"default":20,"minimum":1,"maximum":100},"include":["profile"],"additionalFields":{},"fieldsets":["fields[profile]","fields[push-token]"],"rateLimit":{"burst":10,"steady":150},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "profile": ["created","email","external_id","first_name","id","image","last_event_date","last_name","locale","location","location.address1","location.address2","location.city","location.country","location.ip","location.latitude","location.longitude","location.region","location.timezone","location.zip","organization","phone_number","properties","title","updated"],
+      "push-token": ["background","created","enablement_status","id","metadata","metadata.app_build","metadata.app_id","metadata.app_name","metadata.app_version","metadata.device_id","metadata.device_model","metadata.environment","metadata.klaviyo_sdk","metadata.manufacturer","metadata.os_name","metadata.os_version","metadata.sdk_version","platform","recorded_date","token","vendor"],
+    },
+  },
   "metric-aggregates": {
     "path": "/api/metric-aggregates",
     "scopes": ["metrics:read"],

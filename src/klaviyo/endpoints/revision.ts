@@ -22,8 +22,21 @@ export function parseRevision(header: string | undefined): Revision | null {
 }
 
 /**
+ * Endpoints that did not exist at the oldest revision we know (2022-10-17): before their first entry
+ * they are absent, not the first entry's contract.
+ */
+const NEWER_THAN_FIRST_REVISION: ReadonlySet<EndpointName> = new Set([
+  'campaigns',
+  'coupons',
+  'forms',
+  'images',
+  'push-tokens',
+]);
+
+/**
  * The endpoint contract in force at a revision: the newest entry not after it. Revisions older than
- * the first known one use the first; null when the endpoint did not exist yet (campaigns before 2023-02-22).
+ * the first known one use the first; null when the endpoint did not exist yet (campaigns before 2023-02-22; the
+ * endpoints first seen in a later document before the first revision it shows them).
  */
 export function entryFor(endpoint: EndpointName, revision: Revision): RevisionEntry | null {
   const entries = CATALOG[endpoint].revisions;
@@ -31,7 +44,7 @@ export function entryFor(endpoint: EndpointName, revision: Revision): RevisionEn
   for (const entry of entries) {
     if (entry.since <= revision.date) found = entry;
   }
-  if (!found && endpoint !== 'campaigns' && entries[0]) found = entries[0];
+  if (!found && !NEWER_THAN_FIRST_REVISION.has(endpoint) && entries[0]) found = entries[0];
   return found;
 }
 
@@ -45,6 +58,17 @@ export const FIXED_PAGE_SIZE: Record<EndpointName, number> = {
   metrics: 200,
   segments: 10,
   flows: 50,
+  // The documents' "a maximum of N per request" where a revision has no page[size] parameter; coupons
+  // say nothing and take their later page[size] default.
+  tags: 50,
+  'tag-groups': 25,
+  coupons: 100,
+  forms: 20,
+  images: 20,
+  'catalog-items': 100,
+  'catalog-variants': 100,
+  'catalog-categories': 100,
+  'push-tokens': 20,
   'metric-aggregates': 500,
 };
 

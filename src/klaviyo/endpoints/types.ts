@@ -14,6 +14,15 @@ export type EndpointName =
   | 'metrics'
   | 'segments'
   | 'flows'
+  | 'tags'
+  | 'tag-groups'
+  | 'coupons'
+  | 'forms'
+  | 'images'
+  | 'catalog-items'
+  | 'catalog-variants'
+  | 'catalog-categories'
+  | 'push-tokens'
   | 'metric-aggregates';
 
 export const ENDPOINT_NAMES: readonly EndpointName[] = [
@@ -25,6 +34,15 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'metrics',
   'segments',
   'flows',
+  'tags',
+  'tag-groups',
+  'coupons',
+  'forms',
+  'images',
+  'catalog-items',
+  'catalog-variants',
+  'catalog-categories',
+  'push-tokens',
   'metric-aggregates',
 ];
 
@@ -41,6 +59,15 @@ export const ENDPOINT_OPERATIONS: Readonly<Record<EndpointName, { path: string; 
   metrics: { path: '/api/metrics', method: 'get' },
   segments: { path: '/api/segments', method: 'get' },
   flows: { path: '/api/flows', method: 'get' },
+  tags: { path: '/api/tags', method: 'get' },
+  'tag-groups': { path: '/api/tag-groups', method: 'get' },
+  coupons: { path: '/api/coupons', method: 'get' },
+  forms: { path: '/api/forms', method: 'get' },
+  images: { path: '/api/images', method: 'get' },
+  'catalog-items': { path: '/api/catalog-items', method: 'get' },
+  'catalog-variants': { path: '/api/catalog-variants', method: 'get' },
+  'catalog-categories': { path: '/api/catalog-categories', method: 'get' },
+  'push-tokens': { path: '/api/push-tokens', method: 'get' },
   'metric-aggregates': { path: '/api/metric-aggregates', method: 'post' },
 };
 

@@ -1,12 +1,13 @@
 /** The datasources lists: safe identifiers, load config files present, modes, field pairs. */
 
+import { findStream } from '../../sources/registry.js';
 import { DATABASE_FILE } from '../config-files.js';
 import { LOOKBACK_FORMAT, parseLookback } from '../lookback.js';
 import { datasourceRefs, isIncremental, keyOf, lineOf } from './lists.js';
 import type { RuleGroup } from './types.js';
 
 const SAFE_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/i;
-const MODES = ['append', 'replace', 'merge'];
+const MODES = ['append', 'replace', 'merge', 'snapshot'];
 
 export const datasourceRules: RuleGroup = {
   name: 'datasources',
@@ -17,6 +18,7 @@ export const datasourceRules: RuleGroup = {
     'UNKNOWN_OUT_MODE',
     'INCREMENTAL_FIELD_PAIR',
     'BAD_LOOKBACK',
+    'SNAPSHOT_NEEDS_FULL_READ',
   ],
   check({ snapshot, report }) {
     for (const ref of datasourceRefs(snapshot)) {
@@ -60,7 +62,7 @@ export const datasourceRules: RuleGroup = {
           severity: 'error',
           ...at('mode'),
           message: `mode "${d.mode}" of datasource ${d.name} is not one of ${MODES.join(', ')}`,
-          fix: 'Use mode: append (the templates), replace, or merge.',
+          fix: 'Use mode: append (the templates), replace, merge, or snapshot (a full read that marks rows deleted upstream).',
         });
       }
       if (parseLookback(d.lookback) === null) {
@@ -70,6 +72,17 @@ export const datasourceRules: RuleGroup = {
           ...at('lookback'),
           message: `lookback "${String(d.lookback)}" of datasource ${d.name} is not a duration`,
           fix: `Write ${LOOKBACK_FORMAT}.`,
+        });
+      }
+      if (d.mode === 'snapshot' && (isIncremental(d) || findStream(d.name)?.implicitWindowField)) {
+        report({
+          code: 'SNAPSHOT_NEEDS_FULL_READ',
+          severity: 'error',
+          ...at('mode'),
+          message: `datasource ${d.name} has mode snapshot but reads a window: a snapshot must read every object, or it would mark the ones outside the window deleted`,
+          fix: findStream(d.name)?.implicitWindowField
+            ? `Use mode: append for ${d.name} (it is always read by window).`
+            : 'Leave incremental_field and incremental_field_connector empty (and use the full-load config, like metrics), or use mode: append or merge.',
         });
       }
       const connector = d.incremental_field_connector;

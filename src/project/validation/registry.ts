@@ -2,6 +2,7 @@
 import { IngestError } from '../../util/errors.js';
 import { type ProjectOptions, type ProjectSnapshot, readProjectSnapshot } from '../project.js';
 import { datasourceRules } from './datasources.js';
+import { engineStepRules } from './engine-steps.js';
 import { keyRules } from './keys.js';
 import { fromError, loadConfigRules } from './load-configs.js';
 import { revisionRules } from './revision.js';
@@ -18,6 +19,7 @@ const RULE_GROUPS: readonly RuleGroup[] = [
   loadConfigRules,
   secretRules,
   revisionRules,
+  engineStepRules,
 ];
 
 export interface ValidateOptions extends ProjectOptions {

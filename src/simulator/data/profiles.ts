@@ -20,13 +20,18 @@ export class ProfilesCollection implements Collection {
   readonly updated = f64(256);
   private ver = 0;
   private readonly fields: Record<string, FieldDef>;
+  /** Suppressions set or lifted after generation (null: not suppressed), by index. */
+  private readonly suppressionChanges = new Map<number, number | null>();
 
   constructor(private readonly seed: number) {
     const r = (s: number, i: number) => rand(this.seed, s, i);
     const suppressedAt = (i: number) =>
-      r(40, i) < 0.05
-        ? this.created.get(i) + Math.floor(r(41, i) * Math.max(0, this.updated.get(i) - this.created.get(i)))
-        : null;
+      this.suppressionChanges.has(i)
+        ? (this.suppressionChanges.get(i) ?? null)
+        : r(40, i) < 0.05
+          ? this.created.get(i) +
+            Math.floor(r(41, i) * Math.max(0, this.updated.get(i) - this.created.get(i)))
+          : null;
     this.fields = {
       id: { kind: 'string', get: (i) => this.id(i) },
       email: { kind: 'string', get: (i) => this.email(i) },
@@ -48,6 +53,11 @@ export class ProfilesCollection implements Collection {
 
   size(): number {
     return this.created.length;
+  }
+  /** Suppresses email marketing at `atMs`, or lifts the suppression (null). */
+  setSuppression(i: number, atMs: number | null): void {
+    this.suppressionChanges.set(i, atMs);
+    this.ver++;
   }
   version(): number {
     return this.ver;

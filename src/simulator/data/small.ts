@@ -80,6 +80,12 @@ export class SmallCollection<R extends SmallRecord> implements Collection {
     this.records.push(record);
     this.ver++;
   }
+  /** Deletes the records with these ids (the API no longer returns them). */
+  removeIds(ids: ReadonlySet<string>): void {
+    const kept = this.records.filter((record) => !ids.has(record.id));
+    this.records.splice(0, this.records.length, ...kept);
+    this.ver++;
+  }
   resource(i: number, ctx: BuildContext): JsonResource {
     const r = this.records[i] as R;
     const { attributes, relationships } = this.spec.build(r, ctx);

@@ -1,4 +1,10 @@
 import type { CollectionName } from '../../klaviyo/endpoints/index.js';
+import {
+  ACCOUNT_OBJECT_NAMES,
+  type AccountObjectName,
+  AccountObjects,
+  pickIndices,
+} from './account-objects.js';
 import type { Collection, FieldValue } from './collection.js';
 import { EventsCollection } from './events.js';
 import { ProfilesCollection } from './profiles.js';
@@ -35,11 +41,23 @@ export interface DataOptions {
   metrics?: number;
   segments?: number;
   flows?: number;
+  tags?: number;
+  'tag-groups'?: number;
+  coupons?: number;
+  forms?: number;
+  images?: number;
+  'catalog-items'?: number;
+  'catalog-variants'?: number;
+  'catalog-categories'?: number;
+  'push-tokens'?: number;
   /** Write event `datetime` with a space separator (`2021-05-17 23:43:28+00:00`). Default 'T'. */
   eventDatetimeSeparator?: 'T' | ' ';
 }
 
 export type RecordCounts = Partial<Record<CollectionName, number>>;
+
+/** The collections `deleteRecords` deletes from. */
+export type DeletableName = 'campaigns' | 'lists' | 'templates' | 'segments' | 'flows' | AccountObjectName;
 
 export const DEFAULT_COUNTS: Record<CollectionName, number> = {
   profiles: 500,
@@ -50,7 +68,27 @@ export const DEFAULT_COUNTS: Record<CollectionName, number> = {
   metrics: 14,
   segments: 10,
   flows: 12,
+  'tag-groups': 3,
+  tags: 12,
+  coupons: 6,
+  forms: 8,
+  images: 30,
+  'catalog-categories': 5,
+  'catalog-items': 40,
+  'catalog-variants': 90,
+  'push-tokens': 25,
 };
+
+/** Which events to hold back from the list endpoint (`holdBackEvents`). */
+export interface HoldBackSpec {
+  /** Events with datetime in [from, to), epoch ms. */
+  from: number;
+  to: number;
+  /** Only this metric's events. */
+  metricId?: string;
+  /** At most this many (the first ones in datetime order). */
+  limit?: number;
+}
 
 /** Range condition for `count()`; datetimes in epoch ms (or numbers for `timestamp`). */
 export interface WindowSpec {
@@ -76,6 +114,8 @@ export class SimulatorData {
   readonly templates = templatesCollection();
   readonly segments = segmentsCollection();
   readonly flows = flowsCollection();
+  /** Tags, tag groups, coupons, forms, images, catalog items / variants / categories, push tokens. */
+  readonly objects: AccountObjects;
 
   constructor(options: DataOptions = {}) {
     this.seed = (options.seed ?? 1) >>> 0;
@@ -102,6 +142,8 @@ export class SimulatorData {
     this.profiles.generate(counts.profiles, start - 1, this.nowMs, rng);
     this.events.generate(counts.events, start - 1, this.nowMs, rng);
     this.generateSmall(counts, start, this.nowMs, rng);
+    this.objects = new AccountObjects(this.seed, this.profiles);
+    this.objects.generate(counts, start, this.nowMs, rng);
     this.generatedUpTo = this.nowMs;
   }
 
@@ -110,7 +152,8 @@ export class SimulatorData {
   }
 
   collection(name: CollectionName): Collection {
-    return this[name === 'metrics' ? 'metrics' : name] as Collection;
+    if (isAccountObject(name)) return this.objects.collection(name);
+    return this[name] as Collection;
   }
 
   /** Moves the simulated clock forward. */
@@ -143,6 +186,7 @@ export class SimulatorData {
       this.nowMs,
       rng,
     );
+    this.objects.generate(counts, from + 1, this.nowMs, rng);
     this.generatedUpTo = this.nowMs;
   }
 
@@ -157,14 +201,8 @@ export class SimulatorData {
       const floor = Math.max(old, this.generatedUpTo);
       return Math.min(this.nowMs, floor + 1 + Math.floor(rng.next() * Math.max(0, this.nowMs - floor - 1)));
     };
-    const pickIndices = (size: number, n: number) => {
-      const chosen = new Set<number>();
-      const want = Math.min(size, n);
-      while (chosen.size < want) chosen.add(rng.int(size));
-      return [...chosen];
-    };
     if (counts.profiles) {
-      for (const i of pickIndices(this.profiles.size(), counts.profiles)) {
+      for (const i of pickIndices(this.profiles.size(), counts.profiles, rng)) {
         this.profiles.updated.set(i, newTime(this.profiles.updated.get(i)));
       }
       this.profiles.touch();
@@ -173,13 +211,86 @@ export class SimulatorData {
       const n = counts[name];
       if (!n) continue;
       const coll = this[name] as unknown as SmallCollection<SmallRecord>;
-      for (const i of pickIndices(coll.size(), n)) {
+      for (const i of pickIndices(coll.size(), n, rng)) {
         const rec = coll.records[i] as SmallRecord;
         rec.updated = newTime(rec.updated);
       }
       coll.touch();
     }
+    for (const name of ACCOUNT_OBJECT_NAMES) {
+      const n = counts[name];
+      if (n) this.objects.update(name, n, newTime, rng);
+    }
     this.generatedUpTo = this.nowMs;
+  }
+
+  /**
+   * Klaviyo's late listing: the events `spec` selects keep counting in metric-aggregates but are left
+   * out of GET /api/events until `releaseEvents`. Returns their ids.
+   */
+  holdBackEvents(spec: HoldBackSpec): string[] {
+    const events = this.events;
+    const chosen: number[] = [];
+    const limit = spec.limit ?? Number.POSITIVE_INFINITY;
+    for (let i = events.times.upperBound(spec.from - 1); i < events.size() && chosen.length < limit; i++) {
+      const t = events.times.get(i);
+      if (t < spec.from) continue;
+      if (t >= spec.to) break;
+      if (spec.metricId !== undefined && this.metrics.id(events.metric.get(i)) !== spec.metricId) continue;
+      chosen.push(i);
+    }
+    events.holdBack(chosen);
+    return chosen.map((i) => events.id(i));
+  }
+
+  /** Lists every held-back event again; returns how many were released. */
+  releaseEvents(): number {
+    return this.events.releaseAll();
+  }
+
+  /**
+   * Deletes `N` records per type of the objects Klaviyo lets an account delete (campaigns, lists,
+   * templates, segments, flows and the smaller objects; not events, profiles or metrics here): later
+   * reads no longer return them. Returns the ids deleted.
+   */
+  deleteRecords(counts: Partial<Record<DeletableName, number>>): Partial<Record<DeletableName, string[]>> {
+    const rng = new Rng(this.seed ^ (0x3000 + ++this.mutations));
+    const deleted: Partial<Record<DeletableName, string[]>> = {};
+    for (const name of ['campaigns', 'lists', 'templates', 'segments', 'flows'] as const) {
+      const n = counts[name];
+      if (!n) continue;
+      const coll = this[name] as unknown as SmallCollection<SmallRecord>;
+      const ids = pickIndices(coll.size(), n, rng).map((i) => coll.id(i));
+      coll.removeIds(new Set(ids));
+      deleted[name] = ids;
+    }
+    for (const name of ACCOUNT_OBJECT_NAMES) {
+      const n = counts[name];
+      if (n) deleted[name] = this.objects.delete(name, n, rng);
+    }
+    return deleted;
+  }
+
+  /**
+   * Sets (a time) or lifts (null) the email marketing suppression of `N` profiles that are not (or
+   * are) suppressed now; their `updated` moves to now. Returns the profiles' ids.
+   */
+  setSuppression(count: number, suppressed: boolean): string[] {
+    if (this.nowMs <= this.generatedUpTo) this.nowMs = this.generatedUpTo + 1000;
+    const field = this.profiles.field('subscriptions.email.marketing.suppression.timestamp');
+    const candidates: number[] = [];
+    for (let i = 0; i < this.profiles.size(); i++) {
+      if ((field?.get(i) !== null) !== suppressed) candidates.push(i);
+    }
+    const rng = new Rng(this.seed ^ (0x4000 + ++this.mutations));
+    const chosen = pickIndices(candidates.length, count, rng).map((k) => candidates[k] as number);
+    for (const i of chosen) {
+      this.profiles.setSuppression(i, suppressed ? this.nowMs : null);
+      this.profiles.updated.set(i, this.nowMs);
+    }
+    this.profiles.touch();
+    this.generatedUpTo = this.nowMs;
+    return chosen.map((i) => this.profiles.id(i));
   }
 
   /** How many records of a type have `field` inside the window (all records when no bound given). */
@@ -231,6 +342,10 @@ export class SimulatorData {
     add(this.segments, counts.segments, (k, c, u) => generateSegment(k, c, u, this.seed, rng));
     add(this.flows, counts.flows, (k, c, u) => generateFlow(k, c, u, this.seed, rng));
   }
+}
+
+function isAccountObject(name: CollectionName): name is AccountObjectName {
+  return (ACCOUNT_OBJECT_NAMES as readonly string[]).includes(name);
 }
 
 function inWindow(v: FieldValue, w: WindowSpec): boolean {

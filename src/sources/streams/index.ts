@@ -1,12 +1,20 @@
 /** Every stream we read. Adding one: a file beside this one, and its line here. */
 import type { StreamSpec } from '../stream.js';
 import { campaigns } from './campaigns.js';
+import { catalogCategories, catalogItems, catalogVariants } from './catalog.js';
+import { coupons } from './coupons.js';
 import { events } from './events.js';
 import { flows } from './flows.js';
+import { forms } from './forms.js';
+import { globalExclusions } from './global-exclusions.js';
+import { images } from './images.js';
 import { lists } from './lists.js';
 import { metrics } from './metrics.js';
 import { profiles } from './profiles.js';
+import { pushTokens } from './push-tokens.js';
 import { segments } from './segments.js';
+import { tagGroups } from './tag-groups.js';
+import { tags } from './tags.js';
 import { templates } from './templates.js';
 
 export const STREAMS: readonly StreamSpec[] = [
@@ -18,4 +26,14 @@ export const STREAMS: readonly StreamSpec[] = [
   metrics,
   segments,
   flows,
+  tags,
+  tagGroups,
+  coupons,
+  forms,
+  images,
+  catalogItems,
+  catalogVariants,
+  catalogCategories,
+  pushTokens,
+  globalExclusions,
 ];

@@ -9,7 +9,7 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { asText, toJsonText } from '../json-text.js';
-import { moveSql } from '../row-move-sql.js';
+import { markDeletedSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -166,7 +166,7 @@ export class DuckDBStaging implements StagingDriver {
       return { inserted: await insert(sql.insertAll), duplicatesSkipped: 0 };
     }
 
-    if (mode === 'merge' && sql.merge !== null) {
+    if ((mode === 'merge' || mode === 'snapshot') && sql.merge !== null) {
       await this.connection.run(sql.merge.delete);
       const inserted = await insert(sql.merge.insert);
       return { inserted, duplicatesSkipped: total - inserted };
@@ -205,6 +205,19 @@ export class DuckDBStaging implements StagingDriver {
       params,
     );
     return { inserted, duplicatesSkipped: total - inserted };
+  }
+
+  async markDeleted(
+    schema: string,
+    table: string,
+    stagedId: string | null,
+    deletedAt: string,
+  ): Promise<number> {
+    const result = await this.connection.runAndReadAll(
+      markDeletedSql(schema, table, this.stageTable, stagedId),
+      [deletedAt],
+    );
+    return Number(result.getRows()[0]?.[0] ?? 0);
   }
 
   async insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void> {

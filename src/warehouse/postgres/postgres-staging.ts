@@ -14,7 +14,7 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, ColumnType, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { asText } from '../json-text.js';
-import { moveSql } from '../row-move-sql.js';
+import { markDeletedSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -186,7 +186,7 @@ export class PostgresStaging implements StagingDriver {
     const windowInTable =
       windowColumn !== null && move.tableColumns.has(foldIdentifier(windowColumn)) ? windowColumn : null;
 
-    if (mode === 'merge' && id !== undefined && sql.merge !== null) {
+    if ((mode === 'merge' || mode === 'snapshot') && id !== undefined && sql.merge !== null) {
       await this.ensureIndex(schema, table, spec(id).name, windowInTable);
       await this.run(sql.merge.delete);
       const inserted = await insert(sql.merge.insert);
@@ -224,6 +224,16 @@ export class PostgresStaging implements StagingDriver {
     await this.run(
       `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(name)} ON ${qualifiedName(schema, table)} (${columns.map(quoteIdentifier).join(', ')})`,
     );
+  }
+
+  async markDeleted(
+    schema: string,
+    table: string,
+    stagedId: string | null,
+    deletedAt: string,
+  ): Promise<number> {
+    const result = await this.run(markDeletedSql(schema, table, this.stageTable, stagedId), [deletedAt]);
+    return result.rowCount ?? 0;
   }
 
   async insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void> {

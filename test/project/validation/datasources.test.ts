@@ -85,7 +85,7 @@ const CASES: RuleCase[] = [
     ],
   },
   {
-    name: 'UNKNOWN_OUT_MODE: a mode other than append, replace or merge',
+    name: 'UNKNOWN_OUT_MODE: a mode other than append, replace, merge or snapshot',
     edits: [{ file: DS, from: 'mode: append', to: 'mode: upsert' }],
     findings: [
       {
@@ -93,8 +93,8 @@ const CASES: RuleCase[] = [
         at: 'mode: upsert',
         code: 'UNKNOWN_OUT_MODE',
         key: 'hist_datasources[0].mode',
-        message: 'mode "upsert" of datasource events is not one of append, replace, merge',
-        fix: 'Use mode: append (the templates), replace, or merge.',
+        message: 'mode "upsert" of datasource events is not one of append, replace, merge, snapshot',
+        fix: 'Use mode: append (the templates), replace, merge, or snapshot (a full read that marks rows deleted upstream).',
       },
     ],
   },
