@@ -11,6 +11,8 @@ export type FailureCause =
   | { kind: 'status'; status: number }
   | { kind: 'timeout' }
   | { kind: 'connection'; code: string }
+  /** No connection could be made at all (refused, no DNS answer, no route): the API is unreachable. */
+  | { kind: 'unreachable'; code: string }
   | { kind: 'bad-body'; reason: string };
 
 export interface RetryRule {
@@ -57,6 +59,25 @@ export const RETRYABLE_CONNECTION_CODES: ReadonlySet<string> = new Set([
   'Z_DATA_ERROR',
 ]);
 
+/**
+ * Transport errors before any byte was exchanged: nothing listens at the base URL, its name does not
+ * resolve, or there is no route. A few quick attempts tell a blip from a wrong KLAVIYO_BASE_URL or a
+ * network that is down; the long backoff of other errors would only hide the cause for minutes.
+ */
+export const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Attempts after the first while the API is unreachable, and their backoff: a few seconds in all. */
+export const UNREACHABLE_RETRIES = 3;
+export const UNREACHABLE_BACKOFF: BackoffOptions = { baseMs: 300, capMs: 1_500, retryAfterCapMs: 0 };
+
 export const TIMEOUT_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
@@ -76,6 +97,8 @@ export function ruleFor(cause: FailureCause): RetryRule {
       return RETRYABLE_CONNECTION_CODES.has(cause.code)
         ? { retry: true, code: 'KLAVIYO_CONNECTION' }
         : { retry: false, code: 'KLAVIYO_CONNECTION' };
+    case 'unreachable':
+      return { retry: true, code: 'KLAVIYO_UNREACHABLE' };
     case 'bad-body':
       return { retry: true, code: 'KLAVIYO_BAD_BODY' };
   }

@@ -96,6 +96,13 @@ export interface TableStatus {
   lastError: string | null;
 }
 
+/** A table whose last load logged STARTED and nothing after: the run was killed, or still runs. */
+export interface UnfinishedLoad {
+  table: string;
+  /** Unix seconds of its STARTED row. */
+  startedAt: number;
+}
+
 export interface Destination {
   /** e.g. `duckdb:/path/klaviyo.duckdb`, never containing a password. */
   readonly description: string;
@@ -112,6 +119,11 @@ export interface Destination {
   openLoad(target: LoadTarget): Promise<LoadSession>;
   /** Per table of `<schema>.ingestion_log`: the latest run, the latest success, rows now. Empty without a log. */
   tableStatus(schema: string): Promise<TableStatus[]>;
+  /**
+   * Tables of `<schema>.ingestion_log` whose last load never finished (killed, or a crash): its newest
+   * row is STARTED and no other run is loading the schema now. Empty without a log.
+   */
+  unfinishedLoads(schema: string): Promise<UnfinishedLoad[]>;
   /** The table's columns with their logical types, or null when it does not exist. */
   tableColumns(schema: string, table: string): Promise<ColumnSpec[] | null>;
   /**

@@ -2,7 +2,7 @@
  * The layout of `<schema>.ingestion_log`, as TD's logging pattern lays it out (plus
  * `duration_seconds`), the same in every destination: each dialect maps the logical types.
  */
-import type { ColumnType, Destination, IngestionLogRow } from './destination.js';
+import type { ColumnType, Destination, IngestionLogRow, UnfinishedLoad } from './destination.js';
 import { qualifiedName } from './identifiers.js';
 
 export const INGESTION_LOG_TABLE = 'ingestion_log';
@@ -30,6 +30,23 @@ export function logRowValues(row: IngestionLogRow): (string | number | bigint | 
     if (value === null || value === undefined) return null;
     return type === 'BIGINT' ? BigInt(Math.trunc(value as number)) : value;
   });
+}
+
+/**
+ * Tables whose newest log row is STARTED: a load that never wrote its SUCCESS or ERROR row. Plain SQL
+ * both dialects run; in the same second a SUCCESS or ERROR row counts as newer than a STARTED one.
+ */
+export function unfinishedLoadsSql(qualifiedLog: string): string {
+  return `SELECT table_name, time FROM (
+      SELECT table_name, status, time,
+             row_number() OVER (PARTITION BY table_name ORDER BY time DESC, status = 'STARTED') AS latest
+      FROM ${qualifiedLog} WHERE table_name IS NOT NULL) AS ranked
+    WHERE latest = 1 AND status = 'STARTED' ORDER BY table_name`;
+}
+
+/** The rows of unfinishedLoadsSql as UnfinishedLoad values. */
+export function toUnfinishedLoads(rows: readonly Record<string, unknown>[]): UnfinishedLoad[] {
+  return rows.map((row) => ({ table: String(row.table_name), startedAt: Number(row.time) }));
 }
 
 /** A window the log says a load of `table` covered: SUCCESS rows, and ERROR rows of loads that had a window. */

@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events';
-import type { RequestStream, SourceDefinition, SourceParams } from '../sources/types.js';
+import type { RequestStream, SourceDefinition, SourceParams, TimeWindow } from '../sources/types.js';
 import { ChangeSignal } from '../util/change-signal.js';
 import { adaptiveConcurrency, type Concurrency, fixedConcurrency } from './concurrency.js';
 import type { LoadSink } from './load-sinks.js';
 import { type FetchCounts, readSlice, type SliceReading } from './read-slice.js';
 import { SliceQueue } from './slice-queue.js';
-import { streamFor } from './slices.js';
+import { type Slice, streamFor } from './slices.js';
 import type { AccountFetcher } from './types.js';
 
 export type { FetchCounts };
@@ -34,6 +34,26 @@ export interface FetchInput {
   /** The `time` column of every row. */
   loadTimeSeconds: number;
   signal?: AbortSignal;
+  /** After each page: the totals so far and how far through the window reading is (0..1, or null when unknown). */
+  onPage?: (counts: Readonly<FetchCounts>, windowDone: number | null) => void;
+}
+
+/**
+ * How much of the window has been read, 0..1: completed slices count whole, a slice being read up to
+ * its last record (records come in ascending order). Null when the order is not ascending or the window
+ * is unbounded, where no position means anything.
+ */
+export function windowDone(slices: readonly Slice[], window: TimeWindow, ascending: boolean): number | null {
+  const { startMs, endMs } = window;
+  if (!ascending || startMs === null || endMs === null || endMs <= startMs) return null;
+  let covered = 0;
+  for (const slice of slices) {
+    const from = slice.startMs ?? startMs;
+    const to = slice.endMs ?? endMs;
+    if (slice.done) covered += to - from;
+    else if (slice.lastValueMs !== null) covered += Math.min(to, Math.max(from, slice.lastValueMs)) - from;
+  }
+  return Math.min(1, Math.max(0, covered / (endMs - startMs)));
 }
 
 /** Readers ask for their next page early while at most this many requests are allowed. */
@@ -55,7 +75,12 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   const onOuterAbort = () => abort.abort(input.signal?.reason);
   input.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
-  const queue = new SliceQueue((slice) => input.sink.register(slice));
+  const slices: Slice[] = [];
+  const queue = new SliceQueue((slice) => {
+    slices.push(slice);
+    input.sink.register(slice);
+  });
+  const ascending = input.streams.length === 1 && input.streams[0]?.ascending === true;
   const change = new ChangeSignal();
   let running = 0;
   let idle = 0;
@@ -83,6 +108,7 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
     signal: abort.signal,
     readAhead: () => concurrency.allowed() <= READ_AHEAD_UP_TO,
     stopped: () => failure !== null,
+    onPage: () => input.onPage?.(counts, windowDone(slices, input.params.window, ascending)),
     onFullPage: () => {
       // Waiting workers that may start a request now get a share of the earliest busy slice.
       const helpers = Math.min(idle, concurrency.allowed() - running);

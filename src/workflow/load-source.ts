@@ -2,7 +2,7 @@ import { type RateTier, tierOf } from '../klaviyo/rate-tiers.js';
 import type { SourceDefinition, SourceParams } from '../sources/types.js';
 import type { Clock } from '../util/clock.js';
 import type { LoadResult, LoadTarget } from '../warehouse/destination.js';
-import { fetchSlices } from './fetch-slices.js';
+import { type FetchInput, fetchSlices } from './fetch-slices.js';
 import {
   type CheckpointPolicy,
   CheckpointSink,
@@ -34,6 +34,7 @@ export interface LoadSourceInput {
   /** A fixed number of requests in flight for this source (default: adaptive, up to its tier's). */
   workers?: number;
   signal?: AbortSignal;
+  onPage?: FetchInput['onPage'];
 }
 
 export interface LoadOutcome extends LoadResult {
@@ -72,6 +73,7 @@ export async function loadSource(input: LoadSourceInput): Promise<LoadOutcome> {
       adaptive: input.workers === undefined,
       loadTimeSeconds: input.loadTimeSeconds,
       ...(input.signal ? { signal: input.signal } : {}),
+      ...(input.onPage ? { onPage: input.onPage } : {}),
     });
     const result = await sink.finish(input.logRows);
     return { ...result, rows: counts.rows, pages: counts.pages, slices: counts.slices };

@@ -34,6 +34,8 @@ export interface SliceReading {
   readAhead: () => boolean;
   /** True once another slice failed: stop after the current page. */
   stopped: () => boolean;
+  /** Called after each page is counted and its rows handed to the sink. */
+  onPage?: () => void;
   /** Called after each full page that has a next one: a chance to share the slice's rest. */
   onFullPage: () => void;
 }
@@ -99,6 +101,7 @@ export async function readSlice(slice: Slice, reading: SliceReading): Promise<vo
           reading.counts.rows += rows.length;
           await reading.sink.write(slice, rows);
         }
+        reading.onPage?.();
         if (past || reading.stopped()) return;
         if (page.nextUrl) {
           if (firstValue !== null && slice.lastValueMs !== null)

@@ -7,6 +7,8 @@ import { loggedWindows } from '../warehouse/ingestion-log.js';
 import { findGaps, type Gap } from './gaps.js';
 import { loadSource } from './load-source.js';
 import { logRow } from './log-rows.js';
+import type { RunEmitter } from './run-events.js';
+import type { RunStop } from './run-stop.js';
 import { sourceParamsFrom } from './source-params.js';
 import type { DatasourceSpec, RunDeps, RunOptions, SourceReport, WorkflowPlan } from './types.js';
 import { computeWindow, incrementalColumn } from './window.js';
@@ -43,8 +45,14 @@ export async function runDatasource(
   datasource: DatasourceSpec,
   deps: RunDeps,
   options: RunOptions,
+  stop: RunStop,
+  events: RunEmitter,
 ): Promise<SourceReport> {
   const { destination, clock } = deps;
+  const ref = { source: datasource.name, table: datasource.table_name };
+  /** Rows this load committed so far (checkpoints, then the last commit). */
+  let committed = 0;
+  let column: string | null = null;
   const startedAt = clock.now();
   const jobId = `${deps.runId}:${datasource.table_name}`;
   const base = {
@@ -70,7 +78,7 @@ export async function runDatasource(
   try {
     await writer?.appendLog(plan.schema, [logRow({ ...base, status: 'STARTED', nowMs: startedAt })]);
 
-    const column = incrementalColumn(datasource);
+    column = incrementalColumn(datasource);
     // The templates create the table here; we let the load's commit create it (same columns), so a
     // load that fails leaves the database exactly as it was, not with a new empty table.
     const window = await computeWindow(destination, plan.schema, datasource, clock.now());
@@ -102,6 +110,13 @@ export async function runDatasource(
     deps.progress?.(
       `${datasource.table_name}: loading ${window.start_time || '(full load)'} .. ${window.end_time}`,
     );
+    events.emit({
+      type: 'start',
+      ...ref,
+      windowStart: window.start_time,
+      windowEnd: window.end_time,
+    });
+    stop.signal.throwIfAborted();
     if (config.mode === 'snapshot') assertFullRead(datasource, params, source.spec.implicitWindowField);
     const target: LoadTarget = {
       schema: plan.schema,
@@ -115,7 +130,27 @@ export async function runDatasource(
       params,
       fetcher,
       target,
-      openSession: () => writer.openLoad(target),
+      openSession: async () => {
+        const session = await writer.openLoad(target);
+        // Each commit (checkpoint or last) reported as it lands.
+        return {
+          write: (rows) => session.write(rows),
+          abort: () => session.abort(),
+          commit: async (logRows) => {
+            const result = await session.commit(logRows);
+            committed += result.inserted;
+            events.emit({ type: 'commit', ...ref, inserted: result.inserted, committed });
+            return result;
+          },
+        };
+      },
+      signal: stop.signal,
+      ...(events.on
+        ? {
+            onPage: (counts: { rows: number; pages: number }, windowDone: number | null) =>
+              events.emit({ type: 'page', ...ref, rows: counts.rows, pages: counts.pages, windowDone }),
+          }
+        : {}),
       loadTimeSeconds: Math.floor(startedAt / 1000),
       clock,
       ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
@@ -140,10 +175,38 @@ export async function runDatasource(
     report.slices = outcome.slices;
     report.records = outcome.inserted;
     report.duplicatesSkipped = outcome.duplicatesSkipped;
+    if (events.on) {
+      events.emit({
+        type: 'success',
+        ...ref,
+        records: report.records,
+        duplicatesSkipped: report.duplicatesSkipped,
+        pages: report.pages,
+        durationMs: clock.now() - startedAt,
+      });
+    }
     if (outcome.markedDeleted !== undefined) report.markedDeleted = outcome.markedDeleted;
   } catch (error) {
+    stop.failed(datasource.name, error);
     report.status = 'ERROR';
-    report.error = redact(errorMessage(error));
+    if (stop.stoppedOthers(datasource.name)) {
+      // Cut short by the run's stop: say so in one line; the cause is reported once, elsewhere.
+      report.committed = committed;
+      report.committedUpTo = await committedMax(writer, plan.schema, datasource.table_name, column);
+      report.error = stoppedMessage(stop.describe(), committed, report.committedUpTo);
+    } else {
+      report.error = redact(errorMessage(error));
+      if (committed > 0) report.committed = committed;
+    }
+    if (events.on) {
+      events.emit({
+        type: 'error',
+        ...ref,
+        message: report.error,
+        committed,
+        durationMs: clock.now() - startedAt,
+      });
+    }
     if (writer) {
       const row = logRow({
         ...base,
@@ -161,6 +224,24 @@ export async function runDatasource(
     report.durationMs = clock.now() - startedAt;
   }
   return report;
+}
+
+/** The table's window max after a stopped load's checkpoints: where a rerun resumes. */
+async function committedMax(
+  writer: Destination | null,
+  schema: string,
+  table: string,
+  column: string | null,
+): Promise<string | null> {
+  if (!writer || !column) return null;
+  const ms = await writer.maxTimestamp(schema, table, column).catch(() => null);
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function stoppedMessage(why: string, committed: number, upTo: string | null | undefined): string {
+  if (committed === 0) return `${why}; nothing was committed, a rerun loads this window again`;
+  const where = upTo ? ` (the table now holds data up to ${upTo})` : '';
+  return `${why}; ${committed} rows were committed${where}, a rerun resumes from there`;
 }
 
 /** The never-loaded periods before this window (see gaps.ts); none when the log cannot be read. */

@@ -13,6 +13,7 @@ import { destinationUrlFrom, missingDestination, openDestination } from '../ware
 import { addBackfillCommands } from './backfill-command.js';
 import { checkBeforeWriting } from './preflight.js';
 import { planFromProject, resolveWorkflow } from './project-plan.js';
+import { emitter, type RunEmitter, type RunEventSink } from './run-events.js';
 import { runWorkflow, selectDatasources } from './run-workflow.js';
 import type { AccountFetcher, RunOptions, RunReport } from './types.js';
 import { normaliseWindowOverrides } from './window.js';
@@ -35,6 +36,10 @@ export interface RunProjectInput extends RunOptions {
   verbose?: boolean;
   /** Klaviyo client timeout per request (headers, and each pause in the body); default 60 s. */
   timeoutMs?: number | undefined;
+  /** Progress, retries, throttles, commits and outcomes as they happen (run-events.ts). */
+  events?: RunEventSink;
+  /** The run's id (default: a new one, `ki-<UTC stamp>-<random>`). */
+  runId?: string;
 }
 
 function describeClientEvent(event: KlaviyoClientEvent): string {
@@ -50,7 +55,18 @@ function describeClientEvent(event: KlaviyoClientEvent): string {
   }
 }
 
-function newRunId(nowMs: number): string {
+/** A client's retries and throttles as run events (requests and responses are only for --verbose). */
+function clientEventToRunEvent(event: KlaviyoClientEvent, events: RunEmitter): void {
+  if (event.type === 'retry') {
+    const { endpoint, attempt, delayMs, reason } = event;
+    events.emit({ type: 'retry', endpoint, attempt, delayMs, reason });
+  } else if (event.type === 'throttle') {
+    const { endpoint, delayMs, reason } = event;
+    events.emit({ type: 'throttle', endpoint, delayMs, reason });
+  }
+}
+
+export function newRunId(nowMs: number): string {
   const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return `ki-${stamp}-${randomBytes(3).toString('hex')}`;
 }
@@ -64,6 +80,7 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
   const env = input.env ?? process.env;
   const clock = input.clock ?? systemClock;
   const warn = input.warn ?? (() => undefined);
+  const events = emitter(input.events, () => clock.now());
   const validation = validateProject(input.projectDir, { env });
   assertValid(validation);
   for (const finding of validation.findings) warn(`${finding.code} ${finding.file}: ${finding.message}`);
@@ -93,9 +110,13 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
         clock,
         limiter: input.limiter,
         timeoutMs: input.timeoutMs,
+        // Only when someone listens: the client builds no events otherwise.
         onEvent:
-          input.verbose && input.progress
-            ? (event) => input.progress?.(describeClientEvent(event))
+          (input.verbose && input.progress) || events.on
+            ? (event) => {
+                if (input.verbose) input.progress?.(describeClientEvent(event));
+                clientEventToRunEvent(event, events);
+              }
             : undefined,
       });
       clients.set(cacheKey, client);
@@ -122,7 +143,8 @@ export async function runProject(input: RunProjectInput): Promise<RunReport> {
         destination,
         fetcherFor,
         clock,
-        runId: newRunId(clock.now()),
+        runId: input.runId ?? newRunId(clock.now()),
+        ...(input.events ? { events: input.events } : {}),
         ...(input.progress ? { progress: input.progress } : {}),
       },
       { ...input, ...overrides },

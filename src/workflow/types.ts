@@ -1,6 +1,7 @@
 import type { PageFetcher } from '../sources/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Destination, WriteMode } from '../warehouse/destination.js';
+import type { RunEventSink } from './run-events.js';
 
 /** One entry of `inc_datasources` / `hist_datasources`, as the runner needs it. */
 export interface DatasourceSpec {
@@ -71,6 +72,8 @@ export interface RunOptions {
   checkpoint?: { rows: number; ms: number };
   /** Requests in flight per source (default by the endpoint's rate tier). */
   concurrency?: number;
+  /** Aborted (with a `StopRequest`) to stop the run cleanly: see run-stop.ts. */
+  signal?: AbortSignal;
 }
 
 export interface RunDeps {
@@ -83,9 +86,12 @@ export interface RunDeps {
   progress?: (line: string) => void;
   /** A unique id for this run (job ids are derived from it). */
   runId: string;
+  /** What happens while the run runs (progress displays, JSON logs, the run-state file). */
+  events?: RunEventSink;
 }
 
-export type SourceStatus = 'SUCCESS' | 'ERROR' | 'DRY_RUN';
+/** SKIPPED: never started, because the run was stopped first. */
+export type SourceStatus = 'SUCCESS' | 'ERROR' | 'DRY_RUN' | 'SKIPPED';
 
 export interface SourceReport {
   name: string;
@@ -107,6 +113,10 @@ export interface SourceReport {
   /** --dry-run: the headers those requests carry, the key shown as `***`. */
   requestHeaders?: Record<string, string>;
   error?: string;
+  /** A load that failed or was stopped: rows it committed before (checkpoints); they stay. */
+  committed?: number;
+  /** ... and the table's window max after them, from which a rerun resumes. */
+  committedUpTo?: string | null;
   /**
    * Periods between default_start_time and this window's start that no load covered (a test run's
    * --start/--end ahead of the data): each with the command that back-fills it once.
@@ -119,4 +129,8 @@ export interface RunReport {
   ok: boolean;
   sources: SourceReport[];
   durationMs: number;
+  /** Why the run stopped early: a signal (`SIGINT`, `SIGTERM`) or the code of a failure every source would meet. */
+  stoppedBy?: string;
+  /** Tables whose last run never finished (killed), closed by this run with an ERROR row. */
+  interrupted?: string[];
 }

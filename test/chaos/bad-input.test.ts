@@ -299,15 +299,18 @@ describe('API errors: exit 1, the failing source and request named, data tables 
     return addedRows(before[log]!, after[log]!).map((r) => JSON.parse(r) as Record<string, unknown>);
   }
 
-  it('a wrong key from the environment: 401, names env KLAVIYO_API_KEY, never the key', async () => {
+  it('a wrong key from the environment: 401 stops the run, named once, names env KLAVIYO_API_KEY, never the key', async () => {
     const db = copyOfBase();
     const before = await snapshotTables(db);
     const result = await runCli(runArgs(baseProject, db), { ...env, KLAVIYO_API_KEY: WRONG_KEY });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /events \(klaviyo_events\) failed: Klaviyo API GET http:\/\/127\.0\.0\.1:\d+\/api\/events\?filter=\S+ failed with 401 Unauthorized: "Missing or invalid authorization" .*The API key from env KLAVIYO_API_KEY was rejected: use a private API key \(it starts with pk_\) from Klaviyo > Settings > API keys\.\n {2}fix: set KLAVIYO_API_KEY to a valid private API key/,
+      /\w+ \(klaviyo_\w+\) failed: Klaviyo API GET http:\/\/127\.0\.0\.1:\d+\/api\/\S+ failed with 401 Unauthorized: "Missing or invalid authorization" .*The API key from env KLAVIYO_API_KEY was rejected: use a private API key \(it starts with pk_\) from Klaviyo > Settings > API keys\.\n {2}fix: set KLAVIYO_API_KEY to a valid private API key/,
     );
     expect(result.stdout).toContain('0 of 6 sources ok');
+    // The whole run stops on the first 401: the paragraph once, the other sources one line each.
+    expect(result.stdout.match(/401 Unauthorized/g)).toHaveLength(1);
+    expect(result.stdout).toContain('(stopped: KLAVIYO_AUTH)');
     const all = result.stdout + result.stderr;
     expect(all).not.toContain(WRONG_KEY);
     expect(all).not.toContain('wrongkey_000');
@@ -329,7 +332,7 @@ describe('API errors: exit 1, the failing source and request named, data tables 
     });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(
-      /metrics \(klaviyo_metric_data\) failed: Klaviyo API GET http:\/\/127\.0\.0\.1:\d+\/api\/metrics failed with 401 Unauthorized: .*The API key from \S*credentials_ingestion\.json was rejected/,
+      /\w+ \(klaviyo_\w+\) failed: Klaviyo API GET http:\/\/127\.0\.0\.1:\d+\/api\/\S+ failed with 401 Unauthorized: .*The API key from \S*credentials_ingestion\.json was rejected/,
     );
     expect(result.stdout).toMatch(
       /fix: set klaviyo_api_token in \S*credentials_ingestion\.json to a valid private API key/,

@@ -1,7 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDestination } from '../../src/warehouse/open-destination.js';
 import { runCli } from '../support/cli-in-process.js';
 import { clockFrom } from '../support/clocks.js';
+import { logRow } from '../support/destination.js';
 import { useHarness } from '../support/harness.js';
+import { type FreshSchema, freshSchema, postgresUrl, withPostgres } from '../support/postgres.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 
@@ -16,9 +19,10 @@ describe('klaviyo-ingest status', () => {
     end = Date.parse(`${String(report.sources[0]?.endTime).slice(0, 19)}Z`);
   });
 
-  it('shows rows, the last run and what was loaded up to, per table, and the last error', async () => {
+  it('shows rows, the last run and what was loaded up to, per table, and the last error; exit 1 for the failed table', async () => {
     const result = await runCli(['status', '--project', h.projectDir, '--destination', `duckdb:${h.dbPath}`]);
-    expect(result.code).toBe(0);
+    // A monitor calls it: a table whose last run failed makes it exit 1.
+    expect(result.code).toBe(1);
     const lines = result.stdout.split('\n');
     const events = h.sim.count('events', { field: 'datetime', gte: Date.UTC(2025, 8, 1), lt: end });
     expect(lines.find((l) => l.startsWith('klaviyo_events '))).toMatch(
@@ -46,10 +50,50 @@ describe('klaviyo-ingest status', () => {
       lastStatus: string;
       rows: number | null;
     }[];
+    expect(result.code).toBe(1);
     expect(statuses.map((s) => `${s.table} ${s.lastStatus}`)).toEqual([
       'klaviyo_events SUCCESS',
       'klaviyo_metric_data SUCCESS',
       'klaviyo_profiles ERROR',
     ]);
+    expect(statuses.map((s) => (s as unknown as { state: string }).state)).toEqual(['ok', 'ok', 'failed']);
+  });
+});
+
+describe('klaviyo-ingest status on PostgreSQL: a STARTED load is running while a run holds the schema, else interrupted', () => {
+  let schema: FreshSchema;
+  beforeAll(async () => {
+    schema = await freshSchema('ki_status');
+    const destination = await openDestination(postgresUrl());
+    try {
+      await destination.appendLog(schema.name, [
+        logRow({ log_id: 'a', table_name: 'klaviyo_events', status: 'SUCCESS', time: 1_780_000_000 }),
+        logRow({ log_id: 'b', table_name: 'klaviyo_events', status: 'STARTED', time: 1_780_003_600 }),
+        logRow({ log_id: 'c', table_name: 'klaviyo_lists', status: 'SUCCESS', time: 1_780_003_600 }),
+      ]);
+    } finally {
+      await destination.close();
+    }
+  });
+  afterAll(async () => schema?.drop());
+
+  const status = () =>
+    runCli(['status', '--schema', schema.name, '--destination', postgresUrl(), '--json'], {});
+  const states = (stdout: string) =>
+    (JSON.parse(stdout) as { table: string; state: string }[]).map((s) => `${s.table} ${s.state}`);
+
+  it('no run holds the schema: interrupted, exit 1', async () => {
+    const result = await status();
+    expect(result.code).toBe(1);
+    expect(states(result.stdout)).toEqual(['klaviyo_events interrupted', 'klaviyo_lists ok']);
+  });
+
+  it("another run holds the schema's lock: running, exit 0", async () => {
+    await withPostgres(async (client) => {
+      await client.query("SELECT pg_advisory_lock(hashtext('klaviyo-ingest'), hashtext($1))", [schema.name]);
+      const result = await status();
+      expect(result.code).toBe(0);
+      expect(states(result.stdout)).toEqual(['klaviyo_events running', 'klaviyo_lists ok']);
+    });
   });
 });

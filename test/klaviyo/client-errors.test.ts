@@ -135,13 +135,23 @@ describe('errors that are not retried', () => {
     expect(e.message).toContain('***');
   });
 
-  it('retries exhausted on a connection refused: key absent, cause sanitised', async () => {
+  it('a connection refused: a few quick attempts (not minutes of backoff), one short error, key absent', async () => {
     const dead = await startServer(() => undefined);
     const url = dead.baseUrl;
     await dead.close();
-    const client = bed.client(url, { maxRetries: 1 });
+    // The refused budget is its own: a generous error budget does not stretch it.
+    const client = bed.client(url, { maxRetries: 8 });
+    const started = Date.now();
     const e = await failure(client.get('/api/events'));
-    expect(e.code).toBe('KLAVIYO_RETRIES_EXHAUSTED');
-    expect(e.message).toMatch(/ECONNREFUSED/);
+    expect(e.code).toBe('KLAVIYO_UNREACHABLE');
+    expect(e.message).toMatch(
+      new RegExp(
+        `^cannot reach the Klaviyo API at ${url.replace(/\/$/, '')} \\(ECONNREFUSED; 4 attempts over \\d+\\.\\d s\\)$`,
+      ),
+    );
+    expect(e.fix).toMatch(/check KLAVIYO_BASE_URL/);
+    expect(client.stats().requests).toBe(4);
+    expect(events.filter((ev) => ev.type === 'retry')).toHaveLength(3);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

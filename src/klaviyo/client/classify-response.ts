@@ -21,6 +21,7 @@ import {
   parseRetryAfter,
   ruleFor,
   TIMEOUT_CODES,
+  UNREACHABLE_CODES,
 } from '../retry-policy.js';
 import { errorCode } from './transport.js';
 
@@ -179,7 +180,12 @@ function classifyFailure(response: ReceivedResponse, context: ClassifyContext): 
 export function classifyTransportError(error: unknown, status: number, timeoutMs: number): AttemptOutcome {
   const code = errorCode(error) ?? 'UNKNOWN';
   const isTimeout = TIMEOUT_CODES.has(code);
-  const cause: FailureCause = isTimeout ? { kind: 'timeout' } : { kind: 'connection', code };
+  // Only a connection that never opened is "unreachable"; one refused after headers arrived is not.
+  const cause: FailureCause = isTimeout
+    ? { kind: 'timeout' }
+    : UNREACHABLE_CODES.has(code) && status === 0
+      ? { kind: 'unreachable', code }
+      : { kind: 'connection', code };
   const summary = isTimeout
     ? `timed out after ${timeoutMs} ms (${code})`
     : `connection failed${status ? ` after ${statusLabel(status)}` : ''}: ${truncate(redact(error instanceof Error ? error.message : String(error)), 160)} (${code})`;

@@ -10,7 +10,13 @@ import { type IngestError, ingestionError } from '../../util/errors.js';
 import { redact } from '../../util/redact.js';
 import { safeUrl } from '../http-errors.js';
 import type { JsonApiDocument } from '../json-api.js';
-import { type BackoffOptions, retryDelay, ruleFor } from '../retry-policy.js';
+import {
+  type BackoffOptions,
+  retryDelay,
+  ruleFor,
+  UNREACHABLE_BACKOFF,
+  UNREACHABLE_RETRIES,
+} from '../retry-policy.js';
 import type { Attempt, PreparedRequest } from './attempt.js';
 import type { RetryableFailure } from './classify-response.js';
 import type { Telemetry } from './telemetry.js';
@@ -37,6 +43,8 @@ export function createRetryLoop(
     const attempts: string[] = [];
     let errors = 0;
     let throttles = 0;
+    let unreachable = 0;
+    const firstAttemptAt = clock.now();
     for (let attemptNo = 1; ; attemptNo++) {
       signal?.throwIfAborted();
       const outcome = await attempt(request, attemptNo);
@@ -45,12 +53,21 @@ export function createRetryLoop(
       const { failure } = outcome;
       attempts.push(`attempt ${attemptNo}: ${failure.summary}`);
       const isThrottle = ruleFor(failure.cause).throttle === true;
-      if (isThrottle) throttles++;
+      // Nothing answers at all: a few quick attempts, then one short error (not minutes of backoff).
+      if (failure.cause.kind === 'unreachable') {
+        unreachable++;
+        if (unreachable > UNREACHABLE_RETRIES) {
+          throw unreachableError(request, failure, attemptNo, clock.now() - firstAttemptAt);
+        }
+      } else if (isThrottle) throttles++;
       else errors++;
       if ((isThrottle && throttles > maxThrottleRetries) || (!isThrottle && errors > maxRetries)) {
         throw exhaustedError(request, attempts, { errors, throttles }, failure);
       }
-      const delayMs = retryDelay(isThrottle ? throttles : errors, random, failure.hintMs, backoff);
+      const delayMs =
+        failure.cause.kind === 'unreachable'
+          ? retryDelay(unreachable, random, null, UNREACHABLE_BACKOFF)
+          : retryDelay(isThrottle ? throttles : errors, random, failure.hintMs, backoff);
       telemetry.count(endpoint, 'retries');
       const display = safeUrl(url.href);
       if (isThrottle) {
@@ -78,6 +95,29 @@ export function createRetryLoop(
       if (!isThrottle) await clock.sleep(delayMs, signal);
     }
   };
+}
+
+/**
+ * The API could not be reached at all (code KLAVIYO_UNREACHABLE). Short on purpose: every request of
+ * a run fails the same way, and the run stops on the first one (see workflow/run-stop.ts).
+ */
+function unreachableError(
+  { url }: PreparedRequest,
+  last: RetryableFailure,
+  attempts: number,
+  elapsedMs: number,
+): IngestError {
+  const code = last.cause.kind === 'unreachable' ? last.cause.code : 'unknown';
+  return ingestionError(
+    redact(
+      `cannot reach the Klaviyo API at ${url.origin} (${code}; ${attempts} attempts over ${(elapsedMs / 1000).toFixed(1)} s)`,
+    ),
+    {
+      code: 'KLAVIYO_UNREACHABLE',
+      fix: `check KLAVIYO_BASE_URL (unset it for https://a.klaviyo.com), DNS and the network or proxy, then rerun; the load resumes from the last committed window`,
+      ...(last.raw === undefined ? {} : { cause: sanitizedCause(last.raw) }),
+    },
+  );
 }
 
 /** Every attempt's summary (the first two and the last nine when there are many), and what to do. */

@@ -6,7 +6,14 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
-import type { ColumnSpec, Destination, IngestionLogRow, LoadTarget, TableStatus } from '../destination.js';
+import type {
+  ColumnSpec,
+  Destination,
+  IngestionLogRow,
+  LoadTarget,
+  TableStatus,
+  UnfinishedLoad,
+} from '../destination.js';
 import {
   foldIdentifier,
   qualifiedName,
@@ -14,6 +21,7 @@ import {
   validateIdentifier,
   validateLoadTarget,
 } from '../identifiers.js';
+import { INGESTION_LOG_TABLE, toUnfinishedLoads, unfinishedLoadsSql } from '../ingestion-log.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
 import { inTransaction } from '../transaction.js';
@@ -188,6 +196,15 @@ export class DuckDBDestination implements Destination {
   async tableStatus(schema: string): Promise<TableStatus[]> {
     validateIdentifier(schema, 'schema name');
     return this.read((c) => readTableStatus(c, schema));
+  }
+
+  /** This process holds the file, so no other run can be loading it: every STARTED-last table is unfinished. */
+  async unfinishedLoads(schema: string): Promise<UnfinishedLoad[]> {
+    validateIdentifier(schema, 'schema name');
+    if ((await this.tableColumns(schema, INGESTION_LOG_TABLE)) === null) return [];
+    return toUnfinishedLoads(
+      await this.query(unfinishedLoadsSql(qualifiedName(schema, INGESTION_LOG_TABLE))),
+    );
   }
 
   /** The table's columns with their logical types, or null when it does not exist. */

@@ -11,7 +11,14 @@ import pg from 'pg';
 import { IngestError, ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
 import { redact, registerSecret } from '../../util/redact.js';
-import type { ColumnSpec, Destination, IngestionLogRow, LoadTarget, TableStatus } from '../destination.js';
+import type {
+  ColumnSpec,
+  Destination,
+  IngestionLogRow,
+  LoadTarget,
+  TableStatus,
+  UnfinishedLoad,
+} from '../destination.js';
 import {
   foldIdentifier,
   qualifiedName,
@@ -19,6 +26,7 @@ import {
   validateIdentifier,
   validateLoadTarget,
 } from '../identifiers.js';
+import { INGESTION_LOG_TABLE, toUnfinishedLoads, unfinishedLoadsSql } from '../ingestion-log.js';
 import { newStageName, STAGE_PREFIX, stageTarget } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
 import { inTransaction } from '../transaction.js';
@@ -348,6 +356,28 @@ export class PostgresDestination implements Destination {
   async tableStatus(schema: string): Promise<TableStatus[]> {
     validateIdentifier(schema, 'schema name');
     return this.read(`schema ${schema}`, (c) => readTableStatus(c, schema));
+  }
+
+  /**
+   * While another run holds the schema's advisory lock, its STARTED rows are its own loads in flight:
+   * none is unfinished. The lock is tried and given back at once on a connection of its own.
+   */
+  async unfinishedLoads(schema: string): Promise<UnfinishedLoad[]> {
+    validateIdentifier(schema, 'schema name');
+    if ((await this.tableColumns(schema, INGESTION_LOG_TABLE)) === null) return [];
+    return this.read(`schema ${schema}`, async (c) => {
+      const lock = "hashtext('klaviyo-ingest'), hashtext($1)";
+      const tried = await c.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${lock}) AS locked`, [
+        schema,
+      ]);
+      if (tried.rows[0]?.locked !== true) return [];
+      try {
+        const rows = await c.query(unfinishedLoadsSql(qualifiedName(schema, INGESTION_LOG_TABLE)));
+        return toUnfinishedLoads(rows.rows);
+      } finally {
+        await c.query(`SELECT pg_advisory_unlock(${lock})`, [schema]);
+      }
+    });
   }
 
   /** The table's columns with their logical types, or null when it does not exist. */
