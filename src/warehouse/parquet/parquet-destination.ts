@@ -12,7 +12,14 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
-import type { ColumnSpec, Destination, IngestionLogRow, LoadTarget, TableStatus } from '../destination.js';
+import type {
+  ColumnSpec,
+  Destination,
+  IngestionLogRow,
+  LoadTarget,
+  TableStatus,
+  UnfinishedLoad,
+} from '../destination.js';
 import { DuckDBInstance } from '../duckdb/duckdb-api.js';
 import {
   DuckDBMemoryCap,
@@ -23,7 +30,13 @@ import {
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
 import { readTableStatusOf } from '../duckdb/table-status.js';
 import { foldIdentifier, quoteIdentifier, validateIdentifier, validateLoadTarget } from '../identifiers.js';
-import { INGESTION_LOG_TABLE, LOG_COLUMNS, logRowValues } from '../ingestion-log.js';
+import {
+  INGESTION_LOG_TABLE,
+  LOG_COLUMNS,
+  logRowValues,
+  toUnfinishedLoads,
+  unfinishedLoadsSql,
+} from '../ingestion-log.js';
 import { newStageName } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
 import {
@@ -43,7 +56,7 @@ import {
   schemaDir,
   stagingDir,
 } from './parquet-layout.js';
-import { SchemaLock } from './parquet-lock.js';
+import { heldByAnotherRun, SchemaLock } from './parquet-lock.js';
 import { absoluteFiles, filesSelect, fileType, sqlText, writePartitioned } from './parquet-sql.js';
 import { filesAfter, type ParquetCommitter, ParquetStaging, type PendingCommit } from './parquet-staging.js';
 import { createDatasetViews, schemaNames } from './parquet-views.js';
@@ -487,6 +500,18 @@ export class ParquetDestination implements Destination, ParquetCommitter {
         (snapshot.datasets.get(table)?.files ?? []).reduce((n, file) => n + file.rows, 0),
       );
     });
+  }
+
+  /** Tables whose newest log row is STARTED, unless another run holds the schema's lock (loading it now). */
+  async unfinishedLoads(schema: string): Promise<UnfinishedLoad[]> {
+    validateIdentifier(schema, 'schema name');
+    if (await heldByAnotherRun(schemaDir(this.root, schema))) return [];
+    if ((await this.tableColumns(schema, INGESTION_LOG_TABLE)) === null) return [];
+    return toUnfinishedLoads(
+      await this.query(
+        unfinishedLoadsSql(`${quoteIdentifier(schema)}.${quoteIdentifier(INGESTION_LOG_TABLE)}`),
+      ),
+    );
   }
 
   async tableColumns(schema: string, table: string): Promise<ColumnSpec[] | null> {

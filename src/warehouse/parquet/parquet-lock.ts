@@ -70,6 +70,14 @@ export class SchemaLock {
   }
 }
 
+/** Whether another live process holds `schemaFolder`'s lock (a run loading it now). */
+export async function heldByAnotherRun(schemaFolder: string): Promise<boolean> {
+  const holder = await readOwner(path.join(schemaFolder, LOCK_FILE));
+  if (holder === null || holder === 'gone') return false;
+  if (holder.host === hostname() && holder.pid === process.pid) return false;
+  return !isDead(holder);
+}
+
 async function readOwner(file: string): Promise<LockOwner | null | 'gone'> {
   try {
     const owner = JSON.parse(await readFile(file, 'utf8')) as LockOwner;
