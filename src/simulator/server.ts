@@ -3,11 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import {
   CATALOG,
+  type CollectionName,
   ENDPOINT_NAMES,
   type EndpointName,
   entryFor,
   parseRevision,
 } from '../klaviyo/endpoints/index.js';
+import type { ChildEndpoint } from './data/children.js';
 import { Rng } from './data/random.js';
 import { type DataOptions, type RecordCounts, SimulatorData, type WindowSpec } from './data/store.js';
 import { handleCollection } from './http/collection-handler.js';
@@ -84,7 +86,7 @@ export interface Simulator {
   advanceTime(ms: number): number;
   addRecords(counts: RecordCounts): void;
   updateRecords(counts: RecordCounts): void;
-  count(source: Exclude<EndpointName, 'metric-aggregates'>, window?: WindowSpec): number;
+  count(source: CollectionName, window?: WindowSpec): number;
   addFault(rule: FaultRule | string): void;
   clearFaults(): void;
   faults(): FaultRule[];
@@ -92,11 +94,32 @@ export interface Simulator {
   setApiKeys(keys: string[], scopes?: Record<string, string[]>): void;
 }
 
-function routeOf(pathname: string): EndpointName | null {
+/** Child collections by (parent path, child path): `/api/lists/{id}/profiles` -> list-profiles. */
+const CHILD_ROUTES: Record<string, ChildEndpoint> = {
+  'lists/profiles': 'list-profiles',
+  'segments/profiles': 'segment-profiles',
+  'flows/flow-actions': 'flow-actions',
+  'flow-actions/flow-messages': 'flow-messages',
+  'campaigns/campaign-messages': 'campaign-messages',
+};
+
+interface Route {
+  endpoint: EndpointName;
+  /** The parent's id, for a child collection. */
+  parentId: string | null;
+}
+
+function routeOf(pathname: string): Route | null {
   const m = /^\/api\/([a-z-]+)\/?$/.exec(pathname);
-  if (!m) return null;
-  const name = m[1] as EndpointName;
-  return ENDPOINT_NAMES.includes(name) ? name : null;
+  if (m) {
+    const name = m[1] as EndpointName;
+    return ENDPOINT_NAMES.includes(name) && !Object.values(CHILD_ROUTES).includes(name as ChildEndpoint)
+      ? { endpoint: name, parentId: null }
+      : null;
+  }
+  const child = /^\/api\/([a-z-]+)\/([^/]+)\/([a-z-]+)\/?$/.exec(pathname);
+  const endpoint = child ? CHILD_ROUTES[`${child[1]}/${child[3]}`] : undefined;
+  return child && endpoint ? { endpoint, parentId: decodeURIComponent(child[2] as string) } : null;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -163,7 +186,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const started = wall();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const params = [...url.searchParams.entries()];
-    const endpoint = routeOf(url.pathname);
+    const route = routeOf(url.pathname);
+    const endpoint = route?.endpoint ?? null;
     const inFlight = log.enter(endpoint ?? '-');
     const authHeader = req.headers.authorization;
     const keyMatch = /^Klaviyo-API-Key\s+(\S+)$/.exec(authHeader ?? '');
@@ -257,9 +281,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           }
           text = JSON.stringify(handleMetricAggregates(parsed, data.events, data.metrics, baseUrl));
         } else {
+          const parentId = route?.parentId ?? null;
+          const coll =
+            parentId === null
+              ? data.collection(endpoint as CollectionName)
+              : data.childCollection(endpoint as ChildEndpoint, parentId);
+          if (!coll) throw notFound(url.pathname);
           text = handleCollection({
             endpoint,
-            coll: data.collection(endpoint),
+            coll,
+            path: url.pathname.replace(/\/+$/, ''),
             entry,
             revision,
             params,

@@ -46,6 +46,12 @@ export const FIXED_PAGE_SIZE: Record<EndpointName, number> = {
   segments: 10,
   flows: 50,
   'metric-aggregates': 500,
+  'list-profiles': 20,
+  'segment-profiles': 20,
+  'flow-actions': 50,
+  'flow-messages': 50,
+  // No page[size] parameter: a campaign has one message per channel.
+  'campaign-messages': 50,
 };
 
 export function isBefore(revision: Revision, date: string): boolean {

@@ -14,7 +14,16 @@ export type EndpointName =
   | 'metrics'
   | 'segments'
   | 'flows'
-  | 'metric-aggregates';
+  | 'metric-aggregates'
+  | ChildCollectionName;
+
+/** Collections read once per parent record (`/api/lists/{id}/profiles`): the path holds the parent's id. */
+export type ChildCollectionName =
+  | 'list-profiles'
+  | 'segment-profiles'
+  | 'flow-actions'
+  | 'flow-messages'
+  | 'campaign-messages';
 
 export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'events',
@@ -26,6 +35,11 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'segments',
   'flows',
   'metric-aggregates',
+  'list-profiles',
+  'segment-profiles',
+  'flow-actions',
+  'flow-messages',
+  'campaign-messages',
 ];
 
 /**
@@ -42,10 +56,18 @@ export const ENDPOINT_OPERATIONS: Readonly<Record<EndpointName, { path: string; 
   segments: { path: '/api/segments', method: 'get' },
   flows: { path: '/api/flows', method: 'get' },
   'metric-aggregates': { path: '/api/metric-aggregates', method: 'post' },
+  'list-profiles': { path: '/api/lists/{id}/profiles', method: 'get' },
+  'segment-profiles': { path: '/api/segments/{id}/profiles', method: 'get' },
+  'flow-actions': { path: '/api/flows/{id}/flow-actions', method: 'get' },
+  'flow-messages': { path: '/api/flow-actions/{id}/flow-messages', method: 'get' },
+  'campaign-messages': { path: '/api/campaigns/{id}/campaign-messages', method: 'get' },
 };
 
-/** A collection endpoint (GET, paged). */
-export type CollectionName = Exclude<EndpointName, 'metric-aggregates'>;
+/** A top-level collection endpoint (GET, paged). */
+export type CollectionName = Exclude<EndpointName, 'metric-aggregates' | ChildCollectionName>;
+
+/** Any collection endpoint the simulator serves, top-level or per parent. */
+export type ServedCollectionName = Exclude<EndpointName, 'metric-aggregates'>;
 
 export interface PageSizeSpec {
   default: number;

@@ -1,10 +1,12 @@
 import type { CollectionName } from '../../klaviyo/endpoints/index.js';
+import { ChildData, type ChildEndpoint, type MembershipChange } from './children.js';
 import type { Collection, FieldValue } from './collection.js';
 import { EventsCollection } from './events.js';
 import { ProfilesCollection } from './profiles.js';
 import { Rng } from './random.js';
 import {
   type CampaignRecord,
+  campaignMessageResource,
   campaignsCollection,
   flowsCollection,
   generateCampaign,
@@ -76,6 +78,8 @@ export class SimulatorData {
   readonly templates = templatesCollection();
   readonly segments = segmentsCollection();
   readonly flows = flowsCollection();
+  /** What each list, segment, flow, flow action and campaign holds (served per parent). */
+  readonly children: ChildData;
 
   constructor(options: DataOptions = {}) {
     this.seed = (options.seed ?? 1) >>> 0;
@@ -102,6 +106,33 @@ export class SimulatorData {
     this.profiles.generate(counts.profiles, start - 1, this.nowMs, rng);
     this.events.generate(counts.events, start - 1, this.nowMs, rng);
     this.generateSmall(counts, start, this.nowMs, rng);
+    this.children = new ChildData(
+      this.seed,
+      this.profiles,
+      { lists: this.lists, segments: this.segments, flows: this.flows, campaigns: this.campaigns },
+      campaignMessageResource,
+    );
+    this.children.generate(this.nowMs, new Rng(this.seed ^ 0xc41d));
+    this.generatedUpTo = this.nowMs;
+  }
+
+  /** The children of one parent (`list-profiles` of a list id …); undefined for an unknown parent. */
+  childCollection(endpoint: ChildEndpoint, parentId: string): Collection | undefined {
+    return this.children.collection(endpoint, parentId);
+  }
+
+  /**
+   * Adds memberships to random lists / segments, joined at `change.joinedAt` (default now): a time
+   * before the last run makes them late memberships. The clock does not move.
+   */
+  addMemberships(change: MembershipChange): void {
+    this.children.addMemberships(change, this.nowMs, new Rng(this.seed ^ (0x3000 + ++this.mutations)));
+  }
+
+  /** Moves `updated` of `n` flow actions (and their flow messages) to a later time up to now. */
+  updateFlowActions(n: number): void {
+    if (this.nowMs <= this.generatedUpTo) this.nowMs = this.generatedUpTo + 1000;
+    this.children.updateFlowActions(n, this.nowMs, new Rng(this.seed ^ (0x4000 + ++this.mutations)));
     this.generatedUpTo = this.nowMs;
   }
 
@@ -143,6 +174,7 @@ export class SimulatorData {
       this.nowMs,
       rng,
     );
+    this.children.generate(this.nowMs, rng);
     this.generatedUpTo = this.nowMs;
   }
 
@@ -179,6 +211,7 @@ export class SimulatorData {
       }
       coll.touch();
     }
+    if (counts.campaigns) this.children.touchCampaigns();
     this.generatedUpTo = this.nowMs;
   }
 
