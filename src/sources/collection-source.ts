@@ -1,4 +1,5 @@
 import { and } from '../klaviyo/filter.js';
+import { revisionAtLeast } from '../klaviyo/revisions.js';
 import { configError } from '../util/errors.js';
 import { flattenResource, relatedColumns } from './flatten.js';
 import { canSort, maxPageSize, type StreamSpec, valuesAt, type WindowField } from './stream.js';
@@ -52,7 +53,15 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
   const related = Object.entries(spec.relatedColumns ?? {});
   return {
     spec,
-    plan(params: SourceParams): RequestStream[] {
+    plan(params: SourceParams, parentId?: string): RequestStream[] {
+      if (spec.since !== undefined && !revisionAtLeast(params.revision, spec.since)) {
+        throw configError(
+          `data_source '${spec.name}' needs API revision ${spec.since} or later (${spec.endpoint} lacks what it reads before); this project uses ${params.revision}`,
+          { code: 'REVISION_TOO_OLD', key: 'revision', fix: `set the revision to ${spec.since} or later` },
+        );
+      }
+      const path =
+        parentId === undefined ? spec.endpoint : spec.endpoint.replace('{id}', encodeURIComponent(parentId));
       const field = resolveWindowField(spec, params);
       const selection = field ? selectWindow(field, params.window) : null;
       const pageSize = maxPageSize(spec, params.revision);
@@ -67,8 +76,8 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
         if (pageSize !== null) query['page[size]'] = String(pageSize);
         Object.assign(query, relatedQuery(spec, params));
         return {
-          label: partition.label,
-          path: spec.endpoint,
+          label: parentId === undefined ? partition.label : `${partition.label} ${parentId}`,
+          path,
           query,
           ascending,
           sliceable,
@@ -78,8 +87,16 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
         };
       });
     },
-    flatten(record, included) {
+    flatten(record, included, parentId) {
       const row = flattenResource(record);
+      const parent = spec.parent;
+      if (parent && parentId !== undefined) {
+        row[parent.column] = parentId;
+        if (parent.ownIdColumn) {
+          row[parent.ownIdColumn] = record.id;
+          row.id = `${parentId}:${record.id}`;
+        }
+      }
       if (included.size > 0) {
         for (const [relationship, attributes] of related)
           Object.assign(row, relatedColumns(record, relationship, included, attributes));

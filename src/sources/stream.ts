@@ -35,6 +35,23 @@ export interface Partition {
   terms: FilterExpression[];
 }
 
+/**
+ * A child collection's parent: the stream whose records are read first (ids only), and how each one
+ * names its children: `{id}` in the child's endpoint is the parent's id.
+ */
+export interface ParentSpec {
+  /** The parent stream (lists for list memberships); it may itself be a child (flow messages). */
+  stream: StreamSpec;
+  /** The column that records the parent's id on every row (`list_id`). */
+  column: string;
+  /**
+   * When a child belongs to several parents (a profile in many lists): the column that keeps the
+   * record's own id, while `id` becomes `<parent id>:<record id>`, the key of the (id, window) dedupe
+   * and of merges.
+   */
+  ownIdColumn?: string;
+}
+
 export interface StreamSpec {
   /** `data_source` in the load config. */
   name: string;
@@ -62,6 +79,13 @@ export interface StreamSpec {
   additionalFields?: ValuesSince;
   /** Queries that together cover the stream at a revision (default: one, unfiltered but for the window). */
   partitions?: (revision: string) => readonly Partition[];
+  /** A child collection: read once per record of its parent, resuming by parent after a failure. */
+  parent?: ParentSpec;
+  /**
+   * The first revision the stream can be read at (its filter field or endpoint is newer), among the
+   * revisions whose OpenAPI documents docs/klaviyo-api/ holds; unset: every revision.
+   */
+  since?: string;
 }
 
 export function windowField(

@@ -1,7 +1,10 @@
-import { getSource } from '../sources/registry.js';
+import { tierOf } from '../klaviyo/rate-tiers.js';
+import { findStream, getSource } from '../sources/registry.js';
 import { errorMessage } from '../util/errors.js';
 import { redact } from '../util/redact.js';
-import { loadSource } from './load-source.js';
+import { readParentCursors } from '../warehouse/parent-cursors.js';
+import { loadChildren } from './load-children.js';
+import { type LoadSourceInput, loadSource, WORKERS_BY_TIER } from './load-source.js';
 import { logRow } from './log-rows.js';
 import { sourceParamsFrom } from './source-params.js';
 import type { DatasourceSpec, RunDeps, RunOptions, SourceReport, WorkflowPlan } from './types.js';
@@ -47,7 +50,10 @@ export async function runDatasource(
     const column = incrementalColumn(datasource);
     // The templates create the table here; we let the load's commit create it (same columns), so a
     // load that fails leaves the database exactly as it was, not with a new empty table.
-    const window = await computeWindow(destination, plan.schema, datasource, clock.now());
+    // A child collection (memberships of each list) keeps a window per parent in ingestion_parents; its
+    // run window starts at default_start_time, where a parent read for the first time starts.
+    const child = findStream(datasource.name)?.parent !== undefined;
+    const window = await computeWindow(child ? null : destination, plan.schema, datasource, clock.now());
     if (options.start !== undefined && column) window.start_time = options.start;
     if (options.end !== undefined) window.end_time = options.end;
     report.startTime = window.start_time;
@@ -78,7 +84,7 @@ export async function runDatasource(
       mode: config.mode,
       windowColumn: column,
     };
-    const outcome = await loadSource({
+    const load: LoadSourceInput = {
       source,
       params,
       fetcher,
@@ -103,7 +109,15 @@ export async function runDatasource(
           }),
         ];
       },
-    });
+    };
+    const outcome = source.spec.parent
+      ? await loadChildren({
+          ...load,
+          lookbackMs: datasource.lookbackMs,
+          readCursors: () => readParentCursors(writer, plan.schema, datasource.table_name),
+          parentWorkers: options.concurrency ?? WORKERS_BY_TIER[tierOf(source.spec.endpoint)],
+        })
+      : await loadSource(load);
     report.pages = outcome.pages;
     report.slices = outcome.slices;
     report.records = outcome.inserted;

@@ -1,11 +1,16 @@
 /** Every stream we read. Adding one: a file beside this one, and its line here. */
 import type { StreamSpec } from '../stream.js';
+import { campaignMessages } from './campaign-messages.js';
 import { campaigns } from './campaigns.js';
 import { events } from './events.js';
+import { flowActions } from './flow-actions.js';
+import { flowMessages } from './flow-messages.js';
 import { flows } from './flows.js';
+import { listMemberships } from './list-memberships.js';
 import { lists } from './lists.js';
 import { metrics } from './metrics.js';
 import { profiles } from './profiles.js';
+import { segmentMemberships } from './segment-memberships.js';
 import { segments } from './segments.js';
 import { templates } from './templates.js';
 
@@ -18,4 +23,10 @@ export const STREAMS: readonly StreamSpec[] = [
   metrics,
   segments,
   flows,
+  // Child collections, read per parent.
+  listMemberships,
+  segmentMemberships,
+  flowActions,
+  flowMessages,
+  campaignMessages,
 ];

@@ -1,0 +1,154 @@
+/**
+ * A child collection's load (memberships of each list, actions of each flow …): read the parents'
+ * ids, then each parent's children, committing each parent's rows together with its cursor in
+ * `ingestion_parents`. A parent's window starts where its last read ended, less the lookback (a new
+ * parent: at the run's start, the datasource's `default_start_time`), so a failure or kill loses nothing
+ * and a rerun skips the parents the interrupted run completed (still pending) and reads only the rest.
+ */
+import { TIME_COLUMN } from '../records/row.js';
+import { collectionSource } from '../sources/collection-source.js';
+import { indexIncluded } from '../sources/flatten.js';
+import type { ParentSpec } from '../sources/stream.js';
+import type { SourceParams } from '../sources/types.js';
+import { IngestError } from '../util/errors.js';
+import { formatTemplateTime, parseTimestamp } from '../util/timestamps.js';
+import type { ParentCursor } from '../warehouse/parent-cursors.js';
+import type { LoadOutcome, LoadSourceInput } from './load-source.js';
+import { runPool } from './pool.js';
+import type { AccountFetcher } from './types.js';
+
+/** How often one parent is read again from its start after its page cursor expired. */
+const MAX_CURSOR_RESTARTS = 3;
+
+export interface LoadChildrenInput extends LoadSourceInput {
+  /** How far before a parent's last window end its next window starts (late memberships). */
+  lookbackMs: number;
+  /** The parents read so far (`ingestion_parents`). */
+  readCursors: () => Promise<Map<string, ParentCursor>>;
+  /** Parents read in parallel (the limiter still paces every request). */
+  parentWorkers: number;
+}
+
+/** The ids of every record of the parent stream (itself read per grandparent when it is a child). */
+export async function readParentIds(
+  parent: ParentSpec,
+  params: SourceParams,
+  fetcher: AccountFetcher,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const source = collectionSource(parent.stream);
+  const full: SourceParams = {
+    dataSource: parent.stream.name,
+    windowField: null,
+    window: { startMs: null, endMs: null },
+    revision: params.revision,
+    skipRelatedObjects: true,
+    additionalFields: [],
+  };
+  const grandparents =
+    parent.stream.parent === undefined
+      ? [undefined]
+      : await readParentIds(parent.stream.parent, params, fetcher, signal);
+  const ids = new Set<string>();
+  for (const grandparent of grandparents) {
+    for (const stream of source.plan(full, grandparent)) {
+      for await (const page of fetcher.paginate(stream.path, stream.query, signal ? { signal } : {}))
+        for (const record of page.data) ids.add(record.id);
+    }
+  }
+  return [...ids];
+}
+
+export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcome> {
+  const { source, params, fetcher } = input;
+  const parent = source.spec.parent;
+  if (!parent) throw new Error(`internal: ${source.spec.name} is not a child collection`);
+  const abort = new AbortController();
+  const signal = abort.signal;
+  input.signal?.addEventListener('abort', () => abort.abort(input.signal?.reason), { once: true });
+  const parentIds = await readParentIds(parent, params, fetcher, signal);
+  const cursors = await input.readCursors();
+  const endMs = params.window.endMs ?? input.clock.now();
+  const endTime = formatTemplateTime(endMs);
+  const outcome: LoadOutcome = { inserted: 0, duplicatesSkipped: 0, rows: 0, pages: 0, slices: 0 };
+  let failure: unknown = null;
+
+  const windowOf = (cursor: ParentCursor | undefined): SourceParams['window'] => {
+    if (params.windowField === null && source.spec.implicitWindowField === undefined) return params.window;
+    const lastEnd = cursor ? parseTimestamp(cursor.endTime) : null;
+    const startMs =
+      lastEnd === null
+        ? params.window.startMs
+        : Math.max(lastEnd - input.lookbackMs, params.window.startMs ?? -Infinity);
+    return { startMs, endMs: params.window.endMs };
+  };
+
+  const readParent = async (parentId: string) => {
+    const cursor = cursors.get(parentId);
+    // Completed by the run that was interrupted: its rows are in; the next run reads on from there.
+    if (cursor?.pending === true || failure !== null) return;
+    for (let restarts = 0; ; restarts++) {
+      const session = await input.openSession();
+      try {
+        let rows = 0;
+        let pages = 0;
+        for (const stream of source.plan({ ...params, window: windowOf(cursor) }, parentId)) {
+          for await (const page of fetcher.paginate(stream.path, stream.query, { signal })) {
+            pages++;
+            const included = indexIncluded(page.included);
+            const batch = [];
+            let past = false;
+            for (const record of page.data) {
+              const value = stream.windowValueMs(record);
+              if (stream.ascending && stream.pastEnd(value)) {
+                past = true;
+                break;
+              }
+              if (!stream.inWindow(value)) continue;
+              const row = source.flatten(record, included, parentId);
+              row[TIME_COLUMN] = input.loadTimeSeconds;
+              batch.push(row);
+            }
+            if (batch.length > 0) await session.write(batch);
+            rows += batch.length;
+            if (past) break;
+          }
+        }
+        const result = await session.commit([], { done: [{ parentId, endTime }], complete: false });
+        outcome.inserted += result.inserted;
+        outcome.duplicatesSkipped += result.duplicatesSkipped;
+        outcome.rows += rows;
+        outcome.pages += pages;
+        outcome.slices++;
+        return;
+      } catch (error) {
+        await session.abort().catch(() => undefined);
+        const expired = error instanceof IngestError && error.code === 'KLAVIYO_CURSOR_EXPIRED';
+        if (!expired || restarts >= MAX_CURSOR_RESTARTS) throw error;
+      }
+    }
+  };
+
+  await runPool(parentIds, input.parentWorkers, async (parentId) => {
+    try {
+      await readParent(parentId);
+    } catch (error) {
+      if (failure === null) failure = error;
+      abort.abort(error);
+    }
+  });
+  if (failure !== null) throw failure;
+
+  // The last commit: the SUCCESS row, and no parent of the table pending any more.
+  const final = await input.openSession();
+  try {
+    await final.commit(
+      input.logRows({ inserted: outcome.inserted, duplicatesSkipped: outcome.duplicatesSkipped }),
+      { done: [], complete: true },
+    );
+  } catch (error) {
+    await final.abort().catch(() => undefined);
+    throw error;
+  }
+  return outcome;
+}
