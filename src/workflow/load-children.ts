@@ -11,6 +11,7 @@ import { indexIncluded } from '../sources/flatten.js';
 import type { ParentSpec } from '../sources/stream.js';
 import type { SourceParams } from '../sources/types.js';
 import { IngestError } from '../util/errors.js';
+import { Mutex } from '../util/mutex.js';
 import { formatTemplateTime, parseTimestamp } from '../util/timestamps.js';
 import type { ParentCursor } from '../warehouse/parent-cursors.js';
 import type { LoadOutcome, LoadSourceInput } from './load-source.js';
@@ -72,6 +73,8 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
   const endTime = formatTemplateTime(endMs);
   const outcome: LoadOutcome = { inserted: 0, duplicatesSkipped: 0, rows: 0, pages: 0, slices: 0 };
   let failure: unknown = null;
+  // Parents are read in parallel but commit one at a time, as checkpoints do (the first creates the table).
+  const commits = new Mutex();
 
   const windowOf = (cursor: ParentCursor | undefined): SourceParams['window'] => {
     if (params.windowField === null && source.spec.implicitWindowField === undefined) return params.window;
@@ -114,7 +117,9 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
             if (past) break;
           }
         }
-        const result = await session.commit([], { done: [{ parentId, endTime }], complete: false });
+        const result = await commits.run(() =>
+          session.commit([], { done: [{ parentId, endTime }], complete: false }),
+        );
         outcome.inserted += result.inserted;
         outcome.duplicatesSkipped += result.duplicatesSkipped;
         outcome.rows += rows;

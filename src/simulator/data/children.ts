@@ -357,14 +357,18 @@ export class ChildData {
     }
   }
 
-  /** Moves `updated` of `n` flow actions (and their messages) to a later time in (old, now]. */
-  updateFlowActions(n: number, now: number, rng: Rng): void {
-    const all = [...this.actions.values()];
+  /**
+   * Moves `updated` of `n` flow actions (and their messages) to a time in (max(old, since), now]: later
+   * than anything a run before this change could have read.
+   */
+  updateFlowActions(n: number, since: number, now: number, rng: Rng): void {
+    const all = [...this.actions.values()].filter((coll) => coll.size() > 0);
     for (let k = 0; k < n && all.length > 0; k++) {
       const coll = all[rng.int(all.length)] as ChildCollection<FlowActionRecord>;
-      const action = coll.records[rng.int(coll.records.length)];
-      if (!action || action.updated >= now) continue;
-      action.updated = action.updated + 1 + Math.floor(rng.next() * (now - action.updated - 1));
+      const action = coll.records[rng.int(coll.records.length)] as FlowActionRecord;
+      const floor = Math.max(action.updated, since);
+      if (floor >= now) continue;
+      action.updated = floor + 1 + Math.floor(rng.next() * (now - floor - 1));
       coll.touch();
       const messages = this.messages.get(action.id);
       for (const m of messages?.records ?? []) m.updated = action.updated;

@@ -132,7 +132,8 @@ export class SimulatorData {
   /** Moves `updated` of `n` flow actions (and their flow messages) to a later time up to now. */
   updateFlowActions(n: number): void {
     if (this.nowMs <= this.generatedUpTo) this.nowMs = this.generatedUpTo + 1000;
-    this.children.updateFlowActions(n, this.nowMs, new Rng(this.seed ^ (0x4000 + ++this.mutations)));
+    const rng = new Rng(this.seed ^ (0x4000 + ++this.mutations));
+    this.children.updateFlowActions(n, this.generatedUpTo, this.nowMs, rng);
     this.generatedUpTo = this.nowMs;
   }
 
