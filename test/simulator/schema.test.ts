@@ -91,6 +91,59 @@ describe('responses match the official OpenAPI schema (2026-07-15)', () => {
     expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
   });
 
+  // Child collections: the spec's path with a parent that has children, and the query our streams send.
+  const CHILD_CASES: [string, () => string, Record<string, string>][] = [
+    [
+      '/api/lists/{id}/profiles',
+      () => sim.data.lists.records[0]!.id,
+      {
+        'page[size]': '100',
+        sort: 'joined_group_at',
+        filter: 'greater-or-equal(joined_group_at,2020-01-01T00:00:00Z)',
+      },
+    ],
+    ['/api/segments/{id}/profiles', () => sim.data.segments.records[0]!.id, { 'page[size]': '100' }],
+    [
+      '/api/flows/{id}/flow-actions',
+      () => sim.data.flows.records[0]!.id,
+      { 'page[size]': '50', sort: 'updated' },
+    ],
+    [
+      '/api/flow-actions/{id}/flow-messages',
+      () => sim.data.children.flowMessages()[0]!.actionId,
+      { 'page[size]': '50', sort: 'created' },
+    ],
+    ['/api/campaigns/{id}/campaign-messages', () => sim.data.campaigns.records[0]!.id, {}],
+  ];
+
+  test.each(CHILD_CASES)('%s (one parent) %o', async (specPath, parent, query) => {
+    const validate = validatorFor(specPath, 'get');
+    const reply = await call(sim, specPath.replace('{id}', parent()), query);
+    expect(reply.status, reply.text.slice(0, 300)).toBe(200);
+    expect(reply.body.data.length).toBeGreaterThan(0);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+  });
+
+  test('a child collection of an unknown parent is 404', async () => {
+    expect((await call(sim, '/api/lists/NOPE00/profiles', {})).status).toBe(404);
+  });
+
+  test('child collections refuse what their revision does not allow', async () => {
+    const list = `/api/lists/${sim.data.lists.records[0]!.id}/profiles`;
+    const since = { filter: 'greater-or-equal(joined_group_at,2020-01-01T00:00:00Z)' };
+    expect((await call(sim, list, { sort: 'updated' })).status).toBe(400);
+    expect((await call(sim, list, { 'page[size]': '101' })).status).toBe(400);
+    expect((await call(sim, list, { include: 'lists' })).status).toBe(400);
+    // joined_group_at is neither filtered nor sorted on in the 2023-02-22 document
+    expect((await call(sim, list, since, { revision: '2023-02-22' })).status).toBe(400);
+    expect((await call(sim, list, since)).status).toBe(200);
+    const flow = `/api/flows/${sim.data.flows.records[0]!.id}/flow-actions`;
+    expect((await call(sim, flow, { 'page[size]': '51' })).status).toBe(400);
+    const campaign = `/api/campaigns/${sim.data.campaigns.records[0]!.id}/campaign-messages`;
+    expect((await call(sim, campaign, { 'page[size]': '10' })).status).toBe(400);
+  });
+
   test('POST /api/metric-aggregates', async () => {
     const validate = validatorFor('/api/metric-aggregates', 'post');
     const metricId = sim.data.metrics.id(0);
