@@ -6,6 +6,7 @@
  */
 import type { FilterExpression, FilterOperator } from '../klaviyo/filter.js';
 import { revisionAtLeast } from '../klaviyo/revisions.js';
+import type { Row } from '../records/row.js';
 
 /** A field the API can window a stream on. */
 export interface WindowField {
@@ -52,6 +53,21 @@ export interface ParentSpec {
   ownIdColumn?: string;
 }
 
+/**
+ * A report read by POST (reports have their own tight rate tier): one request per parent for a range
+ * of whole UTC days, answered with daily values. Each run re-reads a trailing period (the datasource's
+ * `lookback`) since Klaviyo revises recent days; rows are keyed by date and ids, so `mode: merge`
+ * replaces a revised day instead of adding it again.
+ */
+export interface ReportSpec {
+  /** The request body for [startMs, endMs) (startMs on a UTC midnight) of one parent. */
+  body(startMs: number, endMs: number, parentId: string | undefined): unknown;
+  /** The daily rows of one response, each with `id` = `<parent id>:<date>`. */
+  rows(document: unknown, parentId: string | undefined): Row[];
+  /** The longest range one request may cover. */
+  maxDays: number;
+}
+
 export interface StreamSpec {
   /** `data_source` in the load config. */
   name: string;
@@ -81,6 +97,8 @@ export interface StreamSpec {
   partitions?: (revision: string) => readonly Partition[];
   /** A child collection: read once per record of its parent, resuming by parent after a failure. */
   parent?: ParentSpec;
+  /** A POST report instead of a collection (`endpoint` is the report's path). */
+  report?: ReportSpec;
   /**
    * The first revision the stream can be read at (its filter field or endpoint is newer), among the
    * revisions whose OpenAPI documents docs/klaviyo-api/ holds; unset: every revision.

@@ -10,7 +10,7 @@ import { collectionSource } from '../sources/collection-source.js';
 import { indexIncluded } from '../sources/flatten.js';
 import type { ParentSpec } from '../sources/stream.js';
 import type { SourceParams } from '../sources/types.js';
-import { IngestError } from '../util/errors.js';
+import { configError, IngestError } from '../util/errors.js';
 import { Mutex } from '../util/mutex.js';
 import { formatTemplateTime, parseTimestamp } from '../util/timestamps.js';
 import type { ParentCursor } from '../warehouse/parent-cursors.js';
@@ -60,6 +60,32 @@ export async function readParentIds(
   return [...ids];
 }
 
+const DAY = 86_400_000;
+
+/**
+ * A report's window as requests of at most `maxDays`: from the UTC midnight at or before the start
+ * (a day is never read in part, or its row would be replaced by a part count) to the window's end.
+ */
+export function dayRanges(
+  window: SourceParams['window'],
+  endMs: number,
+  maxDays: number,
+  stream: string,
+): { startMs: number; endMs: number }[] {
+  if (window.startMs === null) {
+    throw configError(`data_source '${stream}' is a report: it needs a start day`, {
+      code: 'REPORT_WITHOUT_START',
+      key: 'default_start_time',
+      fix: 'set default_start_time and incremental_field: date for this datasource',
+    });
+  }
+  const end = window.endMs ?? endMs;
+  const ranges: { startMs: number; endMs: number }[] = [];
+  for (let start = Math.floor(window.startMs / DAY) * DAY; start < end; start += maxDays * DAY)
+    ranges.push({ startMs: start, endMs: Math.min(end, start + maxDays * DAY) });
+  return ranges;
+}
+
 export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcome> {
   const { source, params, fetcher } = input;
   const parent = source.spec.parent;
@@ -95,7 +121,24 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
       try {
         let rows = 0;
         let pages = 0;
-        for (const stream of source.plan({ ...params, window: windowOf(cursor) }, parentId)) {
+        const report = source.spec.report;
+        if (report) {
+          for (const range of dayRanges(windowOf(cursor), endMs, report.maxDays, source.spec.name)) {
+            const document = await fetcher.post(
+              source.spec.endpoint,
+              report.body(range.startMs, range.endMs, parentId),
+              {
+                signal,
+              },
+            );
+            pages++;
+            const batch = report.rows(document, parentId);
+            for (const row of batch) row[TIME_COLUMN] = input.loadTimeSeconds;
+            if (batch.length > 0) await session.write(batch);
+            rows += batch.length;
+          }
+        }
+        for (const stream of report ? [] : source.plan({ ...params, window: windowOf(cursor) }, parentId)) {
           for await (const page of fetcher.paginate(stream.path, stream.query, { signal })) {
             pages++;
             const included = indexIncluded(page.included);

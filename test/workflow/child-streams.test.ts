@@ -25,6 +25,7 @@ const STREAMS = [
   { name: 'flow_actions', field: 'updated', mode: 'merge', lookback: '' },
   { name: 'flow_messages', field: 'updated', mode: 'merge', lookback: '' },
   { name: 'campaign_messages', field: '', mode: 'merge', lookback: '' },
+  { name: 'metric_aggregates_daily', field: 'date', mode: 'merge', lookback: '1d' },
 ] as const;
 
 const table = (name: string) => `klaviyo_${name}`;
@@ -95,7 +96,33 @@ function expected(h: Harness, endMs: number): Record<string, Set<string>> {
     flow_actions: updated(h.sim.data.children.flowActions(), (a: { flowId: string }) => a.flowId),
     flow_messages: updated(h.sim.data.children.flowMessages(), (m: { actionId: string }) => m.actionId),
     campaign_messages: new Set(campaigns.map((c) => `${c.messageId}|${c.id}|${second(c.updated)}`)),
+    metric_aggregates_daily: dailyCounts(h, endMs),
   };
+}
+
+const DAY = 86_400_000;
+
+/** Events per metric and UTC day in [DEFAULT_START, endMs), every day present (zero too), as `id|metric|day|count`. */
+function dailyCounts(h: Harness, endMs: number): Set<string> {
+  const counts = new Map<string, number>();
+  const metricIds = h.sim.data.metrics.records.map((m) => m.id);
+  for (const metric of metricIds)
+    for (let day = DEFAULT_START; day < endMs; day += DAY) counts.set(`${metric}|${day}`, 0);
+  h.sim.data.ids('events', (get) => {
+    const ms = get('datetime') as number;
+    if (ms >= DEFAULT_START && ms < endMs) {
+      const key = `${get('metric_id')}|${Math.floor(ms / DAY) * DAY}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return false;
+  });
+  return new Set(
+    [...counts].map(([key, n]) => {
+      const [metric, day] = key.split('|');
+      const date = new Date(Number(day)).toISOString().slice(0, 10);
+      return `${metric}:${date}|${metric}|${second(Number(day))}|${n}`;
+    }),
+  );
 }
 
 const PARENT_COLUMN: Record<string, string> = {
@@ -104,6 +131,7 @@ const PARENT_COLUMN: Record<string, string> = {
   flow_actions: 'flow_id',
   flow_messages: 'flow_action_id',
   campaign_messages: 'campaign_id',
+  metric_aggregates_daily: 'metric_id',
 };
 
 /** Each table's rows as `id|parent|second of the window value` (rows read twice would repeat). */
@@ -111,11 +139,12 @@ async function loaded(h: Harness): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const s of STREAMS) {
     const field = s.field || 'updated_at';
+    const count = s.name === 'metric_aggregates_daily' ? ', count' : '';
     const rows = await queryDestination(
       h.destination,
-      `SELECT id, ${PARENT_COLUMN[s.name]} AS parent, CAST(floor(extract(epoch FROM CAST(${field} AS TIMESTAMPTZ))) AS BIGINT) AS s FROM ${h.schema}.${table(s.name)}`,
+      `SELECT id, ${PARENT_COLUMN[s.name]} AS parent, CAST(floor(extract(epoch FROM CAST(${field} AS TIMESTAMPTZ))) AS BIGINT) AS s${count} FROM ${h.schema}.${table(s.name)}`,
     );
-    out[s.name] = rows.map((r) => `${r.id}|${r.parent}|${r.s}`);
+    out[s.name] = rows.map((r) => `${r.id}|${r.parent}|${r.s}${count ? `|${r.count}` : ''}`);
   }
   return out;
 }
@@ -145,7 +174,17 @@ function requestedParents(h: Harness, endpoint: string): Set<string> {
 
 describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kind) => {
   const h = useHarness(
-    { seed: 11, now: NOW, profiles: 150, events: 50, lists: 8, segments: 6, flows: 3, campaigns: 12 },
+    {
+      seed: 11,
+      now: NOW,
+      profiles: 150,
+      events: 600,
+      metrics: 3,
+      lists: 8,
+      segments: 6,
+      flows: 3,
+      campaigns: 12,
+    },
     undefined,
     kind,
   );
@@ -194,6 +233,8 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
     h.sim.data.addMemberships({ lists: 2, segments: 2 });
     h.sim.data.updateFlowActions(3);
     h.sim.data.updateRecords({ campaigns: 3 });
+    // New events revise the last day the previous runs read in part: its row is replaced, not added.
+    h.sim.data.addRecords({ events: 40 });
     clock.advance(1000);
     const third = await run();
     expect(third.ok).toBe(true);
@@ -204,6 +245,10 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
     // merge: one row per flow action and campaign message, with the new `updated`
     expect(after.flow_actions!.length).toBe(new Set(after.flow_actions!.map((r) => r.split('|')[0])).size);
     expect(after.campaign_messages!.length).toBe(h.sim.data.campaigns.records.length);
+    const days = (rows: string[]) => new Set(rows.map((r) => r.split('|')[0]));
+    const newDays = days(after.metric_aggregates_daily!).size - days(before.metric_aggregates_daily!).size;
+    expect(after.metric_aggregates_daily!.length - before.metric_aggregates_daily!.length).toBe(newDays);
+    expect(newDays).toBeLessThanOrEqual(3);
   });
 
   it('resumes by parent after a failure mid-parents: committed parents are not read again', async () => {

@@ -8,6 +8,7 @@ import { flowMessages } from './flow-messages.js';
 import { flows } from './flows.js';
 import { listMemberships } from './list-memberships.js';
 import { lists } from './lists.js';
+import { metricAggregatesDaily } from './metric-aggregates-daily.js';
 import { metrics } from './metrics.js';
 import { profiles } from './profiles.js';
 import { segmentMemberships } from './segment-memberships.js';
@@ -29,4 +30,6 @@ export const STREAMS: readonly StreamSpec[] = [
   flowActions,
   flowMessages,
   campaignMessages,
+  // Reports (POST), per parent.
+  metricAggregatesDaily,
 ];
