@@ -184,6 +184,22 @@ const CASES: RuleCase[] = [
       },
     ],
   },
+  {
+    name: 'REREAD_NEEDS_MERGE: a child collection read whole every run, appended (a warning)',
+    edits: [{ file: DS, from: '  - name: metrics', to: '  - name: campaign_messages' }],
+    findings: [
+      {
+        file: DS,
+        at: { text: 'mode: append', nth: 11 },
+        severity: 'warning',
+        code: 'REREAD_NEEDS_MERGE',
+        key: 'inc_datasources[5].mode',
+        message:
+          'campaign_messages reads every record again each run: with mode append datasource klaviyo_metric_data would keep a row per read',
+        fix: 'Set mode: merge (one row per id, the newest read wins).',
+      },
+    ],
+  },
 ];
 
 describe('load config rules', () => {
