@@ -5,6 +5,8 @@
  * parent: at the run's start, the datasource's `default_start_time`), so a failure or kill loses nothing
  * and a rerun skips the parents the interrupted run completed (still pending) and reads only the rest.
  */
+
+import type { Row } from '../records/row.js';
 import { TIME_COLUMN } from '../records/row.js';
 import { collectionSource } from '../sources/collection-source.js';
 import { indexIncluded } from '../sources/flatten.js';
@@ -13,8 +15,9 @@ import type { SourceParams } from '../sources/types.js';
 import { configError, IngestError } from '../util/errors.js';
 import { Mutex } from '../util/mutex.js';
 import { formatTemplateTime, parseTimestamp } from '../util/timestamps.js';
+import type { LoadSession } from '../warehouse/destination.js';
 import type { ParentCursor } from '../warehouse/parent-cursors.js';
-import type { LoadOutcome, LoadSourceInput } from './load-source.js';
+import { DEFAULT_CHECKPOINT, type LoadOutcome, type LoadSourceInput } from './load-source.js';
 import { runPool } from './pool.js';
 import type { AccountFetcher } from './types.js';
 
@@ -86,6 +89,13 @@ export function dayRanges(
   return ranges;
 }
 
+/** What one commit of a child collection carries: rows staged since the last one, parents completed. */
+interface Batch {
+  session: LoadSession | null;
+  rows: number;
+  done: { parentId: string; endTime: string }[];
+}
+
 export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcome> {
   const { source, params, fetcher } = input;
   const parent = source.spec.parent;
@@ -98,9 +108,49 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
   const endMs = params.window.endMs ?? input.clock.now();
   const endTime = formatTemplateTime(endMs);
   const outcome: LoadOutcome = { inserted: 0, duplicatesSkipped: 0, rows: 0, pages: 0, slices: 0 };
+  const policy = input.checkpoint ?? DEFAULT_CHECKPOINT;
   let failure: unknown = null;
-  // Parents are read in parallel but commit one at a time, as checkpoints do (the first creates the table).
+
+  // Parents are read in parallel into one staged batch; at a checkpoint (rows or time, as appends do)
+  // the batch commits with the cursors of the parents completed in it. A parent cut by a checkpoint
+  // has rows in two batches and its cursor in the later one; rows read again after a failure are
+  // dropped by the commit's dedupe.
+  let batch: Batch = { session: null, rows: 0, done: [] };
+  let lastCommitAt = input.clock.now();
+  const staging = new Mutex();
   const commits = new Mutex();
+  const write = (rows: Row[]) =>
+    staging.run(async () => {
+      batch.session ??= await input.openSession();
+      batch.rows += rows.length;
+      await batch.session.write(rows);
+    });
+  const commit = async (b: Batch, final: boolean) => {
+    const session = b.session ?? (await input.openSession());
+    const result = await session.commit(
+      (loaded) =>
+        final
+          ? input.logRows({
+              inserted: outcome.inserted + loaded.inserted,
+              duplicatesSkipped: outcome.duplicatesSkipped + loaded.duplicatesSkipped,
+            })
+          : [],
+      { done: b.done, complete: final },
+    );
+    outcome.inserted += result.inserted;
+    outcome.duplicatesSkipped += result.duplicatesSkipped;
+  };
+  const checkpoint = async () => {
+    const due = batch.rows >= policy.rows || input.clock.now() - lastCommitAt >= policy.ms;
+    if (!due) return;
+    const full = await staging.run(async () => {
+      const taken = batch;
+      batch = { session: null, rows: 0, done: [] };
+      lastCommitAt = input.clock.now();
+      return taken;
+    });
+    await commits.run(() => commit(full, false));
+  };
 
   const windowOf = (cursor: ParentCursor | undefined): SourceParams['window'] => {
     if (params.windowField === null && source.spec.implicitWindowField === undefined) return params.window;
@@ -112,65 +162,65 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     return { startMs, endMs: params.window.endMs };
   };
 
+  /** Reads one parent's window into the batch; returns the rows and pages read. */
+  const readOnce = async (parentId: string, cursor: ParentCursor | undefined) => {
+    let rows = 0;
+    let pages = 0;
+    const report = source.spec.report;
+    if (report) {
+      for (const range of dayRanges(windowOf(cursor), endMs, report.maxDays, source.spec.name)) {
+        const body = report.body(range.startMs, range.endMs, parentId);
+        const document = await fetcher.post(source.spec.endpoint, body, { signal });
+        pages++;
+        const found = report.rows(document, parentId);
+        for (const row of found) row[TIME_COLUMN] = input.loadTimeSeconds;
+        if (found.length > 0) await write(found);
+        rows += found.length;
+      }
+      return { rows, pages };
+    }
+    for (const stream of source.plan({ ...params, window: windowOf(cursor) }, parentId)) {
+      for await (const page of fetcher.paginate(stream.path, stream.query, { signal })) {
+        pages++;
+        const included = indexIncluded(page.included);
+        const found: Row[] = [];
+        let past = false;
+        for (const record of page.data) {
+          const value = stream.windowValueMs(record);
+          if (stream.ascending && stream.pastEnd(value)) {
+            past = true;
+            break;
+          }
+          if (!stream.inWindow(value)) continue;
+          const row = source.flatten(record, included, parentId);
+          row[TIME_COLUMN] = input.loadTimeSeconds;
+          found.push(row);
+        }
+        if (found.length > 0) await write(found);
+        rows += found.length;
+        if (past) break;
+      }
+    }
+    return { rows, pages };
+  };
+
   const readParent = async (parentId: string) => {
     const cursor = cursors.get(parentId);
     // Completed by the run that was interrupted: its rows are in; the next run reads on from there.
     if (cursor?.pending === true || failure !== null) return;
     for (let restarts = 0; ; restarts++) {
-      const session = await input.openSession();
       try {
-        let rows = 0;
-        let pages = 0;
-        const report = source.spec.report;
-        if (report) {
-          for (const range of dayRanges(windowOf(cursor), endMs, report.maxDays, source.spec.name)) {
-            const document = await fetcher.post(
-              source.spec.endpoint,
-              report.body(range.startMs, range.endMs, parentId),
-              {
-                signal,
-              },
-            );
-            pages++;
-            const batch = report.rows(document, parentId);
-            for (const row of batch) row[TIME_COLUMN] = input.loadTimeSeconds;
-            if (batch.length > 0) await session.write(batch);
-            rows += batch.length;
-          }
-        }
-        for (const stream of report ? [] : source.plan({ ...params, window: windowOf(cursor) }, parentId)) {
-          for await (const page of fetcher.paginate(stream.path, stream.query, { signal })) {
-            pages++;
-            const included = indexIncluded(page.included);
-            const batch = [];
-            let past = false;
-            for (const record of page.data) {
-              const value = stream.windowValueMs(record);
-              if (stream.ascending && stream.pastEnd(value)) {
-                past = true;
-                break;
-              }
-              if (!stream.inWindow(value)) continue;
-              const row = source.flatten(record, included, parentId);
-              row[TIME_COLUMN] = input.loadTimeSeconds;
-              batch.push(row);
-            }
-            if (batch.length > 0) await session.write(batch);
-            rows += batch.length;
-            if (past) break;
-          }
-        }
-        const result = await commits.run(() =>
-          session.commit([], { done: [{ parentId, endTime }], complete: false }),
-        );
-        outcome.inserted += result.inserted;
-        outcome.duplicatesSkipped += result.duplicatesSkipped;
-        outcome.rows += rows;
-        outcome.pages += pages;
+        const read = await readOnce(parentId, cursor);
+        outcome.rows += read.rows;
+        outcome.pages += read.pages;
         outcome.slices++;
+        await staging.run(async () => {
+          batch.done.push({ parentId, endTime });
+        });
+        await checkpoint();
         return;
       } catch (error) {
-        await session.abort().catch(() => undefined);
+        // An expired page cursor: read the parent again from its start (the dedupe drops repeats).
         const expired = error instanceof IngestError && error.code === 'KLAVIYO_CURSOR_EXPIRED';
         if (!expired || restarts >= MAX_CURSOR_RESTARTS) throw error;
       }
@@ -185,17 +235,18 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
       abort.abort(error);
     }
   });
-  if (failure !== null) throw failure;
+  if (failure !== null) {
+    await commits.run(async () => undefined);
+    await batch.session?.abort().catch(() => undefined);
+    throw failure;
+  }
 
-  // The last commit: the SUCCESS row, and no parent of the table pending any more.
-  const final = await input.openSession();
+  // The last commit: the rest of the rows, the SUCCESS row, and no parent of the table pending any more.
+  const last = batch;
   try {
-    await final.commit(
-      input.logRows({ inserted: outcome.inserted, duplicatesSkipped: outcome.duplicatesSkipped }),
-      { done: [], complete: true },
-    );
+    await commits.run(() => commit(last, true));
   } catch (error) {
-    await final.abort().catch(() => undefined);
+    await last.session?.abort().catch(() => undefined);
     throw error;
   }
   return outcome;

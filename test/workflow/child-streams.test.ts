@@ -258,8 +258,9 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
     h.sim.clearLog();
     // The 5th list's request is refused (a Cloudflare block is not retried): that run stops there.
     h.sim.addFault('html403@list-profiles:at=5');
-    // One parent at a time, so the four before it commit and none after it starts.
-    const failed = await h.run({ clock, concurrency: 1 });
+    // One parent at a time, each committed on its own (a checkpoint after every parent), so the four
+    // before it commit and none after it starts.
+    const failed = await h.run({ clock, concurrency: 1, checkpoint: { rows: 1, ms: 0 } });
     h.sim.clearFaults();
     const failedList = failed.sources.find((s) => s.name === 'list_memberships');
     expect(failedList?.status).toBe('ERROR');
