@@ -69,9 +69,11 @@ export async function runDatasource(
         revision: fetcher.revision,
         Accept: 'application/vnd.api+json',
       };
-      report.requests = source
-        .plan(params)
-        .map((stream) => redact(fetcher.describeRequest(stream.path, stream.query)));
+      // A child collection's request per parent shows `{id}`; a report is a POST.
+      report.requests = source.plan(params).map((stream) => {
+        const url = redact(fetcher.describeRequest(stream.path, stream.query)).replace(/%7Bid%7D/gi, '{id}');
+        return source.spec.report ? `POST ${url}` : url;
+      });
       return report;
     }
 

@@ -199,6 +199,10 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
   });
 
   it('a first run loads every parent’s children with the parent id; a second run loads nothing twice', async () => {
+    const dry = await h.run({ clock, dryRun: true });
+    const shown = Object.fromEntries(dry.sources.map((s) => [s.name, s.requests?.[0]]));
+    expect(shown.list_memberships).toMatch(/\/api\/lists\/\{id\}\/profiles\?.*sort=joined_group_at/);
+    expect(shown.metric_aggregates_daily).toBe(`POST ${h.sim.baseUrl}/api/metric-aggregates`);
     const first = await run();
     expect(first.sources.map((s) => [s.name, s.status, s.error ?? null])).toEqual(
       STREAMS.map((s) => [s.name, 'SUCCESS', null]),
