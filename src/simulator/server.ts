@@ -5,9 +5,11 @@ import {
   CATALOG,
   type CollectionName,
   ENDPOINT_NAMES,
+  ENDPOINT_OPERATIONS,
   type EndpointName,
   entryFor,
   parseRevision,
+  type ServedCollectionName,
 } from '../klaviyo/endpoints/index.js';
 import type { ChildEndpoint } from './data/children.js';
 import { Rng } from './data/random.js';
@@ -23,6 +25,7 @@ import {
   throttled,
 } from './http/errors.js';
 import { FaultInjector, type FaultRule, parseFaultSpec } from './http/faults.js';
+import { handleFlowSeries } from './http/flow-series.js';
 import { handleMetricAggregates } from './http/metric-aggregates.js';
 import { type Limits, RateLimiter, type TierName } from './http/rate-limit.js';
 import { RequestLog, type RequestLogEntry, redactKey } from './http/request-log.js';
@@ -201,7 +204,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     try {
       try {
         if (!endpoint) throw notFound(url.pathname);
-        const isPost = endpoint === 'metric-aggregates';
+        const isPost = ENDPOINT_OPERATIONS[endpoint].method === 'post';
         if (req.method !== (isPost ? 'POST' : 'GET')) {
           throw new ApiError(
             405,
@@ -258,8 +261,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             throw invalidParam('page[cursor]', 'Invalid cursor provided');
           }
         }
-        const cacheKey =
-          options.cachePages && endpoint !== 'metric-aggregates' ? `${revisionHeader}\u0000${req.url}` : null;
+        const cacheKey = options.cachePages && !isPost ? `${revisionHeader}\u0000${req.url}` : null;
         const cached = cacheKey === null ? undefined : pageCache.get(cacheKey);
         if (cached) {
           cacheStats.hits++;
@@ -269,7 +271,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           return;
         }
         let text: string | Buffer;
-        if (endpoint === 'metric-aggregates') {
+        if (isPost) {
           const requestBody = await readBody(req);
           let parsed: unknown;
           try {
@@ -279,7 +281,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
               pointer: '/data',
             });
           }
-          text = JSON.stringify(handleMetricAggregates(parsed, data.events, data.metrics, baseUrl));
+          text = JSON.stringify(
+            endpoint === 'flow-series-reports'
+              ? handleFlowSeries(
+                  parsed,
+                  {
+                    children: data.children,
+                    flowSeries: data.flowSeries,
+                    metrics: data.metrics,
+                    now: data.now(),
+                  },
+                  baseUrl,
+                )
+              : handleMetricAggregates(parsed, data.events, data.metrics, baseUrl),
+          );
         } else {
           const parentId = route?.parentId ?? null;
           const coll =
@@ -288,7 +303,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
               : data.childCollection(endpoint as ChildEndpoint, parentId);
           if (!coll) throw notFound(url.pathname);
           text = handleCollection({
-            endpoint,
+            endpoint: endpoint as ServedCollectionName,
             coll,
             path: url.pathname.replace(/\/+$/, ''),
             entry,

@@ -7,6 +7,7 @@
 import type { FilterExpression, FilterOperator } from '../klaviyo/filter.js';
 import { revisionAtLeast } from '../klaviyo/revisions.js';
 import type { Row } from '../records/row.js';
+import type { SourceParams } from './types.js';
 
 /** A field the API can window a stream on. */
 export interface WindowField {
@@ -60,12 +61,14 @@ export interface ParentSpec {
  * replaces a revised day instead of adding it again.
  */
 export interface ReportSpec {
-  /** The request body for [startMs, endMs) (startMs on a UTC midnight) of one parent. */
-  body(startMs: number, endMs: number, parentId: string | undefined): unknown;
+  /** The request body for [startMs, endMs) (startMs on a UTC midnight) of one parent (if any). */
+  body(startMs: number, endMs: number, parentId: string | undefined, params: SourceParams): unknown;
   /** The daily rows of one response, each with `id` = `<parent id>:<date>`. */
   rows(document: unknown, parentId: string | undefined): Row[];
   /** The longest range one request may cover. */
   maxDays: number;
+  /** `in:` keys of the load config the report cannot do without (`validate` checks them). */
+  requires?: readonly 'conversion_metric_id'[];
 }
 
 export interface StreamSpec {

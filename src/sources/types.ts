@@ -38,6 +38,8 @@ export interface SourceParams {
   skipRelatedObjects: boolean;
   /** Extra `additional-fields[...]` the user asked for (e.g. profiles' predictive_analytics). */
   additionalFields: string[];
+  /** `conversion_metric_id` of the load config: the metric reports count conversions of. */
+  conversionMetricId?: string;
 }
 
 /**

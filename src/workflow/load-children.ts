@@ -1,5 +1,5 @@
 /**
- * A child collection's load (memberships of each list, actions of each flow …): read the parents'
+ * A child collection's (or a report's) load (memberships of each list, actions of each flow …): read the parents'
  * ids, then each parent's children, committing each parent's rows together with its cursor in
  * `ingestion_parents`. A parent's window starts where its last read ended, less the lookback (a new
  * parent: at the run's start, the datasource's `default_start_time`), so a failure or kill loses nothing
@@ -65,6 +65,9 @@ export async function readParentIds(
 
 const DAY = 86_400_000;
 
+/** The cursor key of a report that has no parents. */
+const WHOLE_ACCOUNT = '*';
+
 /**
  * A report's window as requests of at most `maxDays`: from the UTC midnight at or before the start
  * (a day is never read in part, or its row would be replaced by a part count) to the window's end.
@@ -99,11 +102,12 @@ interface Batch {
 export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcome> {
   const { source, params, fetcher } = input;
   const parent = source.spec.parent;
-  if (!parent) throw new Error(`internal: ${source.spec.name} is not a child collection`);
+  if (!parent && !source.spec.report) throw new Error(`internal: ${source.spec.name} reads no parents`);
   const abort = new AbortController();
   const signal = abort.signal;
   input.signal?.addEventListener('abort', () => abort.abort(input.signal?.reason), { once: true });
-  const parentIds = await readParentIds(parent, params, fetcher, signal);
+  // A report of the whole account (flow series) is one parent of its own, kept as `*`.
+  const parentIds = parent ? await readParentIds(parent, params, fetcher, signal) : [WHOLE_ACCOUNT];
   const cursors = await input.readCursors();
   const endMs = params.window.endMs ?? input.clock.now();
   const endTime = formatTemplateTime(endMs);
@@ -169,10 +173,11 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     const report = source.spec.report;
     if (report) {
       for (const range of dayRanges(windowOf(cursor), endMs, report.maxDays, source.spec.name)) {
-        const body = report.body(range.startMs, range.endMs, parentId);
+        const of = parentId === WHOLE_ACCOUNT ? undefined : parentId;
+        const body = report.body(range.startMs, range.endMs, of, params);
         const document = await fetcher.post(source.spec.endpoint, body, { signal });
         pages++;
-        const found = report.rows(document, parentId);
+        const found = report.rows(document, of);
         for (const row of found) row[TIME_COLUMN] = input.loadTimeSeconds;
         if (found.length > 0) await write(found);
         rows += found.length;

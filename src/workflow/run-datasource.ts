@@ -52,7 +52,8 @@ export async function runDatasource(
     // load that fails leaves the database exactly as it was, not with a new empty table.
     // A child collection (memberships of each list) keeps a window per parent in ingestion_parents; its
     // run window starts at default_start_time, where a parent read for the first time starts.
-    const child = findStream(datasource.name)?.parent !== undefined;
+    const stream = findStream(datasource.name);
+    const child = stream?.parent !== undefined || stream?.report !== undefined;
     const window = await computeWindow(child ? null : destination, plan.schema, datasource, clock.now());
     if (options.start !== undefined && column) window.start_time = options.start;
     if (options.end !== undefined) window.end_time = options.end;
@@ -112,14 +113,15 @@ export async function runDatasource(
         ];
       },
     };
-    const outcome = source.spec.parent
-      ? await loadChildren({
-          ...load,
-          lookbackMs: datasource.lookbackMs,
-          readCursors: () => readParentCursors(writer, plan.schema, datasource.table_name),
-          parentWorkers: options.concurrency ?? WORKERS_BY_TIER[tierOf(source.spec.endpoint)],
-        })
-      : await loadSource(load);
+    const outcome =
+      source.spec.parent || source.spec.report
+        ? await loadChildren({
+            ...load,
+            lookbackMs: datasource.lookbackMs,
+            readCursors: () => readParentCursors(writer, plan.schema, datasource.table_name),
+            parentWorkers: options.concurrency ?? WORKERS_BY_TIER[tierOf(source.spec.endpoint)],
+          })
+        : await loadSource(load);
     report.pages = outcome.pages;
     report.slices = outcome.slices;
     report.records = outcome.inserted;

@@ -26,6 +26,7 @@ export interface LoadInput {
   incremental_field?: string | null;
   skip_related_objects?: boolean | null;
   additional_fields?: string[] | string | null;
+  conversion_metric_id?: string | null;
 }
 
 export interface LoadedConfig {

@@ -144,6 +144,42 @@ describe('responses match the official OpenAPI schema (2026-07-15)', () => {
     expect((await call(sim, campaign, { 'page[size]': '10' })).status).toBe(400);
   });
 
+  test('POST /api/flow-series-reports: valid bodies answer with the schema, the rest is refused', async () => {
+    const validate = validatorFor('/api/flow-series-reports', 'post');
+    const attributes = {
+      statistics: ['recipients', 'open_rate'],
+      timeframe: { start: '2025-12-01T00:00:00+00:00', end: '2025-12-31T00:00:00+00:00' },
+      interval: 'daily',
+      conversion_metric_id: sim.data.metrics.id(0),
+    };
+    const post = (attrs: Record<string, unknown>) =>
+      call(
+        sim,
+        '/api/flow-series-reports',
+        {},
+        {
+          method: 'POST',
+          body: { data: { type: 'flow-series-report', attributes: attrs } },
+        },
+      );
+    const reply = await post(attributes);
+    expect(reply.status, reply.text).toBe(200);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+    expect(reply.body.data.attributes.date_times).toHaveLength(30);
+    expect(reply.body.data.attributes.results.length).toBe(sim.data.children.flowMessages().length);
+    const { conversion_metric_id: _, ...noMetric } = attributes;
+    for (const refused of [
+      noMetric,
+      { ...attributes, statistics: ['opens', 'made_up'] },
+      { ...attributes, interval: 'fortnightly' },
+      { ...attributes, timeframe: { start: '2025-01-01T00:00:00+00:00', end: '2025-12-31T00:00:00+00:00' } },
+      { ...attributes, group_by: ['send_channel'] },
+      { ...attributes, conversion_metric_id: 'NOPE00' },
+    ])
+      expect((await post(refused)).status).toBe(400);
+  });
+
   test('POST /api/metric-aggregates', async () => {
     const validate = validatorFor('/api/metric-aggregates', 'post');
     const metricId = sim.data.metrics.id(0);

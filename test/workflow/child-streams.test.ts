@@ -26,6 +26,7 @@ const STREAMS = [
   { name: 'flow_messages', field: 'updated', mode: 'merge', lookback: '' },
   { name: 'campaign_messages', field: '', mode: 'merge', lookback: '' },
   { name: 'metric_aggregates_daily', field: 'date', mode: 'merge', lookback: '1d' },
+  { name: 'flow_series_daily', field: 'date', mode: 'merge', lookback: '2d' },
 ] as const;
 
 const table = (name: string) => `klaviyo_${name}`;
@@ -63,6 +64,9 @@ function childProject(h: Harness): void {
       '  data_source: ${datasource.name}',
       '  td_authentication_id: 360030',
       ...incremental,
+      ...(s.name === 'flow_series_daily'
+        ? [`  conversion_metric_id: ${h.sim.data.metrics.records[0]!.id}`]
+        : []),
       'out:',
       '  mode: ${datasource.mode}',
       '',
@@ -97,7 +101,22 @@ function expected(h: Harness, endMs: number): Record<string, Set<string>> {
     flow_messages: updated(h.sim.data.children.flowMessages(), (m: { actionId: string }) => m.actionId),
     campaign_messages: new Set(campaigns.map((c) => `${c.messageId}|${c.id}|${second(c.updated)}`)),
     metric_aggregates_daily: dailyCounts(h, endMs),
+    flow_series_daily: flowSeries(h, endMs),
   };
+}
+
+/** Recipients per flow message and day in [DEFAULT_START, endMs), as the simulator reports them. */
+function flowSeries(h: Harness, endMs: number): Set<string> {
+  const out = new Set<string>();
+  const { children, flowSeries: series } = h.sim.data;
+  children.flowMessages().forEach((m, index) => {
+    for (let day = DEFAULT_START; day < endMs; day += DAY) {
+      const date = new Date(day).toISOString().slice(0, 10);
+      const recipients = series.value(index, m.created, day, 'recipients');
+      out.add(`${m.id}:${m.channel}:${date}|${children.flowOf(m)}|${second(day)}|${recipients}`);
+    }
+  });
+  return out;
 }
 
 const DAY = 86_400_000;
@@ -132,6 +151,13 @@ const PARENT_COLUMN: Record<string, string> = {
   flow_messages: 'flow_action_id',
   campaign_messages: 'campaign_id',
   metric_aggregates_daily: 'metric_id',
+  flow_series_daily: 'flow_id',
+};
+
+/** The value column compared for the reports. */
+const VALUE_COLUMN: Record<string, string> = {
+  metric_aggregates_daily: 'count',
+  flow_series_daily: 'recipients',
 };
 
 /** Each table's rows as `id|parent|second of the window value` (rows read twice would repeat). */
@@ -139,12 +165,12 @@ async function loaded(h: Harness): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const s of STREAMS) {
     const field = s.field || 'updated_at';
-    const count = s.name === 'metric_aggregates_daily' ? ', count' : '';
+    const count = VALUE_COLUMN[s.name] ? `, ${VALUE_COLUMN[s.name]} AS value` : '';
     const rows = await queryDestination(
       h.destination,
       `SELECT id, ${PARENT_COLUMN[s.name]} AS parent, CAST(floor(extract(epoch FROM CAST(${field} AS TIMESTAMPTZ))) AS BIGINT) AS s${count} FROM ${h.schema}.${table(s.name)}`,
     );
-    out[s.name] = rows.map((r) => `${r.id}|${r.parent}|${r.s}${count ? `|${r.count}` : ''}`);
+    out[s.name] = rows.map((r) => `${r.id}|${r.parent}|${r.s}${count ? `|${r.value}` : ''}`);
   }
   return out;
 }
@@ -203,6 +229,7 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
     const shown = Object.fromEntries(dry.sources.map((s) => [s.name, s.requests?.[0]]));
     expect(shown.list_memberships).toMatch(/\/api\/lists\/\{id\}\/profiles\?.*sort=joined_group_at/);
     expect(shown.metric_aggregates_daily).toBe(`POST ${h.sim.baseUrl}/api/metric-aggregates`);
+    expect(shown.flow_series_daily).toBe(`POST ${h.sim.baseUrl}/api/flow-series-reports`);
     const first = await run();
     expect(first.sources.map((s) => [s.name, s.status, s.error ?? null])).toEqual(
       STREAMS.map((s) => [s.name, 'SUCCESS', null]),
@@ -239,6 +266,8 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
     h.sim.data.updateRecords({ campaigns: 3 });
     // New events revise the last day the previous runs read in part: its row is replaced, not added.
     h.sim.data.addRecords({ events: 40 });
+    // Klaviyo revises the flow numbers of the last two days: the 2d lookback reads them again.
+    h.sim.data.flowSeries.revise(clock.now() - 86_400_000, clock.now());
     clock.advance(1000);
     const third = await run();
     expect(third.ok).toBe(true);

@@ -150,6 +150,17 @@ export const CATALOG: EndpointCatalog = {
       "metric-aggregate": ["data","dates","id"],
     },
   },
+  "flow-series-reports": {
+    "path": "/api/flow-series-reports",
+    "scopes": ["flows:read"],
+    "revisions": [
+      {"since":"2025-10-15","filterAllowed":{},"filterRequired":false,"sort":null,"pageSize":null,"include":[],"additionalFields":{},"fieldsets":[],"rateLimit":{"burst":1,"steady":2},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{},"filterRequired":false,"sort":null,"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[flow-series-report]"],"rateLimit":{"burst":1,"steady":2},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "flow-series-report": ["date_times","id","results"],
+    },
+  },
   "list-profiles": {
     "path": "/api/lists/{id}/profiles",
     "scopes": ["lists:read","profiles:read"],

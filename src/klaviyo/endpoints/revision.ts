@@ -46,6 +46,7 @@ export const FIXED_PAGE_SIZE: Record<EndpointName, number> = {
   segments: 10,
   flows: 50,
   'metric-aggregates': 500,
+  'flow-series-reports': 500,
   'list-profiles': 20,
   'segment-profiles': 20,
   'flow-actions': 50,

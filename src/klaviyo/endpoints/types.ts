@@ -15,6 +15,7 @@ export type EndpointName =
   | 'segments'
   | 'flows'
   | 'metric-aggregates'
+  | 'flow-series-reports'
   | ChildCollectionName;
 
 /** Collections read once per parent record (`/api/lists/{id}/profiles`): the path holds the parent's id. */
@@ -35,6 +36,7 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'segments',
   'flows',
   'metric-aggregates',
+  'flow-series-reports',
   'list-profiles',
   'segment-profiles',
   'flow-actions',
@@ -56,6 +58,7 @@ export const ENDPOINT_OPERATIONS: Readonly<Record<EndpointName, { path: string; 
   segments: { path: '/api/segments', method: 'get' },
   flows: { path: '/api/flows', method: 'get' },
   'metric-aggregates': { path: '/api/metric-aggregates', method: 'post' },
+  'flow-series-reports': { path: '/api/flow-series-reports', method: 'post' },
   'list-profiles': { path: '/api/lists/{id}/profiles', method: 'get' },
   'segment-profiles': { path: '/api/segments/{id}/profiles', method: 'get' },
   'flow-actions': { path: '/api/flows/{id}/flow-actions', method: 'get' },
@@ -64,10 +67,13 @@ export const ENDPOINT_OPERATIONS: Readonly<Record<EndpointName, { path: string; 
 };
 
 /** A top-level collection endpoint (GET, paged). */
-export type CollectionName = Exclude<EndpointName, 'metric-aggregates' | ChildCollectionName>;
+export type CollectionName = Exclude<EndpointName, ReportName | ChildCollectionName>;
+
+/** The POST endpoints (reports). */
+export type ReportName = 'metric-aggregates' | 'flow-series-reports';
 
 /** Any collection endpoint the simulator serves, top-level or per parent. */
-export type ServedCollectionName = Exclude<EndpointName, 'metric-aggregates'>;
+export type ServedCollectionName = Exclude<EndpointName, ReportName>;
 
 export interface PageSizeSpec {
   default: number;

@@ -95,6 +95,16 @@ function checkSource(
       fix: 'Set mode: merge (one row per id, the newest read wins).',
     });
   }
+  for (const key of entry.report?.requires ?? []) {
+    if (typeof config.in[key] === 'string' && config.in[key] !== '') continue;
+    ctx.report({
+      code: 'REPORT_NEEDS_KEY',
+      severity: 'error',
+      ...inLoad(key),
+      message: `${source} needs in.${key} in ${file}`,
+      fix: `Add "${key}: <metric id>" under in: (the metric whose events count as conversions, e.g. Placed Order).`,
+    });
+  }
   const connector = d.incremental_field_connector;
   const windowFields = entry.windowFields;
   const fullLoad = Object.keys(windowFields).length === 0;

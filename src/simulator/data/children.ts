@@ -335,6 +335,12 @@ export class ChildData {
     return [...this.messages.values()].flatMap((coll) => coll.records);
   }
 
+  /** The flow each flow message belongs to (through its action). */
+  flowOf(message: FlowMessageRecord): string {
+    const actions = [...this.actions.values()].flatMap((coll) => coll.records);
+    return actions.find((a) => a.id === message.actionId)?.flowId ?? '';
+  }
+
   /**
    * Adds memberships of profiles not yet in the group, joined at `change.joinedAt` (default `now`): a
    * past time makes them late memberships, which only a lookback finds.

@@ -2,6 +2,7 @@ import type { CollectionName } from '../../klaviyo/endpoints/index.js';
 import { ChildData, type ChildEndpoint, type MembershipChange } from './children.js';
 import type { Collection, FieldValue } from './collection.js';
 import { EventsCollection } from './events.js';
+import { FlowSeriesData } from './flow-series.js';
 import { ProfilesCollection } from './profiles.js';
 import { Rng } from './random.js';
 import {
@@ -80,6 +81,8 @@ export class SimulatorData {
   readonly flows = flowsCollection();
   /** What each list, segment, flow, flow action and campaign holds (served per parent). */
   readonly children: ChildData;
+  /** The numbers flow series reports give per flow message and day. */
+  readonly flowSeries: FlowSeriesData;
 
   constructor(options: DataOptions = {}) {
     this.seed = (options.seed ?? 1) >>> 0;
@@ -113,6 +116,7 @@ export class SimulatorData {
       campaignMessageResource,
     );
     this.children.generate(this.nowMs, new Rng(this.seed ^ 0xc41d));
+    this.flowSeries = new FlowSeriesData(this.seed);
     this.generatedUpTo = this.nowMs;
   }
 

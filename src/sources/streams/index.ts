@@ -5,6 +5,7 @@ import { campaigns } from './campaigns.js';
 import { events } from './events.js';
 import { flowActions } from './flow-actions.js';
 import { flowMessages } from './flow-messages.js';
+import { flowSeriesDaily } from './flow-series-daily.js';
 import { flows } from './flows.js';
 import { listMemberships } from './list-memberships.js';
 import { lists } from './lists.js';
@@ -32,4 +33,5 @@ export const STREAMS: readonly StreamSpec[] = [
   campaignMessages,
   // Reports (POST), per parent.
   metricAggregatesDaily,
+  flowSeriesDaily,
 ];
