@@ -7,6 +7,7 @@ import { registerRunCommand } from './commands/run.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { setExitCode, takeExitCode } from './exit-code.js';
 
 function buildProgram(): Command {
@@ -23,6 +24,7 @@ function buildProgram(): Command {
   registerValidateCommand(program);
   registerRunCommand(program);
   registerStatusCommand(program);
+  registerVerifyCommand(program);
   registerSimulateCommand(program);
   return program;
 }

@@ -11,6 +11,7 @@ export type { FieldValue, JsonResource } from './data/collection.js';
 export {
   type DataOptions,
   DEFAULT_COUNTS,
+  type HoldBackSpec,
   type RecordCounts,
   SimulatorData,
   type WindowSpec,

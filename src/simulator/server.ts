@@ -13,7 +13,13 @@ import {
 } from '../klaviyo/endpoints/index.js';
 import type { ChildEndpoint } from './data/children.js';
 import { Rng } from './data/random.js';
-import { type DataOptions, type RecordCounts, SimulatorData, type WindowSpec } from './data/store.js';
+import {
+  type DataOptions,
+  type HoldBackSpec,
+  type RecordCounts,
+  SimulatorData,
+  type WindowSpec,
+} from './data/store.js';
 import { handleCollection } from './http/collection-handler.js';
 import {
   ApiError,
@@ -90,6 +96,13 @@ export interface Simulator {
   addRecords(counts: RecordCounts): void;
   updateRecords(counts: RecordCounts): void;
   count(source: CollectionName, window?: WindowSpec): number;
+  /**
+   * Klaviyo's late listing: these events still count in metric-aggregates but GET /api/events leaves
+   * them out until `releaseEvents()`. Returns their ids.
+   */
+  holdBackEvents(spec: HoldBackSpec): string[];
+  /** Lists every held-back event again; returns how many were released. */
+  releaseEvents(): number;
   addFault(rule: FaultRule | string): void;
   clearFaults(): void;
   faults(): FaultRule[];
@@ -401,6 +414,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       data.updateRecords(c);
     },
     count: (source, window) => data.count(source, window),
+    holdBackEvents: (spec) => {
+      dropCache();
+      return data.holdBackEvents(spec);
+    },
+    releaseEvents: () => {
+      dropCache();
+      return data.releaseEvents();
+    },
     addFault: (rule) => {
       for (const r of typeof rule === 'string' ? parseFaultSpec(rule) : [rule]) faults.add(r);
     },

@@ -38,6 +38,11 @@ export interface Collection {
   /** Fields whose order equals index order (events: datetime, timestamp). */
   readonly naturalFields: ReadonlySet<string>;
   resource(i: number, ctx: BuildContext): JsonResource;
+  /**
+   * Records the API counts but does not list yet (events held back: Klaviyo's late listing): a test
+   * that is false for them, or null while every record is listed.
+   */
+  listedFilter?(): ((i: number) => boolean) | null;
   /** Related resources for `include` (type+id → resource). */
   included?(i: number, include: Set<string>, ctx: BuildContext): JsonResource[];
 }

@@ -22,6 +22,8 @@ export class EventsCollection implements Collection {
   readonly profile = u32(1024);
   private ver = 0;
   private readonly fields: Record<string, FieldDef>;
+  /** Events Klaviyo already counts (metric-aggregates) but does not list yet: its late listing. */
+  private readonly unlisted = new Set<number>();
 
   constructor(
     private readonly seed: number,
@@ -52,6 +54,29 @@ export class EventsCollection implements Collection {
   }
   field(name: string): FieldDef | undefined {
     return this.fields[name];
+  }
+
+  /** Keeps these events out of GET /api/events (they still count in metric-aggregates) until released. */
+  holdBack(indices: Iterable<number>): void {
+    for (const i of indices) this.unlisted.add(i);
+  }
+
+  /** Lists every held-back event again; returns how many there were. */
+  releaseAll(): number {
+    const n = this.unlisted.size;
+    this.unlisted.clear();
+    return n;
+  }
+
+  /** Events held back from the list endpoint now. */
+  heldBack(): number {
+    return this.unlisted.size;
+  }
+
+  /** The list endpoint's test for held-back events; null while none is held back. */
+  listedFilter(): ((i: number) => boolean) | null {
+    if (this.unlisted.size === 0) return null;
+    return (i) => !this.unlisted.has(i);
   }
 
   /** Appends `count` events with times in (from, to], sorted, with exact ties and same-second neighbours. */

@@ -55,6 +55,17 @@ export const DEFAULT_COUNTS: Record<CollectionName, number> = {
   flows: 12,
 };
 
+/** Which events to hold back from the list endpoint (`holdBackEvents`). */
+export interface HoldBackSpec {
+  /** Events with datetime in [from, to), epoch ms. */
+  from: number;
+  to: number;
+  /** Only this metric's events. */
+  metricId?: string;
+  /** At most this many (the first ones in datetime order). */
+  limit?: number;
+}
+
 /** Range condition for `count()`; datetimes in epoch ms (or numbers for `timestamp`). */
 export interface WindowSpec {
   field: string;
@@ -218,6 +229,30 @@ export class SimulatorData {
     }
     if (counts.campaigns) this.children.touchCampaigns();
     this.generatedUpTo = this.nowMs;
+  }
+
+  /**
+   * Klaviyo's late listing: the events `spec` selects keep counting in metric-aggregates but are left
+   * out of GET /api/events until `releaseEvents`. Returns their ids.
+   */
+  holdBackEvents(spec: HoldBackSpec): string[] {
+    const events = this.events;
+    const chosen: number[] = [];
+    const limit = spec.limit ?? Number.POSITIVE_INFINITY;
+    for (let i = events.times.upperBound(spec.from - 1); i < events.size() && chosen.length < limit; i++) {
+      const t = events.times.get(i);
+      if (t < spec.from) continue;
+      if (t >= spec.to) break;
+      if (spec.metricId !== undefined && this.metrics.id(events.metric.get(i)) !== spec.metricId) continue;
+      chosen.push(i);
+    }
+    events.holdBack(chosen);
+    return chosen.map((i) => events.id(i));
+  }
+
+  /** Lists every held-back event again; returns how many were released. */
+  releaseEvents(): number {
+    return this.events.releaseAll();
   }
 
   /** How many records of a type have `field` inside the window (all records when no bound given). */

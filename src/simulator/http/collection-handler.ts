@@ -94,6 +94,8 @@ export function handleCollection(req: CollectionRequest): string | Buffer {
   let conditions: CompiledCondition[] = [];
   if (filterText !== undefined) conditions = compileFilter(parseFilter(filterText), entry, coll);
   const extra: ((i: number) => boolean)[] = [];
+  const listed = coll.listedFilter?.() ?? null;
+  if (listed) extra.push(listed);
   if (endpoint === 'campaigns') {
     if (
       !isBefore(req.revision, '2023-07-15') &&

@@ -13,11 +13,62 @@ function bad(pointer: string, detail: string): ApiError {
   return new ApiError(400, 'invalid', 'Invalid input.', detail, { pointer });
 }
 
-function bucketStart(ms: number, interval: Interval): number {
-  const d = new Date(ms);
+/** Zones the spec names as not supported ("a few notable exceptions"). */
+const UNSUPPORTED_ZONES = new Set(['Factory', 'Europe/Kyiv', 'Pacific/Kanton']);
+let knownZones: Set<string> | null = null;
+
+function isSupportedZone(zone: string): boolean {
+  knownZones ??= new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
+  return knownZones.has(zone) && !UNSUPPORTED_ZONES.has(zone);
+}
+
+/** Wall-clock time of a zone as if it were UTC, and back: buckets are cut on the zone's calendar. */
+interface ZoneClock {
+  toLocal(ms: number): number;
+  toUtc(localMs: number): number;
+}
+
+function zoneClock(zone: string): ZoneClock {
+  if (zone === 'UTC') return { toLocal: (ms) => ms, toUtc: (ms) => ms };
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  const offset = (ms: number): number => {
+    const p: Record<string, number> = {};
+    for (const part of format.formatToParts(ms))
+      if (part.type !== 'literal') p[part.type] = Number(part.value);
+    const wall = Date.UTC(
+      p.year ?? 1970,
+      (p.month ?? 1) - 1,
+      p.day ?? 1,
+      p.hour ?? 0,
+      p.minute ?? 0,
+      p.second ?? 0,
+    );
+    return wall - Math.floor(ms / 1000) * 1000;
+  };
+  return {
+    toLocal: (ms) => ms + offset(ms),
+    toUtc: (local) => {
+      const guess = local - offset(local);
+      return local - offset(guess);
+    },
+  };
+}
+
+/** Start of the bucket holding a wall-clock time (weeks start on Monday). */
+function bucketStart(local: number, interval: Interval): number {
+  const d = new Date(local);
   switch (interval) {
     case 'hour':
-      return Math.floor(ms / 3_600_000) * 3_600_000;
+      return Math.floor(local / 3_600_000) * 3_600_000;
     case 'day':
       return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
     case 'week': {
@@ -29,18 +80,26 @@ function bucketStart(ms: number, interval: Interval): number {
   }
 }
 
-function nextBucket(ms: number, interval: Interval): number {
-  if (interval === 'month') {
-    const d = new Date(ms);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+function nextBucket(local: number, interval: Interval): number {
+  const d = new Date(local);
+  switch (interval) {
+    case 'hour':
+      return local + 3_600_000;
+    case 'day':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+    case 'week':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 7);
+    case 'month':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
   }
-  return ms + (interval === 'hour' ? 3_600_000 : interval === 'day' ? 86_400_000 : 7 * 86_400_000);
 }
 
 /**
- * POST /api/metric-aggregates: count / sum_value / unique per interval (UTC) for one metric over a
- * `greater-or-equal(datetime,…)` + `less-than(datetime,…)` range. `by` dimensions are accepted but
- * not split (one row with empty dimensions).
+ * POST /api/metric-aggregates: count / sum_value / unique per interval for one metric over a
+ * `greater-or-equal(datetime,…)` + `less-than(datetime,…)` range of at most a year, in buckets of
+ * the body's `timezone` (default UTC; `dates` are the buckets' starts as UTC instants). Every event
+ * counts, listed or held back (Klaviyo counts events before its list returns them). `by` dimensions
+ * are accepted but not split (one row with empty dimensions).
  */
 export function handleMetricAggregates(
   body: unknown,
@@ -66,6 +125,7 @@ export function handleMetricAggregates(
       "'measurements' must be a non-empty list of count, sum_value, unique.",
     );
   }
+  // `interval` is optional (default day) and nullable since 2023-07-15.
   const interval = (a.interval ?? 'day') as Interval;
   if (!INTERVALS.includes(interval))
     throw bad('/data/attributes/interval', `'${String(a.interval)}' is not a valid interval.`);
@@ -100,12 +160,23 @@ export function handleMetricAggregates(
   }
   if (to - from > 366 * 86_400_000)
     throw bad('/data/attributes/filter', 'The time range may span a maximum of one year.');
+  const zone = a.timezone ?? 'UTC';
+  if (typeof zone !== 'string' || !isSupportedZone(zone)) {
+    throw bad('/data/attributes/timezone', `'${String(zone)}' is not a supported timezone.`);
+  }
   let metricIndex = -1;
   for (let i = 0; i < metrics.size(); i++) if (metrics.id(i) === metricId) metricIndex = i;
   if (metricIndex < 0) throw invalidParam('metric_id', `Metric '${metricId}' does not exist.`);
 
+  const clock = zoneClock(zone);
   const starts: number[] = [];
-  for (let b = bucketStart(from, interval); b < to; b = nextBucket(b, interval)) starts.push(b);
+  for (
+    let local = bucketStart(clock.toLocal(from), interval);
+    clock.toUtc(local) < to;
+    local = nextBucket(local, interval)
+  ) {
+    starts.push(clock.toUtc(local));
+  }
   const count = new Array<number>(starts.length).fill(0);
   const sum = new Array<number>(starts.length).fill(0);
   const uniques = starts.map(() => new Set<number>());
