@@ -5,10 +5,17 @@
  * pending were completed by it: the next run skips them and reads the rest; its last commit clears them.
  * The same SQL runs on DuckDB and PostgreSQL.
  */
-import type { Destination } from './destination.js';
+import type { ColumnSpec, Destination } from './destination.js';
 import { qualifiedName } from './identifiers.js';
 
 export const PARENT_CURSOR_TABLE = 'ingestion_parents';
+
+const PARENT_CURSOR_COLUMNS: ColumnSpec[] = [
+  { name: 'table_name', type: 'VARCHAR' },
+  { name: 'parent_id', type: 'VARCHAR' },
+  { name: 'end_time', type: 'VARCHAR' },
+  { name: 'pending', type: 'BOOLEAN' },
+];
 
 export interface ParentCursor {
   parentId: string;
@@ -58,14 +65,19 @@ export function parentProgressStatements(
   return statements;
 }
 
-/** The parents of `table` read so far, by id; empty when nothing was recorded yet. */
+/**
+ * The parents of `table` read so far, by id; empty when nothing was recorded yet. Creates the table
+ * first: several child tables of a schema commit at once, and concurrent CREATEs of one table race
+ * in PostgreSQL (the destination's own create waits for the others).
+ */
 export async function readParentCursors(
   destination: Destination,
   schema: string,
   table: string,
 ): Promise<Map<string, ParentCursor>> {
   const cursors = new Map<string, ParentCursor>();
-  if ((await destination.tableColumns(schema, PARENT_CURSOR_TABLE)) === null) return cursors;
+  await destination.ensureSchema(schema);
+  await destination.createTableIfMissing(schema, PARENT_CURSOR_TABLE, PARENT_CURSOR_COLUMNS);
   const rows = await destination.query(
     `SELECT parent_id, end_time, pending FROM ${qualifiedName(schema, PARENT_CURSOR_TABLE)} WHERE table_name = $1`,
     [table],
