@@ -30,6 +30,8 @@ export const LoadConfigInSchema = z.looseObject({
   end_time: optionalNullableText,
   incremental_field: optionalNullableText,
   skip_related_objects: z.boolean().nullable().optional(),
+  // Beyond TD's connector: the metric flow and campaign reports count conversions of (e.g. Placed Order).
+  conversion_metric_id: optionalNullableText,
 });
 
 const LoadConfigSchema = z.looseObject({

@@ -3,11 +3,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import {
   CATALOG,
+  type CollectionName,
   ENDPOINT_NAMES,
+  ENDPOINT_OPERATIONS,
   type EndpointName,
   entryFor,
   parseRevision,
+  type ServedCollectionName,
 } from '../klaviyo/endpoints/index.js';
+import type { ChildEndpoint } from './data/children.js';
 import { Rng } from './data/random.js';
 import {
   type DataOptions,
@@ -27,6 +31,7 @@ import {
   throttled,
 } from './http/errors.js';
 import { FaultInjector, type FaultRule, parseFaultSpec } from './http/faults.js';
+import { handleFlowSeries } from './http/flow-series.js';
 import { handleMetricAggregates } from './http/metric-aggregates.js';
 import { type Limits, RateLimiter, type TierName } from './http/rate-limit.js';
 import { RequestLog, type RequestLogEntry, redactKey } from './http/request-log.js';
@@ -90,7 +95,7 @@ export interface Simulator {
   advanceTime(ms: number): number;
   addRecords(counts: RecordCounts): void;
   updateRecords(counts: RecordCounts): void;
-  count(source: Exclude<EndpointName, 'metric-aggregates'>, window?: WindowSpec): number;
+  count(source: CollectionName, window?: WindowSpec): number;
   /**
    * Klaviyo's late listing: these events still count in metric-aggregates but GET /api/events leaves
    * them out until `releaseEvents()`. Returns their ids.
@@ -105,11 +110,32 @@ export interface Simulator {
   setApiKeys(keys: string[], scopes?: Record<string, string[]>): void;
 }
 
-function routeOf(pathname: string): EndpointName | null {
+/** Child collections by (parent path, child path): `/api/lists/{id}/profiles` -> list-profiles. */
+const CHILD_ROUTES: Record<string, ChildEndpoint> = {
+  'lists/profiles': 'list-profiles',
+  'segments/profiles': 'segment-profiles',
+  'flows/flow-actions': 'flow-actions',
+  'flow-actions/flow-messages': 'flow-messages',
+  'campaigns/campaign-messages': 'campaign-messages',
+};
+
+interface Route {
+  endpoint: EndpointName;
+  /** The parent's id, for a child collection. */
+  parentId: string | null;
+}
+
+function routeOf(pathname: string): Route | null {
   const m = /^\/api\/([a-z-]+)\/?$/.exec(pathname);
-  if (!m) return null;
-  const name = m[1] as EndpointName;
-  return ENDPOINT_NAMES.includes(name) ? name : null;
+  if (m) {
+    const name = m[1] as EndpointName;
+    return ENDPOINT_NAMES.includes(name) && !Object.values(CHILD_ROUTES).includes(name as ChildEndpoint)
+      ? { endpoint: name, parentId: null }
+      : null;
+  }
+  const child = /^\/api\/([a-z-]+)\/([^/]+)\/([a-z-]+)\/?$/.exec(pathname);
+  const endpoint = child ? CHILD_ROUTES[`${child[1]}/${child[3]}`] : undefined;
+  return child && endpoint ? { endpoint, parentId: decodeURIComponent(child[2] as string) } : null;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -176,7 +202,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const started = wall();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const params = [...url.searchParams.entries()];
-    const endpoint = routeOf(url.pathname);
+    const route = routeOf(url.pathname);
+    const endpoint = route?.endpoint ?? null;
     const inFlight = log.enter(endpoint ?? '-');
     const authHeader = req.headers.authorization;
     const keyMatch = /^Klaviyo-API-Key\s+(\S+)$/.exec(authHeader ?? '');
@@ -190,7 +217,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     try {
       try {
         if (!endpoint) throw notFound(url.pathname);
-        const isPost = endpoint === 'metric-aggregates';
+        const isPost = ENDPOINT_OPERATIONS[endpoint].method === 'post';
         if (req.method !== (isPost ? 'POST' : 'GET')) {
           throw new ApiError(
             405,
@@ -247,8 +274,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             throw invalidParam('page[cursor]', 'Invalid cursor provided');
           }
         }
-        const cacheKey =
-          options.cachePages && endpoint !== 'metric-aggregates' ? `${revisionHeader}\u0000${req.url}` : null;
+        const cacheKey = options.cachePages && !isPost ? `${revisionHeader}\u0000${req.url}` : null;
         const cached = cacheKey === null ? undefined : pageCache.get(cacheKey);
         if (cached) {
           cacheStats.hits++;
@@ -258,7 +284,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           return;
         }
         let text: string | Buffer;
-        if (endpoint === 'metric-aggregates') {
+        if (isPost) {
           const requestBody = await readBody(req);
           let parsed: unknown;
           try {
@@ -268,11 +294,31 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
               pointer: '/data',
             });
           }
-          text = JSON.stringify(handleMetricAggregates(parsed, data.events, data.metrics, baseUrl));
+          text = JSON.stringify(
+            endpoint === 'flow-series-reports'
+              ? handleFlowSeries(
+                  parsed,
+                  {
+                    children: data.children,
+                    flowSeries: data.flowSeries,
+                    metrics: data.metrics,
+                    now: data.now(),
+                  },
+                  baseUrl,
+                )
+              : handleMetricAggregates(parsed, data.events, data.metrics, baseUrl),
+          );
         } else {
+          const parentId = route?.parentId ?? null;
+          const coll =
+            parentId === null
+              ? data.collection(endpoint as CollectionName)
+              : data.childCollection(endpoint as ChildEndpoint, parentId);
+          if (!coll) throw notFound(url.pathname);
           text = handleCollection({
-            endpoint,
-            coll: data.collection(endpoint),
+            endpoint: endpoint as ServedCollectionName,
+            coll,
+            path: url.pathname.replace(/\/+$/, ''),
             entry,
             revision,
             params,

@@ -53,7 +53,7 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
   const related = Object.entries(spec.relatedColumns ?? {});
   return {
     spec,
-    plan(params: SourceParams): RequestStream[] {
+    plan(params: SourceParams, parentId?: string): RequestStream[] {
       if (spec.since !== undefined && !revisionAtLeast(params.revision, spec.since)) {
         throw configError(
           `data_source '${spec.name}' needs API revision ${spec.since} or newer; the project asks for ${params.revision}`,
@@ -64,6 +64,8 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
           },
         );
       }
+      const path =
+        parentId === undefined ? spec.endpoint : spec.endpoint.replace('{id}', encodeURIComponent(parentId));
       const field = resolveWindowField(spec, params);
       const selection = field ? selectWindow(field, params.window) : null;
       const pageSize = maxPageSize(spec, params.revision);
@@ -78,8 +80,8 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
         if (pageSize !== null) query['page[size]'] = String(pageSize);
         Object.assign(query, relatedQuery(spec, params));
         return {
-          label: partition.label,
-          path: spec.endpoint,
+          label: parentId === undefined ? partition.label : `${partition.label} ${parentId}`,
+          path,
           query,
           ascending,
           sliceable,
@@ -89,8 +91,16 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
         };
       });
     },
-    flatten(record, included) {
+    flatten(record, included, parentId) {
       const row = flattenResource(record);
+      const parent = spec.parent;
+      if (parent && parentId !== undefined) {
+        row[parent.column] = parentId;
+        if (parent.ownIdColumn) {
+          row[parent.ownIdColumn] = record.id;
+          row.id = `${parentId}:${record.id}`;
+        }
+      }
       if (included.size > 0) {
         for (const [relationship, attributes] of related)
           Object.assign(row, relatedColumns(record, relationship, included, attributes));

@@ -6,6 +6,8 @@
  */
 import type { FilterExpression, FilterOperator } from '../klaviyo/filter.js';
 import { revisionAtLeast } from '../klaviyo/revisions.js';
+import type { Row } from '../records/row.js';
+import type { SourceParams } from './types.js';
 
 /** A field the API can window a stream on. */
 export interface WindowField {
@@ -35,6 +37,40 @@ export interface Partition {
   terms: FilterExpression[];
 }
 
+/**
+ * A child collection's parent: the stream whose records are read first (ids only), and how each one
+ * names its children: `{id}` in the child's endpoint is the parent's id.
+ */
+export interface ParentSpec {
+  /** The parent stream (lists for list memberships); it may itself be a child (flow messages). */
+  stream: StreamSpec;
+  /** The column that records the parent's id on every row (`list_id`). */
+  column: string;
+  /**
+   * When a child belongs to several parents (a profile in many lists): the column that keeps the
+   * record's own id, while `id` becomes `<parent id>:<record id>`, the key of the (id, window) dedupe
+   * and of merges.
+   */
+  ownIdColumn?: string;
+}
+
+/**
+ * A report read by POST (reports have their own tight rate tier): one request per parent for a range
+ * of whole UTC days, answered with daily values. Each run re-reads a trailing period (the datasource's
+ * `lookback`) since Klaviyo revises recent days; rows are keyed by date and ids, so `mode: merge`
+ * replaces a revised day instead of adding it again.
+ */
+export interface ReportSpec {
+  /** The request body for [startMs, endMs) (startMs on a UTC midnight) of one parent (if any). */
+  body(startMs: number, endMs: number, parentId: string | undefined, params: SourceParams): unknown;
+  /** The daily rows of one response, each with `id` = `<parent id>:<date>`. */
+  rows(document: unknown, parentId: string | undefined): Row[];
+  /** The longest range one request may cover. */
+  maxDays: number;
+  /** `in:` keys of the load config the report cannot do without (`validate` checks them). */
+  requires?: readonly 'conversion_metric_id'[];
+}
+
 export interface StreamSpec {
   /** `data_source` in the load config. */
   name: string;
@@ -60,10 +96,17 @@ export interface StreamSpec {
    * to it. Streams without it ignore `additional_fields`.
    */
   additionalFields?: ValuesSince;
-  /** The first revision the stream can be read at (default: every revision its endpoint has). */
-  since?: string;
   /** Queries that together cover the stream at a revision (default: one, unfiltered but for the window). */
   partitions?: (revision: string) => readonly Partition[];
+  /** A child collection: read once per record of its parent, resuming by parent after a failure. */
+  parent?: ParentSpec;
+  /** A POST report instead of a collection (`endpoint` is the report's path). */
+  report?: ReportSpec;
+  /**
+   * The first revision the stream can be read at (its filter field or endpoint is newer), among the
+   * revisions whose OpenAPI documents docs/klaviyo-api/ holds; unset: every revision.
+   */
+  since?: string;
 }
 
 export function windowField(

@@ -38,6 +38,8 @@ export interface SourceParams {
   skipRelatedObjects: boolean;
   /** Extra `additional-fields[...]` the user asked for (e.g. profiles' predictive_analytics). */
   additionalFields: string[];
+  /** `conversion_metric_id` of the load config: the metric reports count conversions of. */
+  conversionMetricId?: string;
 }
 
 /**
@@ -66,8 +68,11 @@ export interface RequestStream {
 
 export interface SourceDefinition {
   spec: StreamSpec;
-  /** The requests that together return every record of the window exactly once. */
-  plan(params: SourceParams): RequestStream[];
-  /** A record to one table row (without `time`, which the runner adds). */
-  flatten(record: Resource, included: ReadonlyMap<string, Resource>): Row;
+  /**
+   * The requests that together return every record of the window exactly once; for a child collection
+   * those of one parent (`parentId`; without it the paths keep `{id}`, as a dry run shows them).
+   */
+  plan(params: SourceParams, parentId?: string): RequestStream[];
+  /** A record to one table row (without `time`, which the runner adds); children record their parent. */
+  flatten(record: Resource, included: ReadonlyMap<string, Resource>, parentId?: string): Row;
 }

@@ -1,4 +1,5 @@
 import type { Row } from '../records/row.js';
+import type { ParentProgress } from './parent-cursors.js';
 /**
  * The destination contract. Only `warehouse/` speaks SQL; the workflow runner talks to this interface.
  *
@@ -77,8 +78,10 @@ export interface LoadSession {
   /**
    * Moves staged rows into the table and inserts the log rows into ingestion_log, atomically. Pass a
    * function to build the log rows from the result (a SUCCESS row's records_processed = rows inserted).
+   * A child collection's load also records its parents' progress (`ingestion_parents`) in the same
+   * transaction.
    */
-  commit(logRows: CommitLogRows): Promise<LoadResult>;
+  commit(logRows: CommitLogRows, parents?: ParentProgress): Promise<LoadResult>;
   /** Drops everything staged; the table is left exactly as before. */
   abort(): Promise<void>;
 }

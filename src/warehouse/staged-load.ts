@@ -19,6 +19,7 @@ import {
   type LoadTarget,
 } from './destination.js';
 import { foldIdentifier } from './identifiers.js';
+import { type ParentProgress, parentProgressStatements } from './parent-cursors.js';
 import { type ExistingColumn, planTableChanges } from './schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from './stage-schema.js';
 import { CommitOutcomeUnknown } from './transaction.js';
@@ -78,6 +79,8 @@ export interface StagingDriver {
   markDeleted(schema: string, table: string, stagedId: string | null, deletedAt: string): Promise<number>;
   /** Inserts log rows into `<schema>.ingestion_log`, creating it when missing. */
   insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void>;
+  /** One statement with bound parameters (`$1`, `$2`, …), inside the commit's transaction. */
+  runStatement(sql: string, params: readonly (string | boolean)[]): Promise<void>;
   dropStage(): Promise<void>;
   /** Releases the connection. */
   close(): Promise<void>;
@@ -142,7 +145,7 @@ export class StagedLoadSession implements LoadSession {
     }
   }
 
-  async commit(logRows: CommitLogRows): Promise<LoadResult> {
+  async commit(logRows: CommitLogRows, parents?: ParentProgress): Promise<LoadResult> {
     await this.writes.run(async () => undefined); // let writes already started finish first
     this.assertOpen('commit');
     this.state = 'committing';
@@ -150,7 +153,7 @@ export class StagedLoadSession implements LoadSession {
       await this.driver.endStaging();
       const what = `${this.target.schema}.${this.target.table}: the commit of ${this.seq} staged rows was rolled back; the table and ingestion_log are unchanged`;
       const result = await this.host.runCommit(what, () =>
-        this.driver.transaction(() => this.commitSteps(logRows)),
+        this.driver.transaction(() => this.commitSteps(logRows, parents)),
       );
       this.state = 'done';
       return result;
@@ -184,7 +187,7 @@ export class StagedLoadSession implements LoadSession {
     }
   }
 
-  private async commitSteps(logRows: CommitLogRows): Promise<LoadResult> {
+  private async commitSteps(logRows: CommitLogRows, parents?: ParentProgress): Promise<LoadResult> {
     const { schema, table, windowColumn } = this.target;
     const step = async (name: CommitStep) => this.host.hooks.beforeCommitStep?.(name, this.target);
     const d = this.driver;
@@ -228,6 +231,9 @@ export class StagedLoadSession implements LoadSession {
 
     await step('log');
     await d.insertLogRows(schema, typeof logRows === 'function' ? logRows(result) : logRows);
+    if (parents)
+      for (const { sql, params } of parentProgressStatements(schema, table, parents))
+        await d.runStatement(sql, params);
 
     await step('drop-stage');
     await d.dropStage();

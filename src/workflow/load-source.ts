@@ -15,7 +15,7 @@ import { isSliceable } from './slices.js';
 import type { AccountFetcher } from './types.js';
 
 /** Requests of one source in flight by the endpoint's rate tier; the limiter still paces them. */
-const WORKERS_BY_TIER: Record<RateTier, number> = { XS: 1, S: 2, M: 4, L: 6, XL: 8 };
+export const WORKERS_BY_TIER: Record<RateTier, number> = { XS: 1, S: 2, M: 4, L: 6, XL: 8 };
 
 export const DEFAULT_CHECKPOINT: CheckpointPolicy = { rows: 50_000, ms: 30_000 };
 

@@ -1,11 +1,14 @@
-import { getSource } from '../sources/registry.js';
+import { tierOf } from '../klaviyo/rate-tiers.js';
+import { findStream, getSource } from '../sources/registry.js';
 import type { SourceParams } from '../sources/types.js';
 import { configError, errorMessage } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import type { Destination, LoadTarget } from '../warehouse/destination.js';
 import { loggedWindows } from '../warehouse/ingestion-log.js';
+import { readParentCursors } from '../warehouse/parent-cursors.js';
 import { findGaps, type Gap } from './gaps.js';
-import { loadSource } from './load-source.js';
+import { loadChildren } from './load-children.js';
+import { type LoadSourceInput, loadSource, WORKERS_BY_TIER } from './load-source.js';
 import { logRow } from './log-rows.js';
 import type { RunEmitter } from './run-events.js';
 import type { RunStop } from './run-stop.js';
@@ -81,7 +84,11 @@ export async function runDatasource(
     column = incrementalColumn(datasource);
     // The templates create the table here; we let the load's commit create it (same columns), so a
     // load that fails leaves the database exactly as it was, not with a new empty table.
-    const window = await computeWindow(destination, plan.schema, datasource, clock.now());
+    // A child collection (memberships of each list) keeps a window per parent in ingestion_parents; its
+    // run window starts at default_start_time, where a parent read for the first time starts.
+    const stream = findStream(datasource.name);
+    const child = stream?.parent !== undefined || stream?.report !== undefined;
+    const window = await computeWindow(child ? null : destination, plan.schema, datasource, clock.now());
     if (options.start !== undefined && column) window.start_time = options.start;
     if (options.end !== undefined) window.end_time = options.end;
     report.startTime = window.start_time;
@@ -101,9 +108,11 @@ export async function runDatasource(
         revision: fetcher.revision,
         Accept: 'application/vnd.api+json',
       };
-      report.requests = source
-        .plan(params)
-        .map((stream) => redact(fetcher.describeRequest(stream.path, stream.query)));
+      // A child collection's request per parent shows `{id}`; a report is a POST.
+      report.requests = source.plan(params).map((stream) => {
+        const url = redact(fetcher.describeRequest(stream.path, stream.query)).replace(/%7Bid%7D/gi, '{id}');
+        return source.spec.report ? `POST ${url}` : url;
+      });
       return report;
     }
 
@@ -125,7 +134,7 @@ export async function runDatasource(
       windowColumn: column,
       ...(config.mode === 'snapshot' ? { deletedAt: isoSeconds(startedAt) } : {}),
     };
-    const outcome = await loadSource({
+    const load: LoadSourceInput = {
       source,
       params,
       fetcher,
@@ -170,7 +179,16 @@ export async function runDatasource(
           }),
         ];
       },
-    });
+    };
+    const outcome =
+      source.spec.parent || source.spec.report
+        ? await loadChildren({
+            ...load,
+            lookbackMs: datasource.lookbackMs,
+            readCursors: () => readParentCursors(writer, plan.schema, datasource.table_name),
+            parentWorkers: options.concurrency ?? WORKERS_BY_TIER[tierOf(source.spec.endpoint)],
+          })
+        : await loadSource(load);
     report.pages = outcome.pages;
     report.slices = outcome.slices;
     report.records = outcome.inserted;

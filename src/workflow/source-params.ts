@@ -38,5 +38,8 @@ export function sourceParamsFrom(config: LoadedConfig, revision: string): Source
     revision,
     skipRelatedObjects: input.skip_related_objects === true,
     additionalFields: additionalFields(input.additional_fields),
+    ...(typeof input.conversion_metric_id === 'string' && input.conversion_metric_id !== ''
+      ? { conversionMetricId: input.conversion_metric_id }
+      : {}),
   };
 }

@@ -27,6 +27,7 @@ export interface LoadInput {
   incremental_field?: string | null;
   skip_related_objects?: boolean | null;
   additional_fields?: string[] | string | null;
+  conversion_metric_id?: string | null;
 }
 
 export interface LoadedConfig {
@@ -57,6 +58,8 @@ export interface WorkflowPlan {
 /** An API client bound to one account (API key + revision). */
 export interface AccountFetcher extends PageFetcher {
   readonly revision: string;
+  /** One POST request (reports), paced and retried like the pages. */
+  post(path: string, body: unknown, options?: { signal?: AbortSignal }): Promise<unknown>;
   /** The URL (with query) a request would go to, for --dry-run. */
   describeRequest(path: string, query: Record<string, string>): string;
 }

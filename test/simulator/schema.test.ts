@@ -107,6 +107,95 @@ describe('responses match the official OpenAPI schema (2026-07-15)', () => {
     expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
   });
 
+  // Child collections: the spec's path with a parent that has children, and the query our streams send.
+  const CHILD_CASES: [string, () => string, Record<string, string>][] = [
+    [
+      '/api/lists/{id}/profiles',
+      () => sim.data.lists.records[0]!.id,
+      {
+        'page[size]': '100',
+        sort: 'joined_group_at',
+        filter: 'greater-or-equal(joined_group_at,2020-01-01T00:00:00Z)',
+      },
+    ],
+    ['/api/segments/{id}/profiles', () => sim.data.segments.records[0]!.id, { 'page[size]': '100' }],
+    [
+      '/api/flows/{id}/flow-actions',
+      () => sim.data.flows.records[0]!.id,
+      { 'page[size]': '50', sort: 'updated' },
+    ],
+    [
+      '/api/flow-actions/{id}/flow-messages',
+      () => sim.data.children.flowMessages()[0]!.actionId,
+      { 'page[size]': '50', sort: 'created' },
+    ],
+    ['/api/campaigns/{id}/campaign-messages', () => sim.data.campaigns.records[0]!.id, {}],
+  ];
+
+  test.each(CHILD_CASES)('%s (one parent) %o', async (specPath, parent, query) => {
+    const validate = validatorFor(specPath, 'get');
+    const reply = await call(sim, specPath.replace('{id}', parent()), query);
+    expect(reply.status, reply.text.slice(0, 300)).toBe(200);
+    expect(reply.body.data.length).toBeGreaterThan(0);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+  });
+
+  test('a child collection of an unknown parent is 404', async () => {
+    expect((await call(sim, '/api/lists/NOPE00/profiles', {})).status).toBe(404);
+  });
+
+  test('child collections refuse what their revision does not allow', async () => {
+    const list = `/api/lists/${sim.data.lists.records[0]!.id}/profiles`;
+    const since = { filter: 'greater-or-equal(joined_group_at,2020-01-01T00:00:00Z)' };
+    expect((await call(sim, list, { sort: 'updated' })).status).toBe(400);
+    expect((await call(sim, list, { 'page[size]': '101' })).status).toBe(400);
+    expect((await call(sim, list, { include: 'lists' })).status).toBe(400);
+    // joined_group_at is neither filtered nor sorted on in the 2023-02-22 document
+    expect((await call(sim, list, since, { revision: '2023-02-22' })).status).toBe(400);
+    expect((await call(sim, list, since)).status).toBe(200);
+    const flow = `/api/flows/${sim.data.flows.records[0]!.id}/flow-actions`;
+    expect((await call(sim, flow, { 'page[size]': '51' })).status).toBe(400);
+    const campaign = `/api/campaigns/${sim.data.campaigns.records[0]!.id}/campaign-messages`;
+    expect((await call(sim, campaign, { 'page[size]': '10' })).status).toBe(400);
+  });
+
+  test('POST /api/flow-series-reports: valid bodies answer with the schema, the rest is refused', async () => {
+    const validate = validatorFor('/api/flow-series-reports', 'post');
+    const attributes = {
+      statistics: ['recipients', 'open_rate'],
+      timeframe: { start: '2025-12-01T00:00:00+00:00', end: '2025-12-31T00:00:00+00:00' },
+      interval: 'daily',
+      conversion_metric_id: sim.data.metrics.id(0),
+    };
+    const post = (attrs: Record<string, unknown>) =>
+      call(
+        sim,
+        '/api/flow-series-reports',
+        {},
+        {
+          method: 'POST',
+          body: { data: { type: 'flow-series-report', attributes: attrs } },
+        },
+      );
+    const reply = await post(attributes);
+    expect(reply.status, reply.text).toBe(200);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+    expect(reply.body.data.attributes.date_times).toHaveLength(30);
+    expect(reply.body.data.attributes.results.length).toBe(sim.data.children.flowMessages().length);
+    const { conversion_metric_id: _, ...noMetric } = attributes;
+    for (const refused of [
+      noMetric,
+      { ...attributes, statistics: ['opens', 'made_up'] },
+      { ...attributes, interval: 'fortnightly' },
+      { ...attributes, timeframe: { start: '2025-01-01T00:00:00+00:00', end: '2025-12-31T00:00:00+00:00' } },
+      { ...attributes, group_by: ['send_channel'] },
+      { ...attributes, conversion_metric_id: 'NOPE00' },
+    ])
+      expect((await post(refused)).status).toBe(400);
+  });
+
   test('POST /api/metric-aggregates', async () => {
     const validate = validatorFor('/api/metric-aggregates', 'post');
     const metricId = sim.data.metrics.id(0);

@@ -27,16 +27,25 @@ function endpointName(stream: StreamSpec): EndpointName {
   return found[0] as EndpointName;
 }
 
-/** The revisions at which the endpoint's contract changed, plus our default and the templates' own. */
-function revisionsOf(name: EndpointName): string[] {
+/**
+ * The revisions at which the endpoint's contract changed, plus our default and the templates' own;
+ * none before the stream's own first revision (a newer filter field), which planning refuses.
+ */
+function revisionsOf(name: EndpointName, stream?: StreamSpec): string[] {
   const since = CATALOG[name].revisions.map((entry) => entry.since);
-  return [...new Set([...since, '2023-02-22', DEFAULT_REVISION])].sort();
+  return [...new Set([...since, '2023-02-22', DEFAULT_REVISION])]
+    .filter((revision) => stream?.since === undefined || revision >= stream.since)
+    .sort();
 }
 
-/** Every way a load config can read the stream: each window field, or none for a full load. */
+/**
+ * Every way a load config can read the stream: each window field, or none for a full load (as a child
+ * collection's parents are read).
+ */
 function paramsFor(stream: StreamSpec, revision: string): SourceParams[] {
   const fields: (string | null)[] = Object.keys(stream.windowFields);
-  if (fields.length === 0 || stream.implicitWindowField) fields.push(null);
+  if (fields.length === 0 || stream.implicitWindowField || STREAMS.some((s) => s.parent?.stream === stream))
+    fields.push(null);
   return fields.map((windowField) => ({
     dataSource: stream.name,
     windowField: windowField ?? null,
@@ -77,7 +86,7 @@ function refusals(stream: StreamSpec, entry: RevisionEntry, params: SourceParams
 describe.each(STREAMS.map((stream) => [stream.name, stream] as const))('stream %s', (_name, stream) => {
   const name = endpointName(stream);
 
-  it.each(revisionsOf(name))('plans only what revision %s allows', (revision) => {
+  it.each(revisionsOf(name, stream))('plans only what revision %s allows', (revision) => {
     const entry = entryFor(name, parseRevision(revision)!);
     if (entry === null) return; // the endpoint did not exist yet
     if (stream.since !== undefined && revision < stream.since) {
@@ -96,7 +105,7 @@ describe.each(STREAMS.map((stream) => [stream.name, stream] as const))('stream %
   });
 
   it('declares window fields with operators and sort the API has at every revision', () => {
-    for (const revision of revisionsOf(name)) {
+    for (const revision of revisionsOf(name, stream)) {
       const entry = entryFor(name, parseRevision(revision)!);
       if (entry === null) continue;
       for (const [connector, field] of Object.entries(stream.windowFields)) {
@@ -114,6 +123,37 @@ describe.each(STREAMS.map((stream) => [stream.name, stream] as const))('stream %
         });
       }
     }
+  });
+});
+
+describe('child collections', () => {
+  const children = STREAMS.filter((stream) => stream.parent !== undefined);
+
+  it.each(children.map((stream) => [stream.name, stream] as const))(
+    '%s: one parent per request, its id in the path, recorded on every row',
+    (_name, stream) => {
+      const params = paramsFor(stream, DEFAULT_REVISION)[0]!;
+      const source = getSource(stream.name);
+      const requests = source.plan(params, 'P/1');
+      expect(requests.map((r) => r.path)).toEqual(
+        requests.map(() => stream.endpoint.replace('{id}', encodeURIComponent('P/1'))),
+      );
+      const row = source.flatten({ type: stream.resourceType, id: 'R1', attributes: {} }, new Map(), 'P/1');
+      const own = stream.parent?.ownIdColumn;
+      expect(row).toEqual({
+        id: own ? 'P/1:R1' : 'R1',
+        [stream.parent!.column]: 'P/1',
+        ...(own ? { [own]: 'R1' } : {}),
+      });
+      // A parent stream is one the registry reads too, so its requests are checked above.
+      expect(STREAMS).toContain(stream.parent!.stream);
+    },
+  );
+
+  it('refuses a revision before the stream can be read, naming the fix', () => {
+    const stream = STREAMS.find((s) => s.since !== undefined)!;
+    const params = { ...paramsFor(stream, DEFAULT_REVISION)[0]!, revision: '2023-02-22' };
+    expect(() => getSource(stream.name).plan(params)).toThrow(/needs API revision/);
   });
 });
 

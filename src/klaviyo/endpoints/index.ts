@@ -8,6 +8,7 @@ export {
   type Revision,
 } from './revision.js';
 export {
+  type ChildCollectionName,
   type CollectionName,
   ENDPOINT_NAMES,
   ENDPOINT_OPERATIONS,
@@ -16,4 +17,5 @@ export {
   type EndpointSpec,
   type PageSizeSpec,
   type RevisionEntry,
+  type ServedCollectionName,
 } from './types.js';

@@ -70,6 +70,13 @@ export const FIXED_PAGE_SIZE: Record<EndpointName, number> = {
   'catalog-categories': 100,
   'push-tokens': 20,
   'metric-aggregates': 500,
+  'flow-series-reports': 500,
+  'list-profiles': 20,
+  'segment-profiles': 20,
+  'flow-actions': 50,
+  'flow-messages': 50,
+  // No page[size] parameter: a campaign has one message per channel.
+  'campaign-messages': 50,
 };
 
 export function isBefore(revision: Revision, date: string): boolean {

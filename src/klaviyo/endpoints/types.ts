@@ -23,7 +23,17 @@ export type EndpointName =
   | 'catalog-variants'
   | 'catalog-categories'
   | 'push-tokens'
-  | 'metric-aggregates';
+  | 'metric-aggregates'
+  | 'flow-series-reports'
+  | ChildCollectionName;
+
+/** Collections read once per parent record (`/api/lists/{id}/profiles`): the path holds the parent's id. */
+export type ChildCollectionName =
+  | 'list-profiles'
+  | 'segment-profiles'
+  | 'flow-actions'
+  | 'flow-messages'
+  | 'campaign-messages';
 
 export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'events',
@@ -44,6 +54,12 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'catalog-categories',
   'push-tokens',
   'metric-aggregates',
+  'flow-series-reports',
+  'list-profiles',
+  'segment-profiles',
+  'flow-actions',
+  'flow-messages',
+  'campaign-messages',
 ];
 
 /**
@@ -69,10 +85,22 @@ export const ENDPOINT_OPERATIONS: Readonly<Record<EndpointName, { path: string; 
   'catalog-categories': { path: '/api/catalog-categories', method: 'get' },
   'push-tokens': { path: '/api/push-tokens', method: 'get' },
   'metric-aggregates': { path: '/api/metric-aggregates', method: 'post' },
+  'flow-series-reports': { path: '/api/flow-series-reports', method: 'post' },
+  'list-profiles': { path: '/api/lists/{id}/profiles', method: 'get' },
+  'segment-profiles': { path: '/api/segments/{id}/profiles', method: 'get' },
+  'flow-actions': { path: '/api/flows/{id}/flow-actions', method: 'get' },
+  'flow-messages': { path: '/api/flow-actions/{id}/flow-messages', method: 'get' },
+  'campaign-messages': { path: '/api/campaigns/{id}/campaign-messages', method: 'get' },
 };
 
-/** A collection endpoint (GET, paged). */
-export type CollectionName = Exclude<EndpointName, 'metric-aggregates'>;
+/** A top-level collection endpoint (GET, paged). */
+export type CollectionName = Exclude<EndpointName, ReportName | ChildCollectionName>;
+
+/** The POST endpoints (reports). */
+export type ReportName = 'metric-aggregates' | 'flow-series-reports';
+
+/** Any collection endpoint the simulator serves, top-level or per parent. */
+export type ServedCollectionName = Exclude<EndpointName, ReportName>;
 
 export interface PageSizeSpec {
   default: number;

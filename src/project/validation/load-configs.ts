@@ -81,6 +81,30 @@ function checkSource(
     return;
   }
   const source = entry.name;
+  // A report's recent days are read again and must replace the rows read before; a child collection
+  // read whole every run (campaign messages) would otherwise pile up a copy per run.
+  const rereads =
+    entry.report !== undefined ||
+    (entry.parent !== undefined && Object.keys(entry.windowFields).length === 0);
+  if (rereads && d.mode !== 'merge') {
+    ctx.report({
+      code: 'REREAD_NEEDS_MERGE',
+      severity: entry.report ? 'error' : 'warning',
+      ...at('mode'),
+      message: `${source} reads ${entry.report ? 'its recent days' : 'every record'} again each run: with mode ${d.mode} datasource ${d.table_name} would keep a row per read`,
+      fix: 'Set mode: merge (one row per id, the newest read wins).',
+    });
+  }
+  for (const key of entry.report?.requires ?? []) {
+    if (typeof config.in[key] === 'string' && config.in[key] !== '') continue;
+    ctx.report({
+      code: 'REPORT_NEEDS_KEY',
+      severity: 'error',
+      ...inLoad(key),
+      message: `${source} needs in.${key} in ${file}`,
+      fix: `Add "${key}: <metric id>" under in: (the metric whose events count as conversions, e.g. Placed Order).`,
+    });
+  }
   const connector = d.incremental_field_connector;
   const windowFields = entry.windowFields;
   const fullLoad = Object.keys(windowFields).length === 0;

@@ -1,4 +1,4 @@
-import type { CollectionName, Revision } from '../../klaviyo/endpoints/index.js';
+import type { Revision, ServedCollectionName } from '../../klaviyo/endpoints/index.js';
 
 export type FieldValue = number | string | boolean | null;
 export type FieldKind = 'datetime' | 'number' | 'string' | 'boolean' | 'relation';
@@ -28,7 +28,7 @@ export interface BuildContext {
 
 /** One resource type the simulator holds: records addressed by a dense index. */
 export interface Collection {
-  readonly name: CollectionName;
+  readonly name: ServedCollectionName;
   readonly type: string;
   size(): number;
   /** Bumped on every change, so cached sort orders are rebuilt. */

@@ -244,43 +244,44 @@ export function campaignsCollection(): SmallCollection<CampaignRecord> {
         }),
       };
     },
-    included: (r, include, ctx) => {
-      if (!include.has('campaign-messages')) return [];
-      const content =
-        r.channel === 'email'
-          ? {
-              subject: `${r.name} — just for you`,
-              preview_text: 'Open to see more',
-              from_email: 'hello@example.com',
-              from_label: 'Example Store',
-              reply_to_email: null,
-              cc_email: null,
-              bcc_email: null,
-            }
-          : r.channel === 'sms'
-            ? { body: `${r.name}: shop now https://example.com`, media_url: null }
-            : { title: r.name, body: 'Tap to shop', dynamic_image: null };
-      return [
-        {
-          type: 'campaign-message',
-          id: r.messageId,
-          attributes: {
-            definition:
-              r.channel === 'email'
-                ? { channel: r.channel, label: r.name, content }
-                : r.channel === 'mobile_push'
-                  ? { channel: r.channel, notification_type: 'standard', content }
-                  : { channel: r.channel, content },
-            send_times: r.sendTime === null ? [] : [{ datetime: t(r.sendTime), is_local: false }],
-            created_at: t(r.created),
-            updated_at: t(r.updated),
-          },
-          relationships: rels(ctx, 'campaign-messages', r.messageId, ['campaign', 'template', 'image']),
-          links: selfLink(ctx.baseUrl, 'campaign-messages', r.messageId),
-        },
-      ];
-    },
+    included: (r, include, ctx) =>
+      include.has('campaign-messages') ? [campaignMessageResource(r, ctx)] : [],
   });
+}
+
+/** A campaign's message, as `include=campaign-messages` and `/api/campaigns/{id}/campaign-messages` serve it. */
+export function campaignMessageResource(r: CampaignRecord, ctx: BuildContext): JsonResource {
+  const content =
+    r.channel === 'email'
+      ? {
+          subject: `${r.name} — just for you`,
+          preview_text: 'Open to see more',
+          from_email: 'hello@example.com',
+          from_label: 'Example Store',
+          reply_to_email: null,
+          cc_email: null,
+          bcc_email: null,
+        }
+      : r.channel === 'sms'
+        ? { body: `${r.name}: shop now https://example.com`, media_url: null }
+        : { title: r.name, body: 'Tap to shop', dynamic_image: null };
+  return {
+    type: 'campaign-message',
+    id: r.messageId,
+    attributes: {
+      definition:
+        r.channel === 'email'
+          ? { channel: r.channel, label: r.name, content }
+          : r.channel === 'mobile_push'
+            ? { channel: r.channel, notification_type: 'standard', content }
+            : { channel: r.channel, content },
+      send_times: r.sendTime === null ? [] : [{ datetime: t(r.sendTime), is_local: false }],
+      created_at: t(r.created),
+      updated_at: t(r.updated),
+    },
+    relationships: rels(ctx, 'campaign-messages', r.messageId, ['campaign', 'template', 'image']),
+    links: selfLink(ctx.baseUrl, 'campaign-messages', r.messageId),
+  };
 }
 
 const CAMPAIGN_STATUSES = ['Sent', 'Sent', 'Sent', 'Draft', 'Scheduled', 'Cancelled', 'Sending'];

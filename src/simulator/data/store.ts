@@ -5,12 +5,15 @@ import {
   AccountObjects,
   pickIndices,
 } from './account-objects.js';
+import { ChildData, type ChildEndpoint, type MembershipChange } from './children.js';
 import type { Collection, FieldValue } from './collection.js';
 import { EventsCollection } from './events.js';
+import { FlowSeriesData } from './flow-series.js';
 import { ProfilesCollection } from './profiles.js';
 import { Rng } from './random.js';
 import {
   type CampaignRecord,
+  campaignMessageResource,
   campaignsCollection,
   flowsCollection,
   generateCampaign,
@@ -116,6 +119,10 @@ export class SimulatorData {
   readonly flows = flowsCollection();
   /** Tags, tag groups, coupons, forms, images, catalog items / variants / categories, push tokens. */
   readonly objects: AccountObjects;
+  /** What each list, segment, flow, flow action and campaign holds (served per parent). */
+  readonly children: ChildData;
+  /** The numbers flow series reports give per flow message and day. */
+  readonly flowSeries: FlowSeriesData;
 
   constructor(options: DataOptions = {}) {
     this.seed = (options.seed ?? 1) >>> 0;
@@ -144,6 +151,35 @@ export class SimulatorData {
     this.generateSmall(counts, start, this.nowMs, rng);
     this.objects = new AccountObjects(this.seed, this.profiles);
     this.objects.generate(counts, start, this.nowMs, rng);
+    this.children = new ChildData(
+      this.seed,
+      this.profiles,
+      { lists: this.lists, segments: this.segments, flows: this.flows, campaigns: this.campaigns },
+      campaignMessageResource,
+    );
+    this.children.generate(this.nowMs, new Rng(this.seed ^ 0xc41d));
+    this.flowSeries = new FlowSeriesData(this.seed);
+    this.generatedUpTo = this.nowMs;
+  }
+
+  /** The children of one parent (`list-profiles` of a list id …); undefined for an unknown parent. */
+  childCollection(endpoint: ChildEndpoint, parentId: string): Collection | undefined {
+    return this.children.collection(endpoint, parentId);
+  }
+
+  /**
+   * Adds memberships to random lists / segments, joined at `change.joinedAt` (default now): a time
+   * before the last run makes them late memberships. The clock does not move.
+   */
+  addMemberships(change: MembershipChange): void {
+    this.children.addMemberships(change, this.nowMs, new Rng(this.seed ^ (0x3000 + ++this.mutations)));
+  }
+
+  /** Moves `updated` of `n` flow actions (and their flow messages) to a later time up to now. */
+  updateFlowActions(n: number): void {
+    if (this.nowMs <= this.generatedUpTo) this.nowMs = this.generatedUpTo + 1000;
+    const rng = new Rng(this.seed ^ (0x4000 + ++this.mutations));
+    this.children.updateFlowActions(n, this.generatedUpTo, this.nowMs, rng);
     this.generatedUpTo = this.nowMs;
   }
 
@@ -187,6 +223,7 @@ export class SimulatorData {
       rng,
     );
     this.objects.generate(counts, from + 1, this.nowMs, rng);
+    this.children.generate(this.nowMs, rng);
     this.generatedUpTo = this.nowMs;
   }
 
@@ -221,6 +258,7 @@ export class SimulatorData {
       const n = counts[name];
       if (n) this.objects.update(name, n, newTime, rng);
     }
+    if (counts.campaigns) this.children.touchCampaigns();
     this.generatedUpTo = this.nowMs;
   }
 

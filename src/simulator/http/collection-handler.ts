@@ -1,10 +1,10 @@
 import {
   CATALOG,
-  type CollectionName,
   FIXED_PAGE_SIZE,
   isBefore,
   type Revision,
   type RevisionEntry,
+  type ServedCollectionName,
 } from '../../klaviyo/endpoints/index.js';
 import type { BuildContext, Collection, JsonResource } from '../data/collection.js';
 import { type CursorPos, decodeCursor, encodeCursor, invalidCursor } from '../query/cursor.js';
@@ -15,8 +15,10 @@ import { invalidFilter, invalidParam } from './errors.js';
 import { pickPaths } from './fieldsets.js';
 
 export interface CollectionRequest {
-  endpoint: CollectionName;
+  endpoint: ServedCollectionName;
   coll: Collection;
+  /** The request's path without trailing slash, for links (child collections: with the parent's id). */
+  path?: string;
   entry: RevisionEntry;
   revision: Revision;
   /** decoded query params in order */
@@ -37,7 +39,7 @@ const CHANNEL_REQUIRED_DETAIL =
 
 const COMMA = Buffer.from(',');
 
-const DEFAULT_SORT: Partial<Record<CollectionName, string>> = { events: 'datetime' };
+const DEFAULT_SORT: Partial<Record<ServedCollectionName, string>> = { events: 'datetime' };
 
 function list(value: string): string[] {
   return value
@@ -192,7 +194,7 @@ export function handleCollection(req: CollectionRequest): string | Buffer {
       t: req.wallNow,
       ...(back ? { b: 1 as const } : {}),
     });
-  const path = `${req.baseUrl}${spec.path}${entry.trailingSlash ? '/' : ''}`;
+  const path = `${req.baseUrl}${req.path ?? spec.path}${entry.trailingSlash ? '/' : ''}`;
   const urlWith = (cursorValue: string | null): string => {
     const qs = new URLSearchParams();
     for (const [k, v] of req.params) if (k !== 'page[cursor]') qs.append(k, v);

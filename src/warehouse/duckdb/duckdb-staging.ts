@@ -224,6 +224,10 @@ export class DuckDBStaging implements StagingDriver {
     await insertLogRows(this.connection, schema, rows);
   }
 
+  async runStatement(sql: string, params: readonly (string | boolean)[]): Promise<void> {
+    await this.connection.run(sql, [...params]);
+  }
+
   async dropStage(): Promise<void> {
     await this.connection.run(`DROP TABLE IF EXISTS ${this.stageTable}`);
   }

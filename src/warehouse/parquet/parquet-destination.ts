@@ -37,6 +37,7 @@ import {
   toUnfinishedLoads,
   unfinishedLoadsSql,
 } from '../ingestion-log.js';
+import { PARENT_CURSOR_TABLE } from '../parent-cursors.js';
 import { newStageName } from '../stage-names.js';
 import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged-load.js';
 import {
@@ -149,6 +150,10 @@ export class ParquetDestination implements Destination, ParquetCommitter {
   async createTableIfMissing(schema: string, table: string, columns: ColumnSpec[]): Promise<void> {
     validateIdentifier(schema, 'schema name');
     validateIdentifier(table, 'table name');
+    // Child collections and reports record their parents' progress in the commit's transaction with
+    // SQL statements (parent-cursors.ts), which a Parquet commit cannot run yet: refused before any
+    // request is sent.
+    if (table === PARENT_CURSOR_TABLE) throw childCollectionsUnsupported(this.description);
     if (columns.length === 0)
       throw new Error(`createTableIfMissing(${schema}.${table}) needs at least one column`);
     await this.lockSchema(schema);
@@ -590,4 +595,16 @@ export class ParquetDestination implements Destination, ParquetCommitter {
     this.assertOpen();
     return this.adminLock.run(() => action(this.admin));
   }
+}
+
+/** The error of a child collection or report loaded into a Parquet dataset. */
+export function childCollectionsUnsupported(description: string): Error {
+  return ingestionError(
+    `child collections and reports (list_memberships, segment_memberships, flow_actions, flow_messages, campaign_messages, metric_aggregates_daily, flow_series_daily) cannot be loaded into ${description} yet: a Parquet commit cannot record which parents it read`,
+    {
+      code: 'DESTINATION_UNSUPPORTED',
+      key: 'destination',
+      fix: 'load these datasources into a duckdb: or postgres:// destination (--sources picks the others for the Parquet dataset)',
+    },
+  );
 }

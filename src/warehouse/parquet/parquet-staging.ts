@@ -157,6 +157,13 @@ export class ParquetStaging implements StagingDriver {
     for (const file of commit.committed?.files ?? []) commit.removed.add(file.path);
   }
 
+  /** Parent cursors (child collections) are refused before loading: see childCollectionsUnsupported. */
+  async runStatement(): Promise<void> {
+    throw new Error(
+      'a Parquet commit cannot run SQL statements (child collections are refused before loading)',
+    );
+  }
+
   async insertLogRows(_schema: string, rows: readonly IngestionLogRow[]): Promise<void> {
     this.commit.logRows = [...rows];
   }

@@ -240,6 +240,10 @@ export class PostgresStaging implements StagingDriver {
     await this.guard(() => insertLogRows(this.client, schema, rows));
   }
 
+  async runStatement(sql: string, params: readonly (string | boolean)[]): Promise<void> {
+    await this.run(sql, [...params]);
+  }
+
   async dropStage(): Promise<void> {
     // A TEMP table ends with its connection: when that is gone, so is the stage.
     if (this.lost !== null) return;

@@ -184,6 +184,70 @@ const CASES: RuleCase[] = [
       },
     ],
   },
+  {
+    name: 'REREAD_NEEDS_MERGE: a child collection read whole every run, appended (a warning)',
+    edits: [{ file: DS, from: '  - name: metrics', to: '  - name: campaign_messages' }],
+    findings: [
+      {
+        file: DS,
+        at: { text: 'mode: append', nth: 11 },
+        severity: 'warning',
+        code: 'REREAD_NEEDS_MERGE',
+        key: 'inc_datasources[5].mode',
+        message:
+          'campaign_messages reads every record again each run: with mode append datasource klaviyo_metric_data would keep a row per read',
+        fix: 'Set mode: merge (one row per id, the newest read wins).',
+      },
+    ],
+  },
+  {
+    name: 'REPORT_NEEDS_KEY and REREAD_NEEDS_MERGE: a flow series report without its conversion metric, appended',
+    edits: [
+      { file: DS, from: '  - name: metrics', to: '  - name: flow_series_daily' },
+      {
+        file: DS,
+        from: 'incremental_field:\n    incremental_field_connector:\n',
+        to: 'incremental_field: date\n    incremental_field_connector: date\n',
+      },
+    ],
+    findings: [
+      {
+        file: DS,
+        at: { text: 'mode: append', nth: 11 },
+        code: 'REREAD_NEEDS_MERGE',
+        key: 'inc_datasources[5].mode',
+        message:
+          'flow_series_daily reads its recent days again each run: with mode append datasource klaviyo_metric_data would keep a row per read',
+        fix: 'Set mode: merge (one row per id, the newest read wins).',
+      },
+      {
+        file: METRICS_LOAD,
+        at: 'in:',
+        code: 'REPORT_NEEDS_KEY',
+        key: 'in.conversion_metric_id',
+        message: 'flow_series_daily needs in.conversion_metric_id in config/klaviyo_metric_data_load.yml',
+        fix: 'Add "conversion_metric_id: <metric id>" under in: (the metric whose events count as conversions, e.g. Placed Order).',
+      },
+      {
+        file: METRICS_LOAD,
+        at: 'in:',
+        code: 'LOAD_NOT_INCREMENTAL',
+        key: 'in.incremental_field',
+        message:
+          'datasource klaviyo_metric_data is incremental but config/klaviyo_metric_data_load.yml passes no in.incremental_field',
+        fix: 'Add "incremental_field: ${datasource.incremental_field_connector}" under in: (Type 1 load config).',
+      },
+      {
+        file: METRICS_LOAD,
+        at: 'in:',
+        code: 'LOAD_NOT_INCREMENTAL',
+        key: 'in.incremental',
+        message:
+          'datasource klaviyo_metric_data is incremental but config/klaviyo_metric_data_load.yml does not set in.incremental: true with start_time/end_time',
+        fix: 'Add incremental: true, start_time: ${td.last_results.start_time} and end_time: ${td.last_results.end_time} under in:.',
+      },
+    ],
+  },
 ];
 
 describe('load config rules', () => {

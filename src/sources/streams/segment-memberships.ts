@@ -1,0 +1,13 @@
+import { RANGE_OPERATORS, type StreamSpec, windowField } from '../stream.js';
+import { segments } from './segments.js';
+
+/** The profiles of each segment, like list memberships: `id` is `<segment_id>:<profile_id>`. */
+export const segmentMemberships: StreamSpec = {
+  name: 'segment_memberships',
+  endpoint: '/api/segments/{id}/profiles',
+  resourceType: 'profile',
+  windowFields: { joined_group_at: windowField('joined_group_at', RANGE_OPERATORS) },
+  pageSize: { max: 100, since: '2023-02-22' },
+  parent: { stream: segments, column: 'segment_id', ownIdColumn: 'profile_id' },
+  since: '2025-10-15',
+};
