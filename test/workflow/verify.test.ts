@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { formatFilterTime, formatTemplateTime, parseTimestamp } from '../../src/util/timestamps.js';
 import { verifyProject } from '../../src/workflow/verify.js';
 import { clockFrom } from '../support/clocks.js';
-import { DESTINATION_KINDS, queryDestination, queryDuckDB } from '../support/destination.js';
+import { DESTINATION_KINDS, deleteRows, queryDestination, queryDuckDB } from '../support/destination.js';
 import { type Harness, useHarness } from '../support/harness.js';
 import { withPostgres } from '../support/postgres.js';
 
@@ -191,6 +191,7 @@ describe.each(DESTINATION_KINDS)('verify and verify --repair (%s)', (kind) => {
     const list = ids.map((id) => `'${id}'`).join(',');
     const remove = `DELETE FROM ${h.schema}.klaviyo_events WHERE id IN (${list})`;
     if (kind === 'duckdb') await queryDuckDB(h.dbPath, remove);
+    else if (kind === 'parquet') await deleteRows(h.destination, h.schema, 'klaviyo_events', `id IN (${list})`);
     else await withPostgres((client) => client.query(remove));
     const report = await verify(true);
     expect(report.ok).toBe(false);
