@@ -145,8 +145,8 @@ export async function runDatasource(
         return {
           write: (rows) => session.write(rows),
           abort: () => session.abort(),
-          commit: async (logRows) => {
-            const result = await session.commit(logRows);
+          commit: async (logRows, parents) => {
+            const result = await session.commit(logRows, parents);
             committed += result.inserted;
             events.emit({ type: 'commit', ...ref, inserted: result.inserted, committed });
             return result;
