@@ -1,4 +1,4 @@
-import { formatFilterTime } from '../../util/timestamps.js';
+import { dailyCountBody } from '../../klaviyo/daily-counts.js';
 import type { StreamSpec } from '../stream.js';
 import { metrics } from './metrics.js';
 
@@ -20,20 +20,8 @@ export const metricAggregatesDaily: StreamSpec = {
   parent: { stream: metrics, column: 'metric_id' },
   report: {
     maxDays: 365,
-    body: (startMs, endMs, metricId) => ({
-      data: {
-        type: 'metric-aggregate',
-        attributes: {
-          metric_id: metricId,
-          measurements: ['count'],
-          interval: 'day',
-          filter: [
-            `greater-or-equal(datetime,${formatFilterTime(startMs)})`,
-            `less-than(datetime,${formatFilterTime(endMs)})`,
-          ],
-        },
-      },
-    }),
+    // The same request as `verify`'s count per day: one body, built once (klaviyo/daily-counts.ts).
+    body: (startMs, endMs, metricId) => dailyCountBody(String(metricId), { fromMs: startMs, toMs: endMs }),
     rows: (document, metricId) => {
       const attributes = (document as AggregateDocument).data?.attributes;
       const counts = attributes?.data?.[0]?.measurements?.count ?? [];
