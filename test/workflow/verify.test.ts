@@ -191,7 +191,8 @@ describe.each(DESTINATION_KINDS)('verify and verify --repair (%s)', (kind) => {
     const list = ids.map((id) => `'${id}'`).join(',');
     const remove = `DELETE FROM ${h.schema}.klaviyo_events WHERE id IN (${list})`;
     if (kind === 'duckdb') await queryDuckDB(h.dbPath, remove);
-    else if (kind === 'parquet') await deleteRows(h.destination, h.schema, 'klaviyo_events', `id IN (${list})`);
+    else if (kind === 'parquet')
+      await deleteRows(h.destination, h.schema, 'klaviyo_events', `id IN (${list})`);
     else await withPostgres((client) => client.query(remove));
     const report = await verify(true);
     expect(report.ok).toBe(false);
