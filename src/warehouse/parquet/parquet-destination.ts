@@ -138,6 +138,10 @@ export class ParquetDestination implements Destination, ParquetCommitter {
     this.lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
   }
 
+  outsideCommits<T>(work: () => Promise<T>): Promise<T> {
+    return this.commitLock.run(work);
+  }
+
   folder(schema: string, table: string): string {
     return datasetDir(this.root, schema, table);
   }

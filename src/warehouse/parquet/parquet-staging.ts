@@ -66,6 +66,8 @@ export interface ParquetCommitter {
   discard(target: LoadTarget, commit: PendingCommit): Promise<void>;
   /** The folder of a dataset (absolute). */
   folder(schema: string, table: string): string;
+  /** Runs `work` while no commit runs (staging and commits share one DuckDB's memory). */
+  outsideCommits<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export class ParquetStaging implements StagingDriver {
@@ -95,12 +97,14 @@ export class ParquetStaging implements StagingDriver {
     return this.stage.evolveStage(changes);
   }
 
+  // Staging waits while a commit runs: a commit's dedupe and Parquet writes fill the in-memory
+  // DuckDB's cap, and an append then could not get a block (seen in CI: "could not allocate block").
   stageRows(rows: readonly Row[], columns: readonly StageColumn[], firstSeq: number): Promise<void> {
-    return this.stage.stageRows(rows, columns, firstSeq);
+    return this.committer.outsideCommits(() => this.stage.stageRows(rows, columns, firstSeq));
   }
 
   endStaging(): Promise<void> {
-    return this.stage.endStaging();
+    return this.committer.outsideCommits(() => this.stage.endStaging());
   }
 
   dropStage(): Promise<void> {
