@@ -20,3 +20,7 @@ export function wholeNumberFlag(
   }
   return Number(value);
 }
+
+/** `--destination`'s help, the same for every command that loads or reads a destination. */
+export const DESTINATION_OPTION_HELP =
+  'duckdb:<path> (default duckdb:./klaviyo.duckdb), parquet:<folder> or postgres://user@host:port/database; default: $KLAVIYO_INGEST_DESTINATION';

@@ -7,7 +7,7 @@ import { DEFAULT_CHECKPOINT } from '../../workflow/load-source.js';
 import { type RunProjectInput, runProject } from '../../workflow/run-project.js';
 import type { RunReport } from '../../workflow/types.js';
 import { setExitCode } from '../exit-code.js';
-import { wholeNumberFlag } from '../flags.js';
+import { DESTINATION_OPTION_HELP, wholeNumberFlag } from '../flags.js';
 import { createDisplay, type DisplayMode } from '../progress/displays.js';
 import { renderRunReport, renderStopSummary } from '../render-report.js';
 import { RunStateWriter, runStatePath } from '../run-state.js';
@@ -182,10 +182,7 @@ export function registerRunCommand(program: Command): void {
     .description('run a workflow of the project (inc, hist, or a .dig file) into the destination')
     .argument('<workflow>', 'inc | hist | path/to/workflow.dig')
     .option('--project <dir>', `project folder (default ${DEFAULT_PROJECT_DIR}, or the .dig file's folder)`)
-    .option(
-      '--destination <url>',
-      'duckdb:<path> (default duckdb:./klaviyo.duckdb), parquet:<folder> or postgres://user@host:port/database; default: $KLAVIYO_INGEST_DESTINATION',
-    )
+    .option('--destination <url>', DESTINATION_OPTION_HELP)
     .option('--sources <names>', 'only these datasources (comma separated names or table names)')
     .option('--start <time>', 'override the window start, e.g. 2025-09-01T00:00:00.000000')
     .option('--end <time>', 'override the window end')

@@ -11,6 +11,7 @@ import {
   parseDestinationUrl,
 } from '../../warehouse/open-destination.js';
 import { setExitCode } from '../exit-code.js';
+import { DESTINATION_OPTION_HELP } from '../flags.js';
 import { describeSource, formatDuration } from '../progress/run-progress.js';
 import { renderTable } from '../render-table.js';
 import { type RunStateFile, readRunState } from '../run-state.js';
@@ -134,10 +135,7 @@ export function registerStatusCommand(program: Command): void {
         "exits 1 when a table's last run failed or was interrupted",
     )
     .option('--project <dir>', `project folder, for databases.src (default ${DEFAULT_PROJECT_DIR})`)
-    .option(
-      '--destination <url>',
-      'duckdb:<path> (default duckdb:./klaviyo.duckdb), parquet:<folder> or postgres://user@host:port/database; default: $KLAVIYO_INGEST_DESTINATION',
-    )
+    .option('--destination <url>', DESTINATION_OPTION_HELP)
     .option('--schema <name>', 'the schema to read (default: databases.src of the project)')
     .option('--json', 'print JSON', false)
     .action(async (flags: StatusFlags) => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { redact } from '../../util/redact.js';
 import { verifyProject } from '../../workflow/verify.js';
 import { setExitCode } from '../exit-code.js';
+import { DESTINATION_OPTION_HELP } from '../flags.js';
 import { renderVerifyReport } from '../render-verify.js';
 import { DEFAULT_PROJECT_DIR } from './init.js';
 
@@ -22,10 +23,7 @@ export function registerVerifyCommand(program: Command): void {
       "check each events table against Klaviyo's own counts per metric and UTC day; exit 1 when any differs",
     )
     .option('--project <dir>', `project folder (default ${DEFAULT_PROJECT_DIR})`)
-    .option(
-      '--destination <url>',
-      'duckdb:<path> (default duckdb:./klaviyo.duckdb) or postgres://user@host:port/database; default: $KLAVIYO_INGEST_DESTINATION',
-    )
+    .option('--destination <url>', DESTINATION_OPTION_HELP)
     .option('--sources <names>', 'only these events datasources (comma separated names or table names)')
     .option('--start <time>', 'check from this time instead of the start of what the table covers')
     .option('--end <time>', 'check up to this time instead of the end of what the table covers')

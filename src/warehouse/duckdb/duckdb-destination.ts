@@ -27,7 +27,7 @@ import { type CommitHooks, type SessionHost, StagedLoadSession } from '../staged
 import { inTransaction } from '../transaction.js';
 import { listTables, readTableColumns } from './duckdb-catalog.js';
 import { acquireInstance, type InstanceLease, MEMORY_PATH } from './duckdb-instances.js';
-import { type DuckDBMemoryCap, isOutOfMemory, type MemoryPolicy } from './duckdb-memory.js';
+import type { DuckDBMemoryCap, MemoryPolicy } from './duckdb-memory.js';
 import { DuckDBStaging } from './duckdb-staging.js';
 import { duckdbType, safeTimestamp } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
@@ -242,16 +242,7 @@ export class DuckDBDestination implements Destination {
       hooks: this.hooks,
       runCommit: (what, commit) =>
         this.writeLock.run(() => (memory === null ? commit() : memory.withRoom(connection, what, commit))),
-      describeFailure: (where, error) => {
-        if (memory === null || !isOutOfMemory(error)) return null;
-        // DuckDB's own suggestions (threads, insertion order) are not settings of ours: keep its first line.
-        const detail = error instanceof Error ? error.message : String(error);
-        return ingestionError(`${where}: ${detail.split('\n')[0]}`, {
-          code: 'DESTINATION_OUT_OF_MEMORY',
-          fix: memory.fix(),
-          cause: error,
-        });
-      },
+      describeFailure: (where, error) => memory?.describeFailure(where, error) ?? null,
       sessionEnded: (session) => this.sessions.delete(session),
     };
   }

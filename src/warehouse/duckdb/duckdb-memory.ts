@@ -7,7 +7,7 @@
  */
 import { totalmem } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { configError, ingestionError } from '../../util/errors.js';
+import { configError, type IngestError, ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
 
 export const MEMORY_LIMIT_ENV = 'KLAVIYO_INGEST_DUCKDB_MEMORY_LIMIT';
@@ -91,6 +91,18 @@ export class DuckDBMemoryCap {
 
   constructor(readonly policy: MemoryPolicy) {
     this.current = policy.baseBytes;
+  }
+
+  /** The user-facing error of a commit that ran out of memory under this cap; null for any other error. */
+  describeFailure(where: string, error: unknown): IngestError | null {
+    if (!isOutOfMemory(error)) return null;
+    // DuckDB's own suggestions (threads, insertion order) are not settings of ours: keep its first line.
+    const detail = error instanceof Error ? error.message : String(error);
+    return ingestionError(`${where}: ${detail.split('\n')[0]}`, {
+      code: 'DESTINATION_OUT_OF_MEMORY',
+      fix: this.fix(),
+      cause: error,
+    });
   }
 
   /** The cap in force, in bytes. */

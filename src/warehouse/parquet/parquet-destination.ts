@@ -21,12 +21,7 @@ import type {
   UnfinishedLoad,
 } from '../destination.js';
 import { DuckDBInstance } from '../duckdb/duckdb-api.js';
-import {
-  DuckDBMemoryCap,
-  isOutOfMemory,
-  type MemoryPolicy,
-  memoryPolicyFromEnv,
-} from '../duckdb/duckdb-memory.js';
+import { DuckDBMemoryCap, type MemoryPolicy, memoryPolicyFromEnv } from '../duckdb/duckdb-memory.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
 import { readTableStatusOf } from '../duckdb/table-status.js';
 import { foldIdentifier, quoteIdentifier, validateIdentifier, validateLoadTarget } from '../identifiers.js';
@@ -578,15 +573,7 @@ export class ParquetDestination implements Destination, ParquetCommitter {
     return {
       hooks: this.hooks,
       runCommit: (what, commit) => this.commitLock.run(() => memory.withRoom(connection, what, commit)),
-      describeFailure: (where, error) => {
-        if (!isOutOfMemory(error)) return null;
-        const detail = error instanceof Error ? error.message : String(error);
-        return ingestionError(`${where}: ${detail.split('\n')[0]}`, {
-          code: 'DESTINATION_OUT_OF_MEMORY',
-          fix: memory.fix(),
-          cause: error,
-        });
-      },
+      describeFailure: (where, error) => memory.describeFailure(where, error),
       sessionEnded: (session) => this.sessions.delete(session),
     };
   }
