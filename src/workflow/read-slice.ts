@@ -34,6 +34,8 @@ export interface SliceReading {
   readAhead: () => boolean;
   /** True once another slice failed: stop after the current page. */
   stopped: () => boolean;
+  /** Called as each page arrives (the fetch times its slices). */
+  onPage: (slice: Slice) => void;
   /** Called after each full page that has a next one: a chance to share the slice's rest. */
   onFullPage: () => void;
 }
@@ -91,6 +93,7 @@ export async function readSlice(slice: Slice, reading: SliceReading): Promise<vo
       // staged, unless it already reaches the end; with more, parallel slices already hide round trips.
       const early = (page: ResourcePage) => page.nextUrl !== null && reading.readAhead() && !reachesEnd(page);
       for await (const page of readAhead(pages, early)) {
+        reading.onPage(slice);
         slice.pages++;
         reading.counts.pages++;
         const { rows, past, firstValue } = pageRows(page, slice, stream, reading, written);
