@@ -14,8 +14,8 @@
  * steady window: once its budget is spent, nothing is sent until it resets (no 429 while the headers
  * say the window is spent), and when it resets the whole new budget may go at once. Without the
  * headers the limits are learned from the first 429s: a `Retry-After` longer than the burst window
- * means the steady window is spent (what we sent in it is the steady limit, and its end is now
- * known), a short one that the burst was (what we sent in the last second is the burst limit).
+ * means the steady window is spent (what we sent in it is the steady limit, its end is now known,
+ * and the burst is taken as a fifteenth of it, as Klaviyo's tiers have it); a short one only pauses.
  * Any 429 pauses the whole bucket. Response times are kept too, for planning (see `budget()`).
  *
  * Limiters live in a registry keyed by (base URL, API key fingerprint, bucket) so every client in
@@ -110,8 +110,6 @@ export class RateLimiter {
   private source: LimitSource = 'configured';
   private latency: number | null = null;
   private grantedSinceThrottle = 0;
-  /** Whether a 429 taught the burst (else a learned steady limit implies one, see observeThrottle). */
-  private burstLearned = false;
 
   constructor(key: string, limits: RateLimits, clock: Clock, options: RateLimiterOptions = {}) {
     this.key = key;
@@ -209,22 +207,15 @@ export class RateLimiter {
         if (served >= MIN_STEADY && served < this.limits.steadyPerMinute) {
           // Klaviyo's tiers allow a burst of 1/10 (L, XL) to 1/20 (S) of the steady limit per second:
           // until a 429 says otherwise, assume the middle of that, not the configured tier's burst.
-          const burst = this.burstLearned
-            ? this.limits.burstPerSecond
-            : Math.min(this.limits.burstPerSecond, Math.floor(served / BURST_SHARE_OF_STEADY));
+          const burst = Math.min(this.limits.burstPerSecond, Math.floor(served / BURST_SHARE_OF_STEADY));
           this.limits = sanitize({ burstPerSecond: burst, steadyPerMinute: served });
           this.source = 'learned';
         }
       }
       this.window = { remaining: 0, resetAt };
-    } else if (this.source !== 'headers') {
-      const served = this.countSince(now - this.burstWindow, now);
-      if (served >= 1 && served < this.limits.burstPerSecond) {
-        this.limits = sanitize({ ...this.limits, burstPerSecond: served });
-        this.source = 'learned';
-        this.burstLearned = true;
-      }
     }
+    // A short wait teaches nothing: a storm of them (another client on the account, a struggling
+    // server) would otherwise ratchet the burst down for good; the pause alone honours it.
   }
 
   /** A response took `ms` from send to answer. */
