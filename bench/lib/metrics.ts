@@ -7,81 +7,10 @@ export interface EndpointLimits {
   steady: number;
 }
 
-/**
- * Requests the limits allow in `periodMs` when the period starts on a window boundary (the bench
- * aligns the simulator's wall clock so the first request opens a fresh minute): for every steady
- * window the period touches, min(steady, burst x the whole-or-partial seconds of the period in it).
- * For a period of at most a minute this is min(burst x ceil(seconds), steady).
- */
-export function allowedRequests(limits: EndpointLimits, periodMs: number): number {
-  if (periodMs <= 0) return 0;
-  let total = 0;
-  for (let start = 0; start < periodMs; start += 60_000) {
-    const inWindow = Math.min(60_000, periodMs - start);
-    total += Math.min(limits.steady, limits.burst * Math.ceil(inWindow / 1000));
-  }
-  return total;
-}
-
 export interface LogEntryLike {
   endpoint: string | null;
   status: number;
   startedAt: number;
-}
-
-/** 200 responses per endpoint for requests that arrived in [from, from + periodMs). */
-export function servedInPeriod(
-  entries: readonly LogEntryLike[],
-  from: number,
-  periodMs: number,
-): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const e of entries) {
-    if (e.status !== 200 || e.startedAt < from || e.startedAt >= from + periodMs) continue;
-    const key = e.endpoint ?? '-';
-    out[key] = (out[key] ?? 0) + 1;
-  }
-  return out;
-}
-
-export interface UtilisationResult {
-  served: Record<string, number>;
-  allowed: Record<string, number>;
-  totalServed: number;
-  totalAllowed: number;
-  /** served / allowed, all endpoints together */
-  utilisation: number;
-  requestsPerSecond: number;
-  throttled: number;
-}
-
-export function utilisation(
-  entries: readonly LogEntryLike[],
-  from: number,
-  periodMs: number,
-  limits: Record<string, EndpointLimits>,
-): UtilisationResult {
-  const served = servedInPeriod(entries, from, periodMs);
-  const allowed: Record<string, number> = {};
-  let totalServed = 0;
-  let totalAllowed = 0;
-  for (const [endpoint, l] of Object.entries(limits)) {
-    allowed[endpoint] = allowedRequests(l, periodMs);
-    totalAllowed += allowed[endpoint];
-    totalServed += served[endpoint] ?? 0;
-  }
-  const throttled = entries.filter(
-    (e) => e.status === 429 && e.startedAt >= from && e.startedAt < from + periodMs,
-  ).length;
-  return {
-    served,
-    allowed,
-    totalServed,
-    totalAllowed,
-    utilisation: totalAllowed === 0 ? 0 : totalServed / totalAllowed,
-    requestsPerSecond: totalServed / (periodMs / 1000),
-    throttled,
-  };
 }
 
 /** `BENCH_SCALE` (default 1): multiplies data sizes and periods; 0.1 for a smoke run. */
@@ -134,4 +63,68 @@ export function formatTable(rows: readonly TableRow[]): string {
       .join('  ');
   const notes = rows.filter((r) => r.note).map((r) => `  ${r.scenario} ${r.metric}: ${r.note}`);
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ...notes].join('\n');
+}
+
+/**
+ * The earliest time (ms from the first request) by which `pages` requests can all be answered when
+ * the server's fixed windows start with the first request: each minute allows `steady`, each second
+ * `burst`, and an answer takes `latencyMs`. This is what the limits allow for that many full pages
+ * (it even assumes every page could be asked for at once, which cursor paging cannot).
+ */
+export function boundMs(pages: number, limits: EndpointLimits, latencyMs: number): number {
+  if (pages <= 0) return 0;
+  const last = pages - 1;
+  const minute = Math.floor(last / limits.steady);
+  const inMinute = last % limits.steady;
+  return minute * 60_000 + Math.floor(inMinute / limits.burst) * 1000 + latencyMs;
+}
+
+export interface TimedLogEntry extends LogEntryLike {
+  durationMs: number;
+}
+
+/** One contender's backfill, from the simulator's request log and the records it loaded. */
+export interface BackfillMeasure {
+  records: number;
+  /** Pages the records fill at the stream's page size: what a perfect client requests. */
+  fullPages: number;
+  /** 200 responses. */
+  requests: number;
+  throttled: number;
+  /** First request's arrival to the last answer's end. */
+  elapsedMs: number;
+  recordsPerSecond: number;
+  boundMs: number;
+  /** records/s ÷ the records/s the limits allow for `fullPages` pages. */
+  ofBound: number;
+  requestsPerPage: number;
+}
+
+export function backfillMeasure(
+  entries: readonly TimedLogEntry[],
+  endpoint: string,
+  records: number,
+  pageSize: number,
+  limits: EndpointLimits,
+  latencyMs: number,
+): BackfillMeasure {
+  const mine = entries.filter((e) => e.endpoint === endpoint);
+  const ok = mine.filter((e) => e.status === 200);
+  const first = Math.min(...mine.map((e) => e.startedAt));
+  const last = Math.max(...ok.map((e) => e.startedAt + e.durationMs));
+  const elapsedMs = ok.length === 0 ? 0 : last - first;
+  const fullPages = Math.ceil(records / pageSize);
+  const bound = boundMs(fullPages, limits, latencyMs);
+  const recordsPerSecond = elapsedMs > 0 ? records / (elapsedMs / 1000) : 0;
+  return {
+    records,
+    fullPages,
+    requests: ok.length,
+    throttled: mine.filter((e) => e.status === 429).length,
+    elapsedMs,
+    recordsPerSecond,
+    boundMs: bound,
+    ofBound: elapsedMs > 0 ? bound / elapsedMs : 0,
+    requestsPerPage: fullPages === 0 ? 0 : ok.length / fullPages,
+  };
 }

@@ -140,6 +140,10 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
       ),
     paginate: (path, query, paginateOptions = {}) => paginate(pages, path, query, paginateOptions),
     describeRequest: (path, query) => safeUrl(urls.resolve(withQuery(path, query)).href),
+    budget: (path, query) => {
+      const url = urls.resolve(withQuery(path, query));
+      return (limitersFor(url, urls.endpointOf(url))[0] as RateLimiter).budget();
+    },
     stats: telemetry.stats,
     close: () => transport.close(),
   };

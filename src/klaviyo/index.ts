@@ -18,6 +18,7 @@ export { bucketsFor, normalizeEndpoint } from './limits.js';
 export { appendQuery, buildQuery, encodeQueryComponent, type QueryParams } from './query.js';
 export {
   parseRateLimitLimit,
+  type RateBudget,
   RateLimiter,
   RateLimiterRegistry,
   type RateLimiterSnapshot,

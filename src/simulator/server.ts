@@ -55,6 +55,15 @@ export interface SimulatorOptions extends DataOptions {
   rateLimits?: string;
   /** Per endpoint or per tier limits, e.g. `{ events: { burst: 35, steady: 350 } }`. */
   rateLimitOverrides?: Partial<Record<EndpointName | TierName, Limits>>;
+  /**
+   * Send `RateLimit-Limit/-Remaining/-Reset` on every non-429 response, as Klaviyo does (default
+   * true). False models a proxy that strips them: a client then only learns the limits from 429s.
+   */
+  rateLimitHeaders?: boolean | ((apiKey: string) => boolean);
+  /** `clock` (default) or `first-request`: see RateLimitOptions.windows. */
+  rateLimitWindows?: 'clock' | 'first-request';
+  /** Keys no rate limit applies to (benchmarks warm the page cache with one). */
+  unlimitedKeys?: string[];
   /** Fault rules, or a CLI spec string (see `parseFaultSpec`). */
   faults?: FaultRule[] | string;
   /** Cursors older than this (wall clock) are rejected with 400 "Invalid cursor provided". */
@@ -163,7 +172,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let keys = new Set(options.apiKeys && options.apiKeys.length > 0 ? options.apiKeys : [DEMO_API_KEY]);
   let scopes: Record<string, string[]> = { ...(options.keyScopes ?? {}) };
   const limiter = new RateLimiter(
-    { mode: options.rateLimits ?? 'real', overrides: options.rateLimitOverrides ?? {} },
+    {
+      mode: options.rateLimits ?? 'real',
+      overrides: options.rateLimitOverrides ?? {},
+      windows: options.rateLimitWindows ?? 'clock',
+      unlimitedKeys: options.unlimitedKeys ?? [],
+    },
     wall,
   );
   const faults = new FaultInjector(
@@ -214,6 +228,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     let mode: BodyMode = 'normal';
     let headers: Record<string, string> = { 'Content-Type': JSON_API };
     let body: string | Buffer = '';
+    // Once the request counted against the limits, every answer but a 429 carries the headers.
+    let rateHeaders: Record<string, string> = {};
     try {
       try {
         if (!endpoint) throw notFound(url.pathname);
@@ -267,6 +283,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             .includes('predictive_analytics');
         const decision = limiter.take(apiKey, endpoint, predictive ? ['main', 'predictive'] : ['main']);
         if (!decision.ok) throw throttled(decision.retryAfterSeconds, true);
+        const sendHeaders =
+          typeof options.rateLimitHeaders === 'function'
+            ? options.rateLimitHeaders(apiKey)
+            : options.rateLimitHeaders !== false;
+        if (sendHeaders) rateHeaders = decision.headers;
         if (url.searchParams.has('page[cursor]')) {
           const cursorFault = faults.pick(endpoint, 'cursor');
           if (cursorFault) {
@@ -279,7 +300,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         if (cached) {
           cacheStats.hits++;
           status = 200;
-          headers = { ...headers, ...decision.headers };
+          headers = { ...headers, ...rateHeaders };
           body = cached;
           return;
         }
@@ -329,7 +350,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           });
         }
         status = 200;
-        headers = { ...headers, ...decision.headers };
+        headers = { ...headers, ...rateHeaders };
         body = text;
         if (cacheKey !== null) {
           const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
@@ -342,7 +363,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         status = error.status;
-        headers = { 'Content-Type': JSON_API, ...error.headers };
+        headers = { 'Content-Type': JSON_API, ...(status === 429 ? {} : rateHeaders), ...error.headers };
         body = JSON.stringify(error.body());
       }
     } catch (error) {

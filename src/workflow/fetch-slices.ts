@@ -1,9 +1,11 @@
 import { setMaxListeners } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { RequestStream, SourceDefinition, SourceParams, TimeWindow } from '../sources/types.js';
 import { ChangeSignal } from '../util/change-signal.js';
 import { adaptiveConcurrency, type Concurrency, fixedConcurrency } from './concurrency.js';
 import type { LoadSink } from './load-sinks.js';
 import { type FetchCounts, readSlice, type SliceReading } from './read-slice.js';
+import { planRequests } from './request-plan.js';
 import { SliceQueue } from './slice-queue.js';
 import { type Slice, streamFor } from './slices.js';
 import type { AccountFetcher } from './types.js';
@@ -63,7 +65,9 @@ const READ_AHEAD_UP_TO = 2;
  * Fetches a source's window with up to `workers` requests in flight (fewer while the process is
  * CPU-bound, when adaptive). A sliceable window starts as one slice (a small window stays one
  * request); whenever a worker may start and a slice has more pages, the unread rest of the earliest
- * such slice is cut and shared (work stealing), so spare capacity helps next to the commit frontier.
+ * such slice is cut and shared (work stealing), so spare capacity helps next to the commit frontier,
+ * but only as far as the rate-limit budget makes it pay (request-plan.ts): when the per-minute
+ * window binds, a few large slices read full pages instead of many small ones ending on partial pages.
  * Pages go to the sink as they arrive; the sink decides when rows commit. The first failure stops
  * every slice and is thrown.
  */
@@ -93,6 +97,16 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   const subRange = input.sliceable
     ? (startMs: number, endMs: number) => streamFor(input.source, input.params, startMs, endMs)
     : null;
+  // Time per page of one slice, as a running mean: how many requests one slice sends per second.
+  const pageAt = new Map<number, number>();
+  const cycle = {
+    ms: null as number | null,
+    observe(ms: number) {
+      this.ms = this.ms === null ? ms : this.ms + 0.2 * (ms - this.ms);
+    },
+  };
+  const first = input.streams[0];
+  const budget = () => (first && input.fetcher.budget ? input.fetcher.budget(first.path, first.query) : null);
   const { startMs, endMs } = input.params.window;
   if (input.sliceable && input.streams[0]) queue.add(0, input.streams[0], startMs, endMs);
   else for (const [index, stream] of input.streams.entries()) queue.add(index, stream, null, null);
@@ -109,10 +123,24 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
     readAhead: () => concurrency.allowed() <= READ_AHEAD_UP_TO,
     stopped: () => failure !== null,
     onPage: () => input.onPage?.(counts, windowDone(slices, input.params.window, ascending)),
+    onPageArrived: (slice) => {
+      const now = performance.now();
+      const last = pageAt.get(slice.id);
+      if (last !== undefined) cycle.observe(now - last);
+      pageAt.set(slice.id, now);
+    },
     onFullPage: () => {
-      // Waiting workers that may start a request now get a share of the earliest busy slice.
-      const helpers = Math.min(idle, concurrency.allowed() - running);
-      if (subRange && queue.share(helpers, subRange)) change.notify();
+      if (!subRange) return;
+      // Waiting workers that may start a request now get a share of the earliest busy slice, as
+      // many as the bound that holds makes worth it (request-plan.ts).
+      const plan = planRequests({
+        budget: budget(),
+        pagesLeft: queue.pagesLeft(),
+        maxChains: concurrency.allowed(),
+        cycleMs: cycle.ms,
+      });
+      const helpers = Math.min(idle, concurrency.allowed() - running, plan.chains - running);
+      if (queue.share(helpers, subRange, plan)) change.notify();
     },
   };
 

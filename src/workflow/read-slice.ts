@@ -34,6 +34,8 @@ export interface SliceReading {
   readAhead: () => boolean;
   /** True once another slice failed: stop after the current page. */
   stopped: () => boolean;
+  /** Called as each page arrives (the fetch times its slices). */
+  onPageArrived: (slice: Slice) => void;
   /** Called after each page is counted and its rows handed to the sink. */
   onPage?: () => void;
   /** Called after each full page that has a next one: a chance to share the slice's rest. */
@@ -93,6 +95,7 @@ export async function readSlice(slice: Slice, reading: SliceReading): Promise<vo
       // staged, unless it already reaches the end; with more, parallel slices already hide round trips.
       const early = (page: ResourcePage) => page.nextUrl !== null && reading.readAhead() && !reachesEnd(page);
       for await (const page of readAhead(pages, early)) {
+        reading.onPageArrived(slice);
         slice.pages++;
         reading.counts.pages++;
         const { rows, past, firstValue } = pageRows(page, slice, stream, reading, written);

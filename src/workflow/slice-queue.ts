@@ -1,12 +1,11 @@
 import type { RequestStream } from '../sources/types.js';
 import { compareSlices, type Slice, splitPoints } from './slices.js';
 
-/**
- * Pages per slice when the rest of a slice is shared: large enough that a slice's own staging and
- * commit cost little per row, small enough that all workers together read close to the frontier
- * (8 workers x 10 pages of 1,000 events stay under the sink's read-ahead limit).
- */
-const SLICE_PAGES = 10;
+/** How to cut (request-plan.ts): pages per new slice, and the shortest part worth a request of its own. */
+export interface CutSizes {
+  slicePages: number;
+  minPartPages: number;
+}
 
 /**
  * The slices of one source's window: those waiting for a worker and those being read, both kept in
@@ -58,6 +57,23 @@ export class SliceQueue {
     return slice;
   }
 
+  /**
+   * Pages still to read in every unfinished slice, at the density each read so far (or the densest
+   * any slice read); null while no slice has read a full page.
+   */
+  pagesLeft(): number | null {
+    const spans = this.reading.map((s) => s.pageSpanMs).filter((span): span is number => span !== null);
+    if (spans.length === 0) return null;
+    const fallback = Math.min(...spans);
+    let pages = 0;
+    for (const slice of [...this.reading, ...this.pending]) {
+      const from = slice.lastValueMs ?? slice.startMs;
+      if (from === null || slice.endMs === null) continue;
+      pages += Math.max(0, slice.endMs - from) / (slice.pageSpanMs ?? fallback);
+    }
+    return pages;
+  }
+
   /** The slice stopped reading (done or failed): it can no longer be cut. */
   release(slice: Slice): void {
     slice.reading = false;
@@ -70,7 +86,11 @@ export class SliceQueue {
    * while its next page is in flight: its reader drops records at or past the new end. `streamFor`
    * plans the request of a sub-range. True when new slices were added.
    */
-  share(helpers: number, streamFor: (startMs: number, endMs: number) => RequestStream): boolean {
+  share(
+    helpers: number,
+    streamFor: (startMs: number, endMs: number) => RequestStream,
+    sizes: CutSizes,
+  ): boolean {
     if (helpers <= 0 || this.pending.length > 0) return false;
     for (const slice of this.reading) {
       if (slice.lastValueMs === null || slice.endMs === null) continue;
@@ -79,7 +99,8 @@ export class SliceQueue {
         endMs: slice.endMs,
         idle: helpers,
         pageSpanMs: slice.pageSpanMs,
-        slicePages: SLICE_PAGES,
+        slicePages: sizes.slicePages,
+        minPartPages: sizes.minPartPages,
       });
       if (points.length === 0) continue;
       const end = slice.endMs;

@@ -57,6 +57,8 @@ export interface SplitInput {
   pageSpanMs: number | null;
   /** Pages each new slice should hold, at the density read so far. */
   slicePages: number;
+  /** No part shorter than this many pages (default 1): cutting it off would cost more than it hides. */
+  minPartPages?: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export function splitPoints(input: SplitInput): number[] {
   const { lastValueMs, endMs, idle, pageSpanMs, slicePages } = input;
   const from = Math.floor(lastValueMs / 1000) * 1000 + 1000;
   const seconds = Math.floor((endMs - from) / 1000);
-  const minPartSeconds = Math.max(1, Math.ceil((pageSpanMs ?? 0) / 1000));
+  const minPartSeconds = Math.max(1, Math.ceil(((pageSpanMs ?? 0) * (input.minPartPages ?? 1)) / 1000));
   const chunkSeconds =
     pageSpanMs === null ? null : Math.max(minPartSeconds, Math.ceil((pageSpanMs * slicePages) / 1000));
   if (chunkSeconds !== null && seconds > chunkSeconds * (idle + 1)) {

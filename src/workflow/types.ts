@@ -1,3 +1,4 @@
+import type { RateBudget } from '../klaviyo/rate-limiter.js';
 import type { PageFetcher } from '../sources/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Destination, WriteMode } from '../warehouse/destination.js';
@@ -62,6 +63,8 @@ export interface AccountFetcher extends PageFetcher {
   post(path: string, body: unknown, options?: { signal?: AbortSignal }): Promise<unknown>;
   /** The URL (with query) a request would go to, for --dry-run. */
   describeRequest(path: string, query: Record<string, string>): string;
+  /** The rate-limit budget of a stream's requests, for planning them; absent: nothing is known. */
+  budget?(path: string, query: Record<string, string>): RateBudget;
 }
 
 export interface RunOptions {

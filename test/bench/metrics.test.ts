@@ -1,42 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  allowedRequests,
-  benchScale,
-  formatTable,
-  servedInPeriod,
-  utilisation,
-} from '../../bench/lib/metrics.js';
-
-const EVENTS = { burst: 35, steady: 350 };
-const PROFILES = { burst: 7, steady: 75 };
+import { backfillMeasure, benchScale, boundMs, formatTable } from '../../bench/lib/metrics.js';
 
 describe('bench harness arithmetic', () => {
-  it('allowed requests: min(burst x seconds, steady) per minute window the period touches', () => {
-    expect(allowedRequests(EVENTS, 5_000)).toBe(175);
-    expect(allowedRequests(EVENTS, 30_000)).toBe(350);
-    expect(allowedRequests(PROFILES, 30_000)).toBe(75);
-    expect(allowedRequests(PROFILES, 5_500)).toBe(42); // a started second counts whole
-    expect(allowedRequests(EVENTS, 90_000)).toBe(700);
-    expect(allowedRequests(EVENTS, 0)).toBe(0);
-  });
-
-  it('counts only 200s that arrived inside the period, per endpoint', () => {
-    const log = [
-      { endpoint: 'events', status: 200, startedAt: 999 },
-      { endpoint: 'events', status: 200, startedAt: 1000 },
-      { endpoint: 'events', status: 429, startedAt: 1500 },
-      { endpoint: 'profiles', status: 200, startedAt: 5999 },
-      { endpoint: 'events', status: 200, startedAt: 6000 },
-    ];
-    expect(servedInPeriod(log, 1000, 5000)).toEqual({ events: 1, profiles: 1 });
-    const u = utilisation(log, 1000, 5000, { events: EVENTS, profiles: PROFILES });
-    expect(u.totalAllowed).toBe(175 + 35);
-    expect(u.totalServed).toBe(2);
-    expect(u.throttled).toBe(1);
-    expect(u.requestsPerSecond).toBeCloseTo(0.4);
-    expect(u.utilisation).toBeCloseTo(2 / 210);
-  });
-
   it('BENCH_SCALE parsing and the table', () => {
     expect(benchScale({})).toBe(1);
     expect(benchScale({ BENCH_SCALE: '0.1' })).toBe(0.1);
@@ -57,5 +22,38 @@ describe('bench harness arithmetic', () => {
     expect(table).toContain('0.80');
     expect(table).toContain('yes');
     expect(table).toContain('2 CPU-bound events/s: n');
+  });
+});
+
+describe('backfill bound and measure', () => {
+  const limits = { burst: 20, steady: 300 };
+
+  it('bound: the last request waits for its minute and second, then one latency', () => {
+    expect(boundMs(1, limits, 200)).toBe(200);
+    expect(boundMs(20, limits, 200)).toBe(200);
+    expect(boundMs(21, limits, 200)).toBe(1200);
+    expect(boundMs(300, limits, 200)).toBe(14_200);
+    expect(boundMs(301, limits, 200)).toBe(60_200);
+    expect(boundMs(400, limits, 200)).toBe(64_200);
+    expect(boundMs(0, limits, 200)).toBe(0);
+  });
+
+  it('measures records/s against the bound, requests per full page and 429s of one endpoint', () => {
+    const log = [
+      { endpoint: 'events', status: 200, startedAt: 0, durationMs: 200 },
+      { endpoint: 'events', status: 429, startedAt: 100, durationMs: 5 },
+      { endpoint: 'events', status: 200, startedAt: 300, durationMs: 200 },
+      { endpoint: 'events', status: 200, startedAt: 3600, durationMs: 400 },
+      { endpoint: 'profiles', status: 200, startedAt: 9000, durationMs: 200 },
+    ];
+    const m = backfillMeasure(log, 'events', 2500, 1000, limits, 200);
+    expect(m.fullPages).toBe(3);
+    expect(m.requests).toBe(3);
+    expect(m.throttled).toBe(1);
+    expect(m.elapsedMs).toBe(4000);
+    expect(m.recordsPerSecond).toBe(625);
+    expect(m.requestsPerPage).toBe(1);
+    expect(m.boundMs).toBe(200);
+    expect(m.ofBound).toBeCloseTo(0.05);
   });
 });

@@ -64,7 +64,90 @@ describe('RateLimiter (pure)', () => {
       Array.from({ length: 4 }, () => limiter.acquire().then(() => times.push(clock.now() - t0))),
     );
     await clock.drive(all, () => true);
-    expect(times).toEqual([0, 0, 30_000, 30_000]);
+    // The reset is whole seconds rounded up, so the window may end as late as that (and a margin).
+    expect(times).toEqual([0, 0, 30_050, 30_050]);
+  });
+
+  it('once the headers say the window is spent, waits for its reset, then spends the new one at once', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    const t0 = clock.now();
+    await limiter.acquire();
+    limiter.observeHeaders({ limit: '10, 100;w=1, 10;w=60', remaining: '3', reset: '20' });
+    expect(limiter.getLimits()).toEqual({ burstPerSecond: 100, steadyPerMinute: 10 });
+    const times: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 15 }, () => limiter.acquire().then(() => times.push(clock.now() - t0))),
+    );
+    await clock.drive(all, () => true);
+    // 3 left in this window; the next window's 10 as it opens (not as our own grants age out); then the one after.
+    expect(times).toEqual([0, 0, 0, ...Array(10).fill(20_050), 80_050, 80_050]);
+    expect(limiter.budget()).toMatchObject({ steadyRemaining: 8, source: 'headers' });
+  });
+
+  it('a remaining count from a response counted earlier never raises what we think is left', () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 100, steadyPerMinute: 100 }, clock);
+    limiter.observeHeaders({ limit: '100', remaining: '40', reset: '30' }, 2);
+    expect(limiter.budget().steadyRemaining).toBe(38);
+    limiter.observeHeaders({ limit: '100', remaining: '60', reset: '30' });
+    expect(limiter.budget().steadyRemaining).toBe(38);
+    expect(limiter.budget().msToSteadyReset).toBe(30_050);
+  });
+
+  it('without headers, learns the steady limit and its window from a 429 with a long Retry-After', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    const t0 = clock.now();
+    for (let i = 0; i < 31; i++) await limiter.acquire();
+    clock.advanceTo(clock.now() + 400);
+    // The 31st was throttled: 30 were served in this minute, which ends in 25 s. The burst the
+    // server never objected to is assumed to be a fifteenth of that.
+    limiter.observeThrottle(25_000);
+    expect(limiter.getLimits()).toEqual({ burstPerSecond: 2, steadyPerMinute: 30 });
+    expect(limiter.budget()).toMatchObject({ steadyRemaining: 0, source: 'learned' });
+    const times: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 31 }, () => limiter.acquire().then(() => times.push(clock.now() - t0))),
+    );
+    await clock.drive(all, () => true);
+    expect(times[0]).toBe(25_450);
+    expect(maxInWindow(times, 1000)).toBe(2);
+    // 30 in the window that opens at the reset, the 31st only in the next one.
+    expect(times.filter((t) => t < 85_450)).toHaveLength(30);
+    expect(times[30]).toBeGreaterThanOrEqual(85_450);
+  });
+
+  it('a 429 after fewer requests than any tier allows teaches nothing (another client spent the budget)', () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    void limiter.acquire();
+    limiter.observeThrottle(30_000);
+    expect(limiter.getLimits()).toEqual({ burstPerSecond: 350, steadyPerMinute: 3500 });
+  });
+
+  it('a short Retry-After only pauses; with headers a 429 teaches no limit either', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    for (let i = 0; i < 8; i++) await limiter.acquire();
+    limiter.observeThrottle(1000);
+    limiter.observeThrottle(null);
+    expect(limiter.getLimits()).toEqual({ burstPerSecond: 350, steadyPerMinute: 3500 });
+
+    const told = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    told.observeHeaders({ limit: '3500, 350;w=1, 3500;w=60', remaining: '3000', reset: '40' });
+    for (let i = 0; i < 30; i++) await told.acquire();
+    told.observeThrottle(20_000);
+    expect(told.getLimits()).toEqual({ burstPerSecond: 350, steadyPerMinute: 3500 });
+    expect(told.budget()).toMatchObject({ steadyRemaining: 0, msToSteadyReset: 20_050 });
+  });
+
+  it('keeps the mean response time for planning', () => {
+    const limiter = new RateLimiter('k', { burstPerSecond: 10, steadyPerMinute: 100 }, new ManualClock());
+    expect(limiter.budget().latencyMs).toBeNull();
+    limiter.observeLatency(500);
+    limiter.observeLatency(1000);
+    expect(limiter.budget().latencyMs).toBe(600);
   });
 
   it('adopts RateLimit-Limit in both documented shapes', () => {

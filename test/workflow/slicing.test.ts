@@ -43,6 +43,14 @@ describe('splitPoints', () => {
       splitPoints({ lastValueMs: last, endMs: at(20), idle: 4, pageSpanMs: 8000, slicePages: 10 }),
     ).toEqual([]);
   });
+
+  it('with minPartPages, never cuts off a rest shorter than that many pages', () => {
+    // A page covers 2 s; 32 pages are 64 s. 100 s left: not worth a second slice's partial page.
+    const budgeted = { idle: 1, pageSpanMs: 2000, slicePages: 32, minPartPages: 32 };
+    expect(splitPoints({ lastValueMs: last, endMs: at(111), ...budgeted })).toEqual([]);
+    // 300 s left: the slice keeps 64 s, a helper gets the next 64 s, the rest waits its turn.
+    expect(splitPoints({ lastValueMs: last, endMs: at(311), ...budgeted })).toEqual([at(75), at(139)]);
+  });
 });
 
 async function eventPairs(h: Harness): Promise<string[]> {

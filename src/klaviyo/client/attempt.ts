@@ -88,9 +88,12 @@ export function createAttempt({
           bytes: body.wireBytes,
           durationMs: clock.now() - started,
         });
-        if (body.undecodable === null && isSuccessStatus(status)) {
-          // The server's remaining count does not yet include our other requests in flight.
+        if (body.undecodable === null && status !== 429) {
+          // Every answer but a 429 describes the steady window; the server's remaining count does
+          // not yet include our other requests in flight.
           observeRateLimits(limiters, response, inFlight - 1);
+          if (isSuccessStatus(status))
+            for (const limiter of limiters) limiter.observeLatency(clock.now() - started);
         }
         return classifyResponse(
           {

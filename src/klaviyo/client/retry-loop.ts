@@ -80,8 +80,13 @@ export function createRetryLoop(
           delayMs,
           reason: failure.summary,
         });
-        // The whole bucket waits, not just this request; the next acquire() honours it.
-        for (const limiter of limiters) limiter.pause(delayMs);
+        // The whole bucket waits, not just this request; the next acquire() honours it. Without
+        // RateLimit headers the limiter learns the limit that was hit from this 429 (a request that
+        // consumes two buckets cannot tell which one it hit).
+        for (const limiter of limiters) {
+          if (limiters.length === 1) limiter.observeThrottle(failure.hintMs);
+          limiter.pause(delayMs);
+        }
       }
       telemetry.emit({
         type: 'retry',

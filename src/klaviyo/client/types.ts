@@ -5,7 +5,7 @@
 import type { Clock, Random } from '../../util/clock.js';
 import type { JsonApiDocument, Resource } from '../json-api.js';
 import type { QueryParams } from '../query.js';
-import type { RateLimiterRegistry, RateLimits } from '../rate-limiter.js';
+import type { RateBudget, RateLimiterRegistry, RateLimits } from '../rate-limiter.js';
 import type { BackoffOptions } from '../retry-policy.js';
 
 export type KlaviyoClientEvent =
@@ -124,6 +124,8 @@ export interface KlaviyoClient {
   ): AsyncGenerator<Page, void, undefined>;
   /** The absolute URL (redacted) a GET would go to, e.g. for --dry-run. */
   describeRequest(path: string, query?: QueryInput): string;
+  /** Where the rate-limit budget of a GET's main bucket stands (limits, window, latency). */
+  budget(path: string, query?: QueryInput): RateBudget;
   stats(): ClientStats;
   /** Closes the connection pool; pending requests finish first. */
   close(): Promise<void>;

@@ -15,6 +15,13 @@ export interface RateLimitOptions {
   mode?: string;
   /** Per endpoint (`events`) or per tier (`XL`) limits, taking precedence over `mode`'s values. */
   overrides?: Partial<Record<EndpointName | TierName, Limits>>;
+  /**
+   * `clock` (default): windows start on whole seconds and minutes of the wall clock. `first-request`:
+   * each key's windows start with its first request (benchmarks: several keys, each its own phase).
+   */
+  windows?: 'clock' | 'first-request';
+  /** Keys no limit applies to (benchmarks warm the page cache with one). */
+  unlimitedKeys?: readonly string[];
 }
 
 /** Extra bucket for `additional-fields[profile]=predictive_analytics` (10/s, 150/m). */
@@ -41,7 +48,7 @@ export type RateDecision =
 export class RateLimiter {
   private readonly off: boolean;
   private readonly scale: number;
-  private readonly windows = new Map<string, { burst: Window; steady: Window }>();
+  private readonly windows = new Map<string, { burst: Window; steady: Window; epoch: number }>();
 
   constructor(
     private readonly options: RateLimitOptions,
@@ -71,17 +78,19 @@ export class RateLimiter {
     const t = this.now();
     const checks: { w: { burst: Window; steady: Window }; limits: Limits }[] = [];
     let retry = 0;
+    if (this.options.unlimitedKeys?.includes(apiKey)) return { ok: true, headers: {} };
     for (const bucket of buckets) {
       const limits = this.limitsFor(endpoint, bucket);
       if (!limits) continue;
       const key = `${apiKey}\u0000${endpoint}\u0000${bucket}`;
       let w = this.windows.get(key);
       if (!w) {
-        w = { burst: { start: 0, count: 0 }, steady: { start: 0, count: 0 } };
+        const epoch = this.options.windows === 'first-request' ? t : 0;
+        w = { burst: { start: 0, count: 0 }, steady: { start: 0, count: 0 }, epoch };
         this.windows.set(key, w);
       }
-      const burstStart = Math.floor(t / 1000) * 1000;
-      const steadyStart = Math.floor(t / 60_000) * 60_000;
+      const burstStart = Math.floor((t - w.epoch) / 1000) * 1000 + w.epoch;
+      const steadyStart = Math.floor((t - w.epoch) / 60_000) * 60_000 + w.epoch;
       if (w.burst.start !== burstStart) w.burst = { start: burstStart, count: 0 };
       if (w.steady.start !== steadyStart) w.steady = { start: steadyStart, count: 0 };
       if (w.steady.count >= limits.steady)
