@@ -39,7 +39,8 @@ export interface Partition {
 
 /**
  * A child collection's parent: the stream whose records are read first (ids only), and how each one
- * names its children: `{id}` in the child's endpoint is the parent's id.
+ * names its children: `{id}` in the child's endpoint is the parent's id, or, where the endpoint is
+ * top-level (coupon codes), an `equals(<filterField>,'<id>')` filter term.
  */
 export interface ParentSpec {
   /** The parent stream (lists for list memberships); it may itself be a child (flow messages). */
@@ -52,6 +53,8 @@ export interface ParentSpec {
    * and of merges.
    */
   ownIdColumn?: string;
+  /** The filter field that names the parent (`coupon.id`) when the endpoint has no `{id}`. */
+  filterField?: string;
 }
 
 /**

@@ -4,6 +4,9 @@
  * `ingestion_parents`. A parent's window starts where its last read ended, less the lookback (a new
  * parent: at the run's start, the datasource's `default_start_time`), so a failure or kill loses nothing
  * and a rerun skips the parents the interrupted run completed (still pending) and reads only the rest.
+ * In `snapshot` mode (coupon codes) each parent is read whole: its rows are staged at once with its
+ * completion, so the commit that completes it marks its rows no longer returned, and the last commit
+ * marks the rows of parents no longer listed.
  */
 
 import type { Row } from '../records/row.js';
@@ -112,6 +115,10 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
   const endMs = params.window.endMs ?? input.clock.now();
   const endTime = formatTemplateTime(endMs);
   const outcome: LoadOutcome = { inserted: 0, duplicatesSkipped: 0, rows: 0, pages: 0, slices: 0 };
+  const snapshot =
+    input.target.mode === 'snapshot' && parent
+      ? { column: parent.column, listed: parentIds.filter((id) => id !== WHOLE_ACCOUNT) }
+      : undefined;
   const policy = input.checkpoint ?? DEFAULT_CHECKPOINT;
   let failure: unknown = null;
 
@@ -139,10 +146,12 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
               duplicatesSkipped: outcome.duplicatesSkipped + loaded.duplicatesSkipped,
             })
           : [],
-      { done: b.done, complete: final },
+      { done: b.done, complete: final, ...(snapshot ? { snapshot } : {}) },
     );
     outcome.inserted += result.inserted;
     outcome.duplicatesSkipped += result.duplicatesSkipped;
+    if (result.markedDeleted !== undefined)
+      outcome.markedDeleted = (outcome.markedDeleted ?? 0) + result.markedDeleted;
   };
   const checkpoint = async () => {
     const due = batch.rows >= policy.rows || input.clock.now() - lastCommitAt >= policy.ms;
@@ -166,8 +175,15 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     return { startMs, endMs: params.window.endMs };
   };
 
-  /** Reads one parent's window into the batch; returns the rows and pages read. */
-  const readOnce = async (parentId: string, cursor: ParentCursor | undefined) => {
+  /**
+   * Reads one parent's window, handing its rows to `emit` (the batch, or in snapshot mode the parent's
+   * own buffer); returns the rows and pages read.
+   */
+  const readOnce = async (
+    parentId: string,
+    cursor: ParentCursor | undefined,
+    emit: (rows: Row[]) => Promise<void>,
+  ) => {
     let rows = 0;
     let pages = 0;
     const report = source.spec.report;
@@ -179,7 +195,7 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
         pages++;
         const found = report.rows(document, of);
         for (const row of found) row[TIME_COLUMN] = input.loadTimeSeconds;
-        if (found.length > 0) await write(found);
+        if (found.length > 0) await emit(found);
         rows += found.length;
       }
       return { rows, pages };
@@ -201,7 +217,7 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
           row[TIME_COLUMN] = input.loadTimeSeconds;
           found.push(row);
         }
-        if (found.length > 0) await write(found);
+        if (found.length > 0) await emit(found);
         rows += found.length;
         if (past) break;
       }
@@ -215,11 +231,23 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     if (cursor?.pending === true || failure !== null) return;
     for (let restarts = 0; ; restarts++) {
       try {
-        const read = await readOnce(parentId, cursor);
+        // A snapshot parent's rows wait for its last page: they must commit with its completion.
+        const held: Row[] = [];
+        const emit = snapshot
+          ? async (rows: Row[]) => {
+              held.push(...rows);
+            }
+          : write;
+        const read = await readOnce(parentId, cursor, emit);
         outcome.rows += read.rows;
         outcome.pages += read.pages;
         outcome.slices++;
         await staging.run(async () => {
+          if (held.length > 0) {
+            batch.session ??= await input.openSession();
+            batch.rows += held.length;
+            await batch.session.write(held);
+          }
           batch.done.push({ parentId, endTime });
         });
         await checkpoint();

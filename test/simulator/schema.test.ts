@@ -141,6 +141,48 @@ describe('responses match the official OpenAPI schema (2026-07-15)', () => {
     expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
   });
 
+  test('GET /api/coupon-codes: one coupon’s codes by the required filter, with the schema', async () => {
+    const validate = validatorFor('/api/coupon-codes', 'get');
+    const codes = sim.data.objects.couponCodes.records;
+    const coupon = codes[0]!.couponId;
+    const reply = await call(sim, '/api/coupon-codes', {
+      filter: `equals(coupon.id,'${coupon}')`,
+      'page[size]': '100',
+      include: 'coupon',
+    });
+    expect(reply.status, reply.text.slice(0, 300)).toBe(200);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+    expect(reply.body.data.map((d: { id: string }) => d.id).sort()).toEqual(
+      codes
+        .filter((c) => c.couponId === coupon)
+        .map((c) => c.id)
+        .sort(),
+    );
+    expect(reply.body.included.map((c: { id: string }) => c.id)).toEqual([coupon]);
+    // The filter is required (a coupon or a profile); no sort; page[size] at most 100 (none in 2025-10-15).
+    const one = { filter: `equals(coupon.id,'${coupon}')` };
+    expect((await call(sim, '/api/coupon-codes', {})).status).toBe(400);
+    expect((await call(sim, '/api/coupon-codes', { filter: 'equals(status,"USED")' })).status).toBe(400);
+    expect((await call(sim, '/api/coupon-codes', { ...one, sort: 'id' })).status).toBe(400);
+    expect((await call(sim, '/api/coupon-codes', { ...one, 'page[size]': '101' })).status).toBe(400);
+    expect(
+      (await call(sim, '/api/coupon-codes', { ...one, 'page[size]': '100' }, { revision: '2025-10-15' }))
+        .status,
+    ).toBe(400);
+    expect((await call(sim, '/api/coupon-codes', { ...one, filter: `contains(coupon.id,'x')` })).status).toBe(
+      400,
+    );
+    const any = {
+      filter: `and(any(coupon.id,['${coupon}','NONE']),greater-than(expires_at,2000-01-01T00:00:00Z))`,
+    };
+    const both = await call(sim, '/api/coupon-codes', any);
+    expect(both.status, both.text.slice(0, 300)).toBe(200);
+    expect(both.body.data.length).toBe(
+      codes.filter((c) => c.couponId === coupon && c.expiresAt !== null).length,
+    );
+  });
+
   test('a child collection of an unknown parent is 404', async () => {
     expect((await call(sim, '/api/lists/NOPE00/profiles', {})).status).toBe(404);
   });

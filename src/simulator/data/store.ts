@@ -47,6 +47,8 @@ export interface DataOptions {
   tags?: number;
   'tag-groups'?: number;
   coupons?: number;
+  /** Coupon codes, each of a random coupon. */
+  'coupon-codes'?: number;
   forms?: number;
   images?: number;
   'catalog-items'?: number;
@@ -74,6 +76,7 @@ export const DEFAULT_COUNTS: Record<CollectionName, number> = {
   'tag-groups': 3,
   tags: 12,
   coupons: 6,
+  'coupon-codes': 40,
   forms: 8,
   images: 30,
   'catalog-categories': 5,

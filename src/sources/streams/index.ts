@@ -3,6 +3,7 @@ import type { StreamSpec } from '../stream.js';
 import { campaignMessages } from './campaign-messages.js';
 import { campaigns } from './campaigns.js';
 import { catalogCategories, catalogItems, catalogVariants } from './catalog.js';
+import { couponCodes } from './coupon-codes.js';
 import { coupons } from './coupons.js';
 import { events } from './events.js';
 import { flowActions } from './flow-actions.js';
@@ -49,6 +50,7 @@ export const STREAMS: readonly StreamSpec[] = [
   flowActions,
   flowMessages,
   campaignMessages,
+  couponCodes,
   // Reports (POST), per parent.
   metricAggregatesDaily,
   flowSeriesDaily,
