@@ -66,8 +66,11 @@ export interface ParentSpec {
 export interface ReportSpec {
   /** The request body for [startMs, endMs) (startMs on a UTC midnight) of one parent (if any). */
   body(startMs: number, endMs: number, parentId: string | undefined, params: SourceParams): unknown;
-  /** The daily rows of one response, each with `id` = `<parent id>:<date>`. */
-  rows(document: unknown, parentId: string | undefined): Row[];
+  /**
+   * The daily rows of one response, each with `id` = `<parent id>:<date>`; `range` is the request's
+   * (reports without a daily breakdown date their rows by it).
+   */
+  rows(document: unknown, parentId: string | undefined, range: { startMs: number; endMs: number }): Row[];
   /** The longest range one request may cover. */
   maxDays: number;
   /** `in:` keys of the load config the report cannot do without (`validate` checks them). */

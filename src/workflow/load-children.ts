@@ -193,7 +193,7 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
         const body = report.body(range.startMs, range.endMs, of, params);
         const document = await fetcher.post(source.spec.endpoint, body, { signal });
         pages++;
-        const found = report.rows(document, of);
+        const found = report.rows(document, of, range);
         for (const row of found) row[TIME_COLUMN] = input.loadTimeSeconds;
         if (found.length > 0) await emit(found);
         rows += found.length;

@@ -238,6 +238,44 @@ describe('responses match the official OpenAPI schema (2026-07-15)', () => {
       expect((await post(refused)).status).toBe(400);
   });
 
+  test('POST /api/campaign-values-reports: totals of a timeframe with the schema, the rest is refused', async () => {
+    const validate = validatorFor('/api/campaign-values-reports', 'post');
+    // The day of the latest send, whole: both ends of a timeframe are in it.
+    const sends = sim.data.campaigns.records.flatMap((c) => (c.sendTime === null ? [] : [c.sendTime]));
+    const day = Math.floor(Math.max(...sends) / 86_400_000) * 86_400_000;
+    const attributes = {
+      statistics: ['recipients', 'open_rate'],
+      timeframe: { start: new Date(day).toISOString(), end: new Date(day + 86_399_000).toISOString() },
+      conversion_metric_id: sim.data.metrics.id(0),
+      group_by: ['campaign_id', 'campaign_message_id', 'send_channel'],
+    };
+    const post = (attrs: Record<string, unknown>) =>
+      call(
+        sim,
+        '/api/campaign-values-reports',
+        {},
+        { method: 'POST', body: { data: { type: 'campaign-values-report', attributes: attrs } } },
+      );
+    const reply = await post(attributes);
+    expect(reply.status, reply.text).toBe(200);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+    const sent = sim.data.campaigns.records.filter(
+      (c) => c.sendTime !== null && c.sendTime < day + 86_400_000,
+    );
+    expect(reply.body.data.attributes.results).toHaveLength(sent.length);
+    expect(sent.length).toBeGreaterThan(0);
+    const { conversion_metric_id: _, ...noMetric } = attributes;
+    for (const refused of [
+      noMetric,
+      { ...attributes, statistics: ['opens', 'made_up'] },
+      { ...attributes, timeframe: { start: '2024-01-01T00:00:00+00:00', end: '2025-12-31T00:00:00+00:00' } },
+      { ...attributes, group_by: ['send_channel'] },
+      { ...attributes, conversion_metric_id: 'NOPE00' },
+    ])
+      expect((await post(refused)).status).toBe(400);
+  });
+
   test('POST /api/metric-aggregates', async () => {
     const validate = validatorFor('/api/metric-aggregates', 'post');
     const metricId = sim.data.metrics.id(0);

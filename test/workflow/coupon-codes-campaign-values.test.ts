@@ -1,24 +1,31 @@
 /**
- * Coupon codes end to end on DuckDB and PostgreSQL: read per coupon with the filter the API requires
- * (`equals(coupon.id,'…')`), whole every run (mode snapshot), deletions marked per coupon. A first run,
- * a second run that loads nothing twice, then new, changed and deleted codes and a deleted coupon,
- * reflected exactly.
+ * Coupon codes and campaign values end to end on DuckDB and PostgreSQL, one simulator and project per
+ * destination. Coupon codes: read per coupon with the filter the API requires (`equals(coupon.id,'…')`),
+ * whole every run (mode snapshot), deletions marked per coupon; a first run, a second run that loads
+ * nothing twice, then new, changed and deleted codes and a deleted coupon, reflected exactly. Campaign
+ * values: one report request per UTC day (the report has no interval), merged on
+ * `<message>:<channel>:<date>`, re-read over the lookback; a revised day is replaced, not added.
+ * The clock's sleeps take no time (the report endpoint allows one request a second).
  */
 
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { campaignKey } from '../../src/simulator/http/campaign-values.js';
 import { parseFilter } from '../../src/simulator/query/filter-parser.js';
-import { formatTemplateTime } from '../../src/util/timestamps.js';
-import { clockFrom } from '../support/clocks.js';
+import { formatTemplateTime, parseTimestamp } from '../../src/util/timestamps.js';
+import { InstantClock } from '../support/clocks.js';
 import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
 import { type Harness, useHarness } from '../support/harness.js';
 import { edit } from '../support/project.js';
 
 const NOW = Date.UTC(2025, 9, 15, 12, 0, 0);
 const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Campaign values from three days before NOW's day: four one-day requests on the first run. */
+const VALUES_START = Date.UTC(2025, 9, 12);
 
-/** The project's inc datasources become just coupon_codes, a snapshot. */
+/** The project's inc datasources become coupon_codes (a snapshot) and campaign_values_daily. */
 function project(h: Harness): void {
   edit(h.projectDir, 'config/klaviyo_datasources.yml', (text) =>
     text.replace(
@@ -34,8 +41,35 @@ function project(h: Harness): void {
         '    workflow_name: klaviyo_ingest.dig',
         '    mode: snapshot',
         '',
+        '  - name: campaign_values_daily',
+        '    table_name: klaviyo_campaign_values_daily',
+        '    config_file: klaviyo_campaign_values_daily_load.yml',
+        '    incremental_field: date',
+        '    incremental_field_connector: date',
+        `    default_start_time: "${formatTemplateTime(VALUES_START)}"`,
+        '    workflow_name: klaviyo_ingest.dig',
+        '    mode: merge',
+        '    lookback: 2d',
+        '',
       ].join('\n'),
     ),
+  );
+  writeFileSync(
+    path.join(h.projectDir, 'config/klaviyo_campaign_values_daily_load.yml'),
+    [
+      'in:',
+      '  type: klaviyo',
+      '  data_source: ${datasource.name}',
+      '  td_authentication_id: 360030',
+      '  incremental: true',
+      '  start_time: ${td.last_results.start_time}',
+      '  end_time: ${td.last_results.end_time}',
+      '  incremental_field: ${datasource.incremental_field_connector}',
+      `  conversion_metric_id: ${h.sim.data.metrics.records[0]!.id}`,
+      'out:',
+      '  mode: ${datasource.mode}',
+      '',
+    ].join('\n'),
   );
   writeFileSync(
     path.join(h.projectDir, 'config/klaviyo_coupon_codes_load.yml'),
@@ -71,13 +105,13 @@ async function tableCodes(h: Harness): Promise<{ live: string[]; deleted: string
 // Parquet datasets refuse child collections for now (test/workflow/child-streams.test.ts).
 const DESTINATIONS = DESTINATION_KINDS.filter((kind) => kind !== 'parquet');
 
-describe.each(DESTINATIONS)('coupon codes, a snapshot per coupon (%s)', (kind) => {
+describe.each(DESTINATIONS)('coupon codes and campaign values (%s)', (kind) => {
   const h = useHarness(
     { seed: 5, now: NOW, profiles: 60, events: 50, metrics: 2, coupons: 5, 'coupon-codes': 30 },
     undefined,
     kind,
   );
-  let clock: ReturnType<typeof clockFrom>;
+  let clock: InstantClock;
   const run = async (extra: { checkpoint?: { rows: number; ms: number } } = {}) => {
     const report = await h.run({ clock, sources: ['coupon_codes'], ...extra });
     const source = report.sources.find((s) => s.name === 'coupon_codes');
@@ -87,7 +121,7 @@ describe.each(DESTINATIONS)('coupon codes, a snapshot per coupon (%s)', (kind) =
 
   beforeAll(() => {
     project(h);
-    clock = clockFrom(NOW);
+    clock = new InstantClock(NOW);
   });
 
   it('a first run loads every coupon’s codes with the coupon id; a second run loads nothing twice', async () => {
@@ -114,7 +148,7 @@ describe.each(DESTINATIONS)('coupon codes, a snapshot per coupon (%s)', (kind) =
     expect(new Set(filtered)).toEqual(new Set(h.sim.data.objects.coupons.records.map((c) => c.id)));
     expect(requests.every((r) => r.status === 200)).toBe(true);
 
-    clock.advance(HOUR);
+    await clock.sleep(HOUR);
     const second = await run();
     expect(second.markedDeleted).toBe(0);
     const again = await tableCodes(h);
@@ -124,7 +158,7 @@ describe.each(DESTINATIONS)('coupon codes, a snapshot per coupon (%s)', (kind) =
 
   it('new, handed-out, used and deleted codes and a deleted coupon are reflected exactly', async () => {
     h.sim.advanceTime(2 * HOUR);
-    clock.advance(2 * HOUR);
+    await clock.sleep(2 * HOUR);
     const before = simCodes(h);
     h.sim.addRecords({ 'coupon-codes': 4 });
     h.sim.updateRecords({ 'coupon-codes': 3 });
@@ -148,5 +182,100 @@ describe.each(DESTINATIONS)('coupon codes, a snapshot per coupon (%s)', (kind) =
     // The changed codes are live with their new status, once each.
     const changed = [...simCodes(h)].filter((k) => !before.has(k));
     expect(changed.length).toBeGreaterThanOrEqual(4);
+  });
+
+  /** What the simulator reports per campaign message and UTC day in [VALUES_START, endMs): `id|campaign|recipients`. */
+  const wantValues = (endMs: number): Set<string> => {
+    const out = new Set<string>();
+    const channel: Record<string, string> = { email: 'email', sms: 'sms', mobile_push: 'push-notification' };
+    for (let day = VALUES_START; day < endMs; day += DAY) {
+      const date = new Date(day).toISOString().slice(0, 10);
+      for (const c of h.sim.data.campaigns.records) {
+        if (c.sendTime === null || c.sendTime >= day + DAY) continue;
+        const recipients = h.sim.data.campaignValues.value(campaignKey(c.id), c.sendTime, day, 'recipients');
+        out.add(`${c.messageId}:${channel[c.channel]}:${date}|${c.id}|${recipients}`);
+      }
+    }
+    return out;
+  };
+  const haveValues = async (): Promise<string[]> =>
+    (
+      await queryDestination(
+        h.destination,
+        `SELECT id, campaign_id, recipients FROM ${h.schema}.klaviyo_campaign_values_daily`,
+      )
+    ).map((r) => `${r.id}|${r.campaign_id}|${Number(r.recipients)}`);
+  /** The one-day timeframes the run asked for, in order, as `start..end`. */
+  const timeframes = () =>
+    h.sim
+      .requestLog()
+      .filter((r) => r.endpoint === 'campaign-values-reports' && r.status === 200)
+      .map((r) => r.seq);
+  const runValues = async () => {
+    h.sim.clearLog();
+    const report = await h.run({ clock, sources: ['campaign_values_daily'] });
+    const source = report.sources.find((s) => s.name === 'campaign_values_daily');
+    expect([source?.status, source?.error]).toEqual(['SUCCESS', undefined]);
+    return { source: source!, requests: timeframes().length };
+  };
+
+  it('campaign values: a row per campaign message and day, one request per day; a second run re-reads only the lookback', async () => {
+    const first = await runValues();
+    const end = parseTimestamp(String(first.source.endTime)) as number;
+    // Three whole days and the day the window ends in, each its own request.
+    expect(first.requests).toBe(Math.ceil((end - VALUES_START) / DAY));
+    const want = wantValues(end);
+    expect(want.size).toBeGreaterThan(5);
+    const have = await haveValues();
+    expect(have).toHaveLength(want.size);
+    expect(new Set(have)).toEqual(want);
+
+    await clock.sleep(60_000);
+    const second = await runValues();
+    // From the last end less 2 days, from its midnight: three days again, nothing added twice.
+    expect(second.requests).toBe(3);
+    expect(await haveValues()).toHaveLength(want.size);
+    expect(new Set(await haveValues())).toEqual(wantValues(end));
+  });
+
+  it('campaign values: a day Klaviyo revised is replaced within the lookback, not added', async () => {
+    const before = new Set(await haveValues());
+    await clock.sleep(60_000);
+    // Klaviyo revises yesterday and today.
+    h.sim.data.campaignValues.revise(clock.now() - DAY, clock.now());
+    const third = await runValues();
+    const end = parseTimestamp(String(third.source.endTime)) as number;
+    const after = await haveValues();
+    expect(new Set(after)).toEqual(wantValues(end));
+    expect(after).toHaveLength(before.size);
+    const changed = after.filter((row) => !before.has(row));
+    expect(changed.length).toBeGreaterThan(0);
+    const yesterday = new Date(clock.now() - DAY).toISOString().slice(0, 10);
+    const today = new Date(clock.now()).toISOString().slice(0, 10);
+    expect(changed.every((row) => row.includes(`:${yesterday}|`) || row.includes(`:${today}|`))).toBe(true);
+  });
+
+  it('campaign values: each request is a one-day timeframe with both ends inside the day', async () => {
+    const bodies: { start: string; end: string }[] = [];
+    const { campaignValuesDaily } = await import('../../src/sources/streams/campaign-values-daily.js');
+    const params = {
+      dataSource: 'campaign_values_daily',
+      windowField: 'date',
+      window: { startMs: VALUES_START, endMs: VALUES_START + 2 * DAY },
+      revision: '2026-07-15',
+      skipRelatedObjects: false,
+      additionalFields: [],
+      conversionMetricId: 'M1',
+    };
+    for (const day of [VALUES_START, VALUES_START + DAY]) {
+      const body = campaignValuesDaily.report!.body(day, day + DAY, undefined, params) as {
+        data: { attributes: { timeframe: { start: string; end: string } } };
+      };
+      bodies.push(body.data.attributes.timeframe);
+    }
+    expect(bodies).toEqual([
+      { start: '2025-10-12T00:00:00.000Z', end: '2025-10-12T23:59:59.000Z' },
+      { start: '2025-10-13T00:00:00.000Z', end: '2025-10-13T23:59:59.000Z' },
+    ]);
   });
 });

@@ -126,6 +126,8 @@ export class SimulatorData {
   readonly children: ChildData;
   /** The numbers flow series reports give per flow message and day. */
   readonly flowSeries: FlowSeriesData;
+  /** The numbers campaign values reports sum per campaign message over a timeframe's days. */
+  readonly campaignValues: FlowSeriesData;
 
   constructor(options: DataOptions = {}) {
     this.seed = (options.seed ?? 1) >>> 0;
@@ -162,6 +164,7 @@ export class SimulatorData {
     );
     this.children.generate(this.nowMs, new Rng(this.seed ^ 0xc41d));
     this.flowSeries = new FlowSeriesData(this.seed);
+    this.campaignValues = new FlowSeriesData(this.seed ^ 0xca4a);
     this.generatedUpTo = this.nowMs;
   }
 

@@ -1,6 +1,7 @@
 /** Every stream we read. Adding one: a file beside this one, and its line here. */
 import type { StreamSpec } from '../stream.js';
 import { campaignMessages } from './campaign-messages.js';
+import { campaignValuesDaily } from './campaign-values-daily.js';
 import { campaigns } from './campaigns.js';
 import { catalogCategories, catalogItems, catalogVariants } from './catalog.js';
 import { couponCodes } from './coupon-codes.js';
@@ -54,4 +55,5 @@ export const STREAMS: readonly StreamSpec[] = [
   // Reports (POST), per parent.
   metricAggregatesDaily,
   flowSeriesDaily,
+  campaignValuesDaily,
 ];
