@@ -20,6 +20,7 @@ import { Mutex } from '../util/mutex.js';
 import { formatTemplateTime, parseTimestamp } from '../util/timestamps.js';
 import type { LoadSession } from '../warehouse/destination.js';
 import type { ParentCursor } from '../warehouse/parent-cursors.js';
+import { resolveConversionMetric } from './conversion-metric.js';
 import { DEFAULT_CHECKPOINT, type LoadOutcome, type LoadSourceInput } from './load-source.js';
 import { runPool } from './pool.js';
 import type { AccountFetcher } from './types.js';
@@ -103,12 +104,15 @@ interface Batch {
 }
 
 export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcome> {
-  const { source, params, fetcher } = input;
+  const { source, fetcher } = input;
   const parent = source.spec.parent;
   if (!parent && !source.spec.report) throw new Error(`internal: ${source.spec.name} reads no parents`);
   const abort = new AbortController();
   const signal = abort.signal;
   input.signal?.addEventListener('abort', () => abort.abort(input.signal?.reason), { once: true });
+  const params = source.spec.report?.requires?.includes('conversion_metric_id')
+    ? await resolveConversionMetric(input.params, fetcher, signal)
+    : input.params;
   // A report of the whole account (flow series) is one parent of its own, kept as `*`.
   const parentIds = parent ? await readParentIds(parent, params, fetcher, signal) : [WHOLE_ACCOUNT];
   const cursors = await input.readCursors();

@@ -8,7 +8,7 @@
  * The clock's sleeps take no time (the report endpoint allows one request a second).
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { campaignKey } from '../../src/simulator/http/campaign-values.js';
@@ -65,7 +65,8 @@ function project(h: Harness): void {
       '  start_time: ${td.last_results.start_time}',
       '  end_time: ${td.last_results.end_time}',
       '  incremental_field: ${datasource.incremental_field_connector}',
-      `  conversion_metric_id: ${h.sim.data.metrics.records[0]!.id}`,
+      // By name, as init writes it: looked up in /api/metrics when the report runs.
+      `  conversion_metric: ${h.sim.data.metrics.records[0]!.name}`,
       'out:',
       '  mode: ${datasource.mode}',
       '',
@@ -253,6 +254,23 @@ describe.each(DESTINATIONS)('coupon codes and campaign values (%s)', (kind) => {
     const yesterday = new Date(clock.now() - DAY).toISOString().slice(0, 10);
     const today = new Date(clock.now()).toISOString().slice(0, 10);
     expect(changed.every((row) => row.includes(`:${yesterday}|`) || row.includes(`:${today}|`))).toBe(true);
+  });
+
+  it('campaign values: a conversion metric name the account does not have fails the load, naming the fix', async () => {
+    const file = path.join(h.projectDir, 'config/klaviyo_campaign_values_daily_load.yml');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(/conversion_metric: .*/, 'conversion_metric: Nope Order'));
+    try {
+      const rows = (await haveValues()).length;
+      const report = await h.run({ clock, sources: ['campaign_values_daily'] });
+      const source = report.sources.find((s) => s.name === 'campaign_values_daily');
+      expect(source?.status).toBe('ERROR');
+      expect(source?.error).toContain("conversion_metric 'Nope Order' is not a metric of this account");
+      expect(source?.error).toContain(h.sim.data.metrics.records[0]!.name);
+      expect(await haveValues()).toHaveLength(rows);
+    } finally {
+      writeFileSync(file, text);
+    }
   });
 
   it('campaign values: each request is a one-day timeframe with both ends inside the day', async () => {

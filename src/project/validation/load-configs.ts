@@ -97,12 +97,15 @@ function checkSource(
   }
   for (const key of entry.report?.requires ?? []) {
     if (typeof config.in[key] === 'string' && config.in[key] !== '') continue;
+    // The conversion metric may be named instead (`conversion_metric: Placed Order`).
+    const byName = config.in.conversion_metric;
+    if (key === 'conversion_metric_id' && typeof byName === 'string' && byName !== '') continue;
     ctx.report({
       code: 'REPORT_NEEDS_KEY',
       severity: 'error',
       ...inLoad(key),
       message: `${source} needs in.${key} in ${file}`,
-      fix: `Add "${key}: <metric id>" under in: (the metric whose events count as conversions, e.g. Placed Order).`,
+      fix: `Add "${key}: <metric id>" (or "conversion_metric: <metric name>") under in: (the metric whose events count as conversions, e.g. Placed Order).`,
     });
   }
   const connector = d.incremental_field_connector;
