@@ -72,9 +72,15 @@ export function templateFiles(streams: readonly StreamTemplate[] = []): Template
       : file,
   );
   for (const stream of streams) {
+    const content = stream.window ? LOAD_CONFIG_STANDARD : LOAD_CONFIG_METRICS;
     files.push({
       path: `config/${loadConfigFile(stream)}`,
-      content: stream.window ? LOAD_CONFIG_STANDARD : LOAD_CONFIG_METRICS,
+      content: stream.conversionMetric
+        ? content.replace(
+            '  incremental_field: ${datasource.incremental_field_connector}\n',
+            `$&  conversion_metric: ${stream.conversionMetric}\n`,
+          )
+        : content,
     });
   }
   return files;

@@ -114,6 +114,15 @@ describe('klaviyo-ingest init', () => {
     expect(datasources).toMatch(
       /- name: coupons\n(?:.*\n)*?\s+incremental_field:\n\s+incremental_field_connector:\n(?:.*\n)*?\s+mode: snapshot\n/,
     );
+    // Children window per parent (memberships with a lookback); reports merge, and name their metric.
+    expect(datasources).toMatch(
+      /- name: list_memberships\n(?:.*\n)*?\s+incremental_field_connector: joined_group_at\n(?:.*\n)*?\s+mode: append\n\s+lookback: 2d\n/,
+    );
+    expect(datasources).toMatch(/- name: coupon_codes\n(?:.*\n)*?\s+mode: snapshot\n/);
+    expect(datasources).toMatch(/- name: campaign_values_daily\n(?:.*\n)*?\s+mode: merge\n\s+lookback: 2d\n/);
+    expect(read(dir, 'config/klaviyo_campaign_values_daily_load.yml')).toContain(
+      '  incremental_field: ${datasource.incremental_field_connector}\n  conversion_metric: Placed Order\n',
+    );
     expect(read(dir, 'config/klaviyo_segments_load.yml')).toBe(read(dir, 'config/klaviyo_profiles_load.yml'));
     expect(read(dir, 'config/klaviyo_global_exclusions_load.yml')).toBe(
       read(dir, 'config/klaviyo_metric_data_load.yml'),

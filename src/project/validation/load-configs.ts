@@ -82,11 +82,12 @@ function checkSource(
   }
   const source = entry.name;
   // A report's recent days are read again and must replace the rows read before; a child collection
-  // read whole every run (campaign messages) would otherwise pile up a copy per run.
+  // read whole every run (campaign messages, coupon codes) would otherwise pile up a copy per run.
   const rereads =
     entry.report !== undefined ||
     (entry.parent !== undefined && Object.keys(entry.windowFields).length === 0);
-  if (rereads && d.mode !== 'merge') {
+  // A snapshot merges by id too (and marks what is gone).
+  if (rereads && d.mode !== 'merge' && d.mode !== 'snapshot') {
     ctx.report({
       code: 'REREAD_NEEDS_MERGE',
       severity: entry.report ? 'error' : 'warning',
