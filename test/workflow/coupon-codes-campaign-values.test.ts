@@ -185,6 +185,42 @@ describe.each(DESTINATIONS)('coupon codes and campaign values (%s)', (kind) => {
     expect(changed.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('a failure between coupons marks nothing of the coupons not read; the next run reads only those', async () => {
+    h.sim.updateRecords({ 'coupon-codes': 2 });
+    h.sim.clearLog();
+    // The third coupon's request is refused (not retried): the two before it commit, each on its own.
+    h.sim.addFault('html403@coupon-codes:at=3');
+    const failed = await h.run({
+      clock,
+      sources: ['coupon_codes'],
+      concurrency: 1,
+      checkpoint: { rows: 1, ms: 0 },
+    });
+    h.sim.clearFaults();
+    expect(failed.sources[0]?.status).toBe('ERROR');
+    const pending = await queryDestination(
+      h.destination,
+      `SELECT parent_id FROM ${h.schema}.ingestion_parents WHERE table_name = 'klaviyo_coupon_codes' AND pending`,
+    );
+    expect(pending).toHaveLength(2);
+    const marked = (await tableCodes(h)).deleted.length;
+
+    h.sim.clearLog();
+    await clock.sleep(1000);
+    const resumed = await run();
+    expect(resumed.markedDeleted).toBe(0);
+    const read = h.sim
+      .requestLog()
+      .filter((r) => r.endpoint === 'coupon-codes')
+      .map((r) => String(r.query.filter));
+    const done = new Set(pending.map((r) => String(r.parent_id)));
+    expect(read).toHaveLength(h.sim.data.objects.coupons.records.length - done.size);
+    expect(read.filter((f) => [...done].some((id) => f.includes(`'${id}'`)))).toEqual([]);
+    const after = await tableCodes(h);
+    expect(new Set(after.live)).toEqual(simCodes(h));
+    expect(after.deleted).toHaveLength(marked);
+  });
+
   /** What the simulator reports per campaign message and UTC day in [VALUES_START, endMs): `id|campaign|recipients`. */
   const wantValues = (endMs: number): Set<string> => {
     const out = new Set<string>();
