@@ -22,6 +22,11 @@ export interface StreamTemplate {
   lookback?: string;
   /** Reports: `in.conversion_metric` of the load config, the metric conversions count by name. */
   conversionMetric?: string;
+  /**
+   * `default_start_time` this many days before the day `init` runs, instead of the templates' date:
+   * for a report that costs a request per day (campaign values: 225 a day at most).
+   */
+  startDaysBack?: number;
 }
 
 const incremental = (name: string, column: string, connector = column): StreamTemplate => ({
@@ -75,22 +80,29 @@ export const EXTRA_STREAMS: readonly StreamTemplate[] = [
   snapshot('coupon_codes'),
   report('metric_aggregates_daily'),
   report('flow_series_daily', 'Placed Order'),
-  report('campaign_values_daily', 'Placed Order'),
+  // One request per day: its first run reads 30 days, not every day since the templates' date.
+  { ...report('campaign_values_daily', 'Placed Order'), startDaysBack: 30 },
 ];
 
 export function loadConfigFile(stream: StreamTemplate): string {
   return `${stream.table}_load.yml`;
 }
 
-/** The stream's entry in `inc_datasources`, laid out like the templates' entries. */
-export function datasourceEntry(stream: StreamTemplate): string {
+const DAY_MS = 86_400_000;
+
+/** The stream's entry in `inc_datasources`, laid out like the templates' entries; `nowMs`: when init runs. */
+export function datasourceEntry(stream: StreamTemplate, nowMs = Date.now()): string {
+  const start =
+    stream.startDaysBack === undefined
+      ? DEFAULT_INC_START
+      : `${new Date((Math.floor(nowMs / DAY_MS) - stream.startDaysBack) * DAY_MS).toISOString().slice(0, 10)}T00:00:00.000000`;
   return `
   - name: ${stream.name}
     table_name: ${stream.table}
     config_file: ${loadConfigFile(stream)}
     incremental_field:${stream.window ? ` ${stream.window.column}` : ''}
     incremental_field_connector:${stream.window ? ` ${stream.window.connector}` : ''}
-    default_start_time: "${DEFAULT_INC_START}"
+    default_start_time: "${start}"
     workflow_name: klaviyo_ingest.dig
     mode: ${stream.mode}
 ${stream.lookback ? `    lookback: ${stream.lookback}\n` : ''}`;
