@@ -31,6 +31,12 @@ export interface ParentProgress {
   done: readonly { parentId: string; endTime: string }[];
   /** The run's last commit: no parent of the table is pending any more. */
   complete: boolean;
+  /**
+   * `snapshot` mode of a child collection: deletions are marked per parent, not over the whole table.
+   * The rows of each `done` parent that this commit does not stage get `_deleted_at`; on the last
+   * commit, so do the rows of every parent not in `listed` (a parent deleted upstream).
+   */
+  snapshot?: { column: string; listed: readonly string[] };
 }
 
 export interface Statement {

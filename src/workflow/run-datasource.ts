@@ -108,8 +108,8 @@ export async function runDatasource(
         revision: fetcher.revision,
         Accept: 'application/vnd.api+json',
       };
-      // A child collection's request per parent shows `{id}`; a report is a POST.
-      report.requests = source.plan(params).map((stream) => {
+      // A child collection's request per parent shows `{id}` (in its path or filter); a report is a POST.
+      report.requests = source.plan(params, source.spec.parent ? '{id}' : undefined).map((stream) => {
         const url = redact(fetcher.describeRequest(stream.path, stream.query)).replace(/%7Bid%7D/gi, '{id}');
         return source.spec.report ? `POST ${url}` : url;
       });

@@ -9,7 +9,7 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { asText, toJsonText } from '../json-text.js';
-import { markDeletedSql, moveSql } from '../row-move-sql.js';
+import { type DeleteScope, markDeletedSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -212,10 +212,11 @@ export class DuckDBStaging implements StagingDriver {
     table: string,
     stagedId: string | null,
     deletedAt: string,
+    scope?: DeleteScope,
   ): Promise<number> {
     const result = await this.connection.runAndReadAll(
-      markDeletedSql(schema, table, this.stageTable, stagedId),
-      [deletedAt],
+      markDeletedSql(schema, table, this.stageTable, stagedId, scope),
+      [deletedAt, ...(scope?.parentIds ?? [])],
     );
     return Number(result.getRows()[0]?.[0] ?? 0);
   }

@@ -14,7 +14,7 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, ColumnType, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { asText } from '../json-text.js';
-import { markDeletedSql, moveSql } from '../row-move-sql.js';
+import { type DeleteScope, markDeletedSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -231,8 +231,12 @@ export class PostgresStaging implements StagingDriver {
     table: string,
     stagedId: string | null,
     deletedAt: string,
+    scope?: DeleteScope,
   ): Promise<number> {
-    const result = await this.run(markDeletedSql(schema, table, this.stageTable, stagedId), [deletedAt]);
+    const result = await this.run(markDeletedSql(schema, table, this.stageTable, stagedId, scope), [
+      deletedAt,
+      ...(scope?.parentIds ?? []),
+    ]);
     return result.rowCount ?? 0;
   }
 
