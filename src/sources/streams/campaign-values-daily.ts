@@ -1,6 +1,6 @@
 import { configError } from '../../util/errors.js';
 import type { StreamSpec } from '../stream.js';
-import { STATISTICS } from './flow-series-daily.js';
+import { requireConversionMetric, STATISTICS } from './flow-series-daily.js';
 
 const DAY = 86_400_000;
 
@@ -38,13 +38,7 @@ export const campaignValuesDaily: StreamSpec = {
     maxDays: 1,
     requires: ['conversion_metric_id'],
     body: (startMs, endMs, _parent, params) => {
-      if (!params.conversionMetricId) {
-        throw configError('data_source campaign_values_daily needs in.conversion_metric_id', {
-          code: 'REPORT_CONVERSION_METRIC',
-          key: 'in.conversion_metric_id',
-          fix: 'add conversion_metric_id: <metric id> (e.g. the Placed Order metric) under in: of its load config',
-        });
-      }
+      const conversionMetricId = requireConversionMetric('campaign_values_daily', params);
       const last = Math.max(startMs, endMs - 1000);
       return {
         data: {
@@ -52,7 +46,7 @@ export const campaignValuesDaily: StreamSpec = {
           attributes: {
             statistics: STATISTICS,
             timeframe: { start: new Date(startMs).toISOString(), end: new Date(last).toISOString() },
-            conversion_metric_id: params.conversionMetricId,
+            conversion_metric_id: conversionMetricId,
             group_by: ['campaign_id', 'campaign_message_id', 'send_channel'],
           },
         },

@@ -1,5 +1,16 @@
 import { configError } from '../../util/errors.js';
 import type { StreamSpec } from '../stream.js';
+import type { SourceParams } from '../types.js';
+
+/** The report's conversion metric (the load config's, by id or, resolved before the run, by name). */
+export function requireConversionMetric(stream: string, params: SourceParams): string {
+  if (params.conversionMetricId) return params.conversionMetricId;
+  throw configError(`data_source ${stream} needs in.conversion_metric_id`, {
+    code: 'REPORT_CONVERSION_METRIC',
+    key: 'in.conversion_metric_id',
+    fix: 'add conversion_metric: <metric name> (e.g. Placed Order) or conversion_metric_id: <metric id> under in: of its load config',
+  });
+}
 
 /**
  * What every flow (or campaign) message did per day; rates are left to the warehouse (sums of these).
@@ -46,13 +57,7 @@ export const flowSeriesDaily: StreamSpec = {
     maxDays: 60,
     requires: ['conversion_metric_id'],
     body: (startMs, endMs, _parent, params) => {
-      if (!params.conversionMetricId) {
-        throw configError('data_source flow_series_daily needs in.conversion_metric_id', {
-          code: 'REPORT_CONVERSION_METRIC',
-          key: 'in.conversion_metric_id',
-          fix: 'add conversion_metric_id: <metric id> (e.g. the Placed Order metric) under in: of its load config',
-        });
-      }
+      const conversionMetricId = requireConversionMetric('flow_series_daily', params);
       return {
         data: {
           type: 'flow-series-report',
@@ -60,7 +65,7 @@ export const flowSeriesDaily: StreamSpec = {
             statistics: STATISTICS,
             timeframe: { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() },
             interval: 'daily',
-            conversion_metric_id: params.conversionMetricId,
+            conversion_metric_id: conversionMetricId,
             group_by: ['flow_id', 'flow_message_id', 'send_channel'],
           },
         },
