@@ -3,14 +3,15 @@
  * memberships) was read, so a run resumes by parent. A parent's rows and its row here commit in one
  * transaction (`pending` until the run's last commit). After a failed or killed run, the parents still
  * pending were completed by it: the next run skips them and reads the rest; its last commit clears them.
- * The same SQL runs on DuckDB and PostgreSQL.
+ * The same SQL runs on DuckDB and PostgreSQL; a Parquet commit rewrites the `ingestion_parents` dataset
+ * under the commit's number instead (parquet-parents.ts).
  */
 import type { ColumnSpec, Destination } from './destination.js';
 import { qualifiedName } from './identifiers.js';
 
 export const PARENT_CURSOR_TABLE = 'ingestion_parents';
 
-const PARENT_CURSOR_COLUMNS: ColumnSpec[] = [
+export const PARENT_CURSOR_COLUMNS: readonly ColumnSpec[] = [
   { name: 'table_name', type: 'VARCHAR' },
   { name: 'parent_id', type: 'VARCHAR' },
   { name: 'end_time', type: 'VARCHAR' },
@@ -77,7 +78,7 @@ export async function readParentCursors(
 ): Promise<Map<string, ParentCursor>> {
   const cursors = new Map<string, ParentCursor>();
   await destination.ensureSchema(schema);
-  await destination.createTableIfMissing(schema, PARENT_CURSOR_TABLE, PARENT_CURSOR_COLUMNS);
+  await destination.createTableIfMissing(schema, PARENT_CURSOR_TABLE, [...PARENT_CURSOR_COLUMNS]);
   const rows = await destination.query(
     `SELECT parent_id, end_time, pending FROM ${qualifiedName(schema, PARENT_CURSOR_TABLE)} WHERE table_name = $1`,
     [table],

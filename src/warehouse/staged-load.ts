@@ -19,7 +19,7 @@ import {
   type LoadTarget,
 } from './destination.js';
 import { foldIdentifier } from './identifiers.js';
-import { type ParentProgress, parentProgressStatements } from './parent-cursors.js';
+import type { ParentProgress } from './parent-cursors.js';
 import { type ExistingColumn, planTableChanges } from './schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from './stage-schema.js';
 import { CommitOutcomeUnknown } from './transaction.js';
@@ -79,8 +79,8 @@ export interface StagingDriver {
   markDeleted(schema: string, table: string, stagedId: string | null, deletedAt: string): Promise<number>;
   /** Inserts log rows into `<schema>.ingestion_log`, creating it when missing. */
   insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void>;
-  /** One statement with bound parameters (`$1`, `$2`, …), inside the commit's transaction. */
-  runStatement(sql: string, params: readonly (string | boolean)[]): Promise<void>;
+  /** Records a child collection's parent progress in `ingestion_parents`, inside the commit's transaction. */
+  recordParentProgress(schema: string, table: string, progress: ParentProgress): Promise<void>;
   dropStage(): Promise<void>;
   /** Releases the connection. */
   close(): Promise<void>;
@@ -231,9 +231,7 @@ export class StagedLoadSession implements LoadSession {
 
     await step('log');
     await d.insertLogRows(schema, typeof logRows === 'function' ? logRows(result) : logRows);
-    if (parents)
-      for (const { sql, params } of parentProgressStatements(schema, table, parents))
-        await d.runStatement(sql, params);
+    if (parents) await d.recordParentProgress(schema, table, parents);
 
     await step('drop-stage');
     await d.dropStage();

@@ -198,10 +198,7 @@ function requestedParents(h: Harness, endpoint: string): Set<string> {
   );
 }
 
-// Parquet datasets refuse child collections before loading (see the last describe of this file).
-const CHILD_DESTINATIONS = DESTINATION_KINDS.filter((kind) => kind !== 'parquet');
-
-describe.each(CHILD_DESTINATIONS)('child collections, read per parent (%s)', (kind) => {
+describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kind) => {
   const h = useHarness(
     {
       seed: 11,
@@ -320,28 +317,5 @@ describe.each(CHILD_DESTINATIONS)('child collections, read per parent (%s)', (ki
       `SELECT count(*) AS n FROM ${h.schema}.ingestion_parents WHERE pending`,
     );
     expect(Number(left[0]?.n)).toBe(0);
-  });
-});
-
-describe('child collections into a Parquet dataset', () => {
-  const h = useHarness(
-    { seed: 11, now: NOW, profiles: 50, events: 100, metrics: 2, lists: 2 },
-    undefined,
-    'parquet',
-  );
-
-  beforeAll(() => childProject(h));
-
-  it('are refused before any request, naming the destinations that take them; nothing is written', async () => {
-    const report = await h.run({ clock: clockFrom(NOW), sources: ['list_memberships'] });
-    expect(report.ok).toBe(false);
-    const source = report.sources.find((s) => s.name === 'list_memberships');
-    expect(source?.status).toBe('ERROR');
-    expect(source?.error).toMatch(/cannot be loaded into parquet:/);
-    expect(source?.error).toMatch(/duckdb: or postgres:\/\//);
-    expect(h.sim.requestLog().filter((r) => r.endpoint === 'list-profiles')).toHaveLength(0);
-    await expect(
-      queryDestination(h.destination, `SELECT count(*) AS n FROM ${h.schema}.klaviyo_list_memberships`),
-    ).rejects.toThrow();
   });
 });

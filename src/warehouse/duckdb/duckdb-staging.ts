@@ -9,6 +9,7 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { asText, toJsonText } from '../json-text.js';
+import { type ParentProgress, parentProgressStatements } from '../parent-cursors.js';
 import { markDeletedSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
@@ -224,8 +225,9 @@ export class DuckDBStaging implements StagingDriver {
     await insertLogRows(this.connection, schema, rows);
   }
 
-  async runStatement(sql: string, params: readonly (string | boolean)[]): Promise<void> {
-    await this.connection.run(sql, [...params]);
+  async recordParentProgress(schema: string, table: string, progress: ParentProgress): Promise<void> {
+    for (const { sql, params } of parentProgressStatements(schema, table, progress))
+      await this.connection.run(sql, [...params]);
   }
 
   async dropStage(): Promise<void> {

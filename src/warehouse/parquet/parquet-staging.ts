@@ -23,6 +23,7 @@ import {
 import { DuckDBStaging } from '../duckdb/duckdb-staging.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
 import { foldIdentifier, quoteIdentifier } from '../identifiers.js';
+import type { ParentProgress } from '../parent-cursors.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -52,6 +53,8 @@ export interface PendingCommit {
   /** Committed files this commit drops (paths as in the manifest). */
   removed: Set<string>;
   logRows: IngestionLogRow[];
+  /** A child collection's parent progress, published as `ingestion_parents` in this commit. */
+  parents: ParentProgress | null;
   /** The folder the commit's files are written to before they are renamed into place. */
   stagingFolder: string;
 }
@@ -161,11 +164,9 @@ export class ParquetStaging implements StagingDriver {
     for (const file of commit.committed?.files ?? []) commit.removed.add(file.path);
   }
 
-  /** Parent cursors (child collections) are refused before loading: see childCollectionsUnsupported. */
-  async runStatement(): Promise<void> {
-    throw new Error(
-      'a Parquet commit cannot run SQL statements (child collections are refused before loading)',
-    );
+  /** Kept for the commit: the destination rewrites `ingestion_parents` under the same number (parquet-parents.ts). */
+  async recordParentProgress(_schema: string, _table: string, progress: ParentProgress): Promise<void> {
+    this.commit.parents = progress;
   }
 
   async insertLogRows(_schema: string, rows: readonly IngestionLogRow[]): Promise<void> {

@@ -14,6 +14,7 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, ColumnType, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { asText } from '../json-text.js';
+import { type ParentProgress, parentProgressStatements } from '../parent-cursors.js';
 import { markDeletedSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
@@ -240,8 +241,9 @@ export class PostgresStaging implements StagingDriver {
     await this.guard(() => insertLogRows(this.client, schema, rows));
   }
 
-  async runStatement(sql: string, params: readonly (string | boolean)[]): Promise<void> {
-    await this.run(sql, [...params]);
+  async recordParentProgress(schema: string, table: string, progress: ParentProgress): Promise<void> {
+    for (const { sql, params } of parentProgressStatements(schema, table, progress))
+      await this.run(sql, [...params]);
   }
 
   async dropStage(): Promise<void> {
