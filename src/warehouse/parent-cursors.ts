@@ -32,6 +32,38 @@ export interface ParentProgress {
   done: readonly { parentId: string; endTime: string }[];
   /** The run's last commit: no parent of the table is pending any more. */
   complete: boolean;
+  /** Memberships: each completed parent's current members, so the rows of those who left are marked. */
+  members?: MemberSets;
+}
+
+/**
+ * The members a list or segment has now, per parent (read from its `relationships/profiles`), for the
+ * commit to mark the membership rows of the profiles no longer in it with `_deleted_at` (as a snapshot
+ * marks what it no longer read): of each parent's rows, exactly the newest row of each current member
+ * is live; a `_deleted_at` set earlier is cleared when that member is back in the same row.
+ */
+export interface MemberSets {
+  /** The column holding the parent's id (`list_id`). */
+  parentColumn: string;
+  /** The column holding the member's own id (`profile_id`). */
+  memberColumn: string;
+  /** The member ids of each parent checked in this commit. */
+  current: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The member sets as two parallel columns, with a (parent, null) row for every parent (one without members too). */
+export function memberPairs(members: MemberSets): { parents: string[]; members: (string | null)[] } {
+  const parents: string[] = [];
+  const ids: (string | null)[] = [];
+  for (const [parentId, memberIds] of members.current) {
+    parents.push(parentId);
+    ids.push(null);
+    for (const id of memberIds) {
+      parents.push(parentId);
+      ids.push(id);
+    }
+  }
+  return { parents, members: ids };
 }
 
 export interface Statement {

@@ -20,10 +20,10 @@ import {
   type LoadResult,
   type LoadTarget,
 } from '../destination.js';
-import { DuckDBStaging } from '../duckdb/duckdb-staging.js';
+import { createMembersTable, DuckDBStaging } from '../duckdb/duckdb-staging.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
 import { foldIdentifier, quoteIdentifier } from '../identifiers.js';
-import type { ParentProgress } from '../parent-cursors.js';
+import type { MemberSets, ParentProgress } from '../parent-cursors.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -300,6 +300,70 @@ export class ParquetStaging implements StagingDriver {
     return marked;
   }
 
+  /**
+   * Memberships (see `MemberSets`): the rows of the checked parents get their `_deleted_at` as the
+   * other destinations' UPDATEs set it. The files holding a row whose value changes are rewritten
+   * copy-on-write, with the files this commit wrote (so the new names never meet the old ones).
+   */
+  async markMembers(
+    schema: string,
+    table: string,
+    members: MemberSets,
+    windowColumn: string | null,
+    deletedAt: string,
+  ): Promise<number> {
+    const commit = this.commit;
+    const c = this.connection;
+    const columns = commit.columns ?? [];
+    const kept = absoluteFiles(
+      this.committer.folder(schema, table),
+      (commit.committed?.files ?? []).filter((file) => !commit.removed.has(file.path)),
+    );
+    const written = commit.written.map((w) => ({ ...w.file, absolute: w.staged }));
+    if (kept.length + written.length === 0) return 0;
+    const membersTable = await createMembersTable(c, `${this.stageName}_members`, members);
+    try {
+      const q = quoteIdentifier;
+      const parent = q(members.parentColumn);
+      const deleted = q(DELETED_AT_COLUMN);
+      const checked = `${parent} IN (SELECT parent_id FROM ${membersTable})`;
+      const all = filesSelect([...kept, ...written], columns, fileType, true);
+      const ts = (expression: string) => (windowColumn === null ? 'NULL' : safeTimestamp(expression));
+      // Each checked id's newest window value, over every row the table has after this commit.
+      await c.run(
+        `CREATE OR REPLACE TEMP TABLE ki_newest AS SELECT id AS ki_id, max(${ts(q(windowColumn ?? 'id'))}) AS ki_newest FROM (${all}) WHERE ${checked} GROUP BY id`,
+      );
+      const older =
+        windowColumn === null ? 'false' : `coalesce(${ts(`r.${q(windowColumn)}`)} < n.ki_newest, false)`;
+      const member = `EXISTS (SELECT 1 FROM ${membersTable} m WHERE m.parent_id = r.${parent} AND m.member_id = r.${q(members.memberColumn)})`;
+      const value = `CASE WHEN n.ki_id IS NULL THEN r.${deleted} WHEN NOT ${older} AND ${member} THEN NULL ELSE coalesce(r.${deleted}, ${sqlText(deletedAt)}) END`;
+      const withValue = (from: string) =>
+        `SELECT r.*, ${value} AS ki_value FROM (${from}) r LEFT JOIN temp.main.ki_newest n ON n.ki_id = r.id`;
+      const changes = await c.runAndReadAll(
+        `SELECT ki_file, count(*) FILTER (WHERE ${deleted} IS NULL AND ki_value IS NOT NULL) FROM (${withValue(all)})
+          WHERE ki_value IS DISTINCT FROM ${deleted} GROUP BY ki_file`,
+      );
+      const changed = new Set(changes.getRows().map(([file]) => String(file)));
+      const marked = changes.getRows().reduce((n, [, count]) => n + Number(count), 0);
+      if (changed.size === 0) return 0;
+      // The changed committed files leave the table; every file this commit wrote is written again.
+      const rewritten = [...kept.filter((file) => changed.has(file.absolute)), ...written];
+      for (const file of rewritten) if (kept.includes(file)) commit.removed.add(file.path);
+      const list = columns
+        .map((column) => (column.name === DELETED_AT_COLUMN ? `ki_value AS ${deleted}` : q(column.name)))
+        .join(', ');
+      await this.writeTable(
+        `SELECT ${list} FROM (${withValue(filesSelect(rewritten, columns, fileType))})`,
+        this.target,
+        `${table}.members`,
+      );
+      return marked;
+    } finally {
+      await c.run('DROP TABLE IF EXISTS temp.main.ki_newest');
+      await c.run(`DROP TABLE IF EXISTS ${membersTable}`);
+    }
+  }
+
   /** How many rows of `select` are live (no `_deleted_at`). */
   private async countLive(select: string): Promise<number> {
     const result = await this.connection.runAndReadAll(
@@ -309,7 +373,7 @@ export class ParquetStaging implements StagingDriver {
   }
 
   /** Writes the commit's files of the table: the rows of `select`, partitioned by the window's date. */
-  private async writeTable(select: string, target: LoadTarget): Promise<void> {
+  private async writeTable(select: string, target: LoadTarget, folderName = target.table): Promise<void> {
     const commit = this.commit;
     const { windowColumn } = target;
     const hasWindow =
@@ -318,7 +382,7 @@ export class ParquetStaging implements StagingDriver {
     commit.written = await writePartitioned(this.connection, {
       select,
       partition: hasWindow ? windowPartition(quoteIdentifier(windowColumn)) : sqlText(loadDate()),
-      folder: path.join(commit.stagingFolder, target.table),
+      folder: path.join(commit.stagingFolder, folderName),
       seq: commit.seq,
       columns: (commit.columns ?? []).length,
       windowColumn: hasWindow ? windowColumn : null,
