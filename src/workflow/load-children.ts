@@ -97,7 +97,11 @@ interface Batch {
   session: LoadSession | null;
   rows: number;
   done: { parentId: string; endTime: string }[];
+  /** Memberships: the member ids of each parent completed in the batch. */
+  members: Map<string, string[]>;
 }
+
+const emptyBatch = (): Batch => ({ session: null, rows: 0, done: [], members: new Map() });
 
 export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcome> {
   const { source, params, fetcher } = input;
@@ -119,7 +123,7 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
   // the batch commits with the cursors of the parents completed in it. A parent cut by a checkpoint
   // has rows in two batches and its cursor in the later one; rows read again after a failure are
   // dropped by the commit's dedupe.
-  let batch: Batch = { session: null, rows: 0, done: [] };
+  let batch = emptyBatch();
   let lastCommitAt = input.clock.now();
   const staging = new Mutex();
   const commits = new Mutex();
@@ -139,17 +143,25 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
               duplicatesSkipped: outcome.duplicatesSkipped + loaded.duplicatesSkipped,
             })
           : [],
-      { done: b.done, complete: final },
+      {
+        done: b.done,
+        complete: final,
+        ...(memberIds && parent?.ownIdColumn
+          ? { members: { parentColumn: parent.column, memberColumn: parent.ownIdColumn, current: b.members } }
+          : {}),
+      },
     );
     outcome.inserted += result.inserted;
     outcome.duplicatesSkipped += result.duplicatesSkipped;
+    if (result.markedDeleted !== undefined)
+      outcome.markedDeleted = (outcome.markedDeleted ?? 0) + result.markedDeleted;
   };
   const checkpoint = async () => {
     const due = batch.rows >= policy.rows || input.clock.now() - lastCommitAt >= policy.ms;
     if (!due) return;
     const full = await staging.run(async () => {
       const taken = batch;
-      batch = { session: null, rows: 0, done: [] };
+      batch = emptyBatch();
       lastCommitAt = input.clock.now();
       return taken;
     });
@@ -209,6 +221,30 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     return { rows, pages };
   };
 
+  /**
+   * Memberships: the ids of the parent's members now, read whole (ids only), so the commit marks the
+   * rows of those who left. Read after the parent's rows: a member who left since is marked now.
+   */
+  const memberIds = parent?.memberIds ? collectionSource(parent.memberIds) : null;
+  const readMembers = async (parentId: string) => {
+    const ids: string[] = [];
+    let pages = 0;
+    const whole: SourceParams = {
+      ...params,
+      windowField: null,
+      window: { startMs: null, endMs: null },
+      skipRelatedObjects: true,
+      additionalFields: [],
+    };
+    for (const stream of memberIds?.plan(whole, parentId) ?? []) {
+      for await (const page of fetcher.paginate(stream.path, stream.query, { signal })) {
+        pages++;
+        for (const record of page.data) ids.push(record.id);
+      }
+    }
+    return { ids, pages };
+  };
+
   const readParent = async (parentId: string) => {
     const cursor = cursors.get(parentId);
     // Completed by the run that was interrupted: its rows are in; the next run reads on from there.
@@ -216,11 +252,16 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     for (let restarts = 0; ; restarts++) {
       try {
         const read = await readOnce(parentId, cursor);
+        const members = memberIds ? await readMembers(parentId) : null;
         outcome.rows += read.rows;
-        outcome.pages += read.pages;
+        outcome.pages += read.pages + (members?.pages ?? 0);
         outcome.slices++;
         await staging.run(async () => {
           batch.done.push({ parentId, endTime });
+          if (members) {
+            batch.members.set(parentId, members.ids);
+            batch.rows += members.ids.length;
+          }
         });
         await checkpoint();
         return;

@@ -132,7 +132,10 @@ export async function runDatasource(
       table: datasource.table_name,
       mode: config.mode,
       windowColumn: column,
-      ...(config.mode === 'snapshot' ? { deletedAt: isoSeconds(startedAt) } : {}),
+      // Snapshots and memberships (rows of profiles that left a list) mark rows deleted at the run's start.
+      ...(config.mode === 'snapshot' || source.spec.parent?.memberIds
+        ? { deletedAt: isoSeconds(startedAt) }
+        : {}),
     };
     const load: LoadSourceInput = {
       source,
