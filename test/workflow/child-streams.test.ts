@@ -2,8 +2,8 @@
  * Child collections end to end, on every destination: list and segment memberships (append on
  * joined_group_at with a lookback), flow actions and flow messages (merge on updated), campaign messages
  * (merge, read whole). A first run, a second run that loads nothing twice, mutations (late and new
- * memberships, updated flow actions and campaigns) reflected exactly, and a failure mid-parents that the
- * next run resumes by parent.
+ * memberships, profiles leaving a list or segment and coming back, updated flow actions and campaigns)
+ * reflected exactly, and a failure mid-parents that the next run resumes by parent.
  */
 
 import { writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ const STREAMS = [
 ] as const;
 
 const table = (name: string) => `klaviyo_${name}`;
+const MEMBERSHIPS = ['list_memberships', 'segment_memberships'];
 
 /** The project's inc datasources become just these five, each with its load config. */
 function childProject(h: Harness): void {
@@ -166,19 +167,30 @@ async function loaded(h: Harness): Promise<Record<string, string[]>> {
   for (const s of STREAMS) {
     const field = s.field || 'updated_at';
     const count = VALUE_COLUMN[s.name] ? `, ${VALUE_COLUMN[s.name]} AS value` : '';
+    // Memberships: the live rows (a profile that left has its rows marked `_deleted_at`).
+    const live = s.name.endsWith('memberships') ? ' WHERE _deleted_at IS NULL' : '';
     const rows = await queryDestination(
       h.destination,
-      `SELECT id, ${PARENT_COLUMN[s.name]} AS parent, CAST(floor(extract(epoch FROM CAST(${field} AS TIMESTAMPTZ))) AS BIGINT) AS s${count} FROM ${h.schema}.${table(s.name)}`,
+      `SELECT id, ${PARENT_COLUMN[s.name]} AS parent, CAST(floor(extract(epoch FROM CAST(${field} AS TIMESTAMPTZ))) AS BIGINT) AS s${count} FROM ${h.schema}.${table(s.name)}${live}`,
     );
     out[s.name] = rows.map((r) => `${r.id}|${r.parent}|${r.s}${count ? `|${r.value}` : ''}`);
   }
   return out;
 }
 
-async function expectExact(h: Harness, endMs: number): Promise<void> {
+/** The membership rows marked `_deleted_at`, as `id|second of joined_group_at`. */
+async function deletedMemberships(h: Harness, name: string): Promise<Set<string>> {
+  const rows = await queryDestination(
+    h.destination,
+    `SELECT id, CAST(floor(extract(epoch FROM CAST(joined_group_at AS TIMESTAMPTZ))) AS BIGINT) AS s FROM ${h.schema}.${table(name)} WHERE _deleted_at IS NOT NULL`,
+  );
+  return new Set(rows.map((r) => `${r.id}|${r.s}`));
+}
+
+async function expectExact(h: Harness, endMs: number, only?: readonly string[]): Promise<void> {
   const want = expected(h, endMs);
   const have = await loaded(h);
-  for (const s of STREAMS) {
+  for (const s of STREAMS.filter((x) => only === undefined || only.includes(x.name))) {
     expect({ table: s.name, duplicates: have[s.name]!.length - new Set(have[s.name]).size }).toEqual({
       table: s.name,
       duplicates: 0,
@@ -237,6 +249,13 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
     await expectExact(h, endOf(first, 'list_memberships'));
     // Every list was asked for its profiles, each request for one list.
     expect(requestedParents(h, 'list-profiles')).toEqual(new Set(h.sim.data.lists.records.map((l) => l.id)));
+    // And for its members' ids: one request of 100 ids per list here (every list has fewer members).
+    const idRequests = h.sim.requestLog().filter((r) => r.endpoint === 'list-profile-ids');
+    expect(idRequests.map((r) => r.query['page[size]'])).toEqual(h.sim.data.lists.records.map(() => '100'));
+    expect(requestedParents(h, 'list-profile-ids')).toEqual(
+      new Set(h.sim.data.lists.records.map((l) => l.id)),
+    );
+    expect(first.sources.find((s) => s.name === 'list_memberships')?.markedDeleted).toBe(0);
 
     h.sim.clearLog();
     clock.advance(60_000);
@@ -282,6 +301,50 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
     const newDays = days(after.metric_aggregates_daily!).size - days(before.metric_aggregates_daily!).size;
     expect(after.metric_aggregates_daily!.length - before.metric_aggregates_daily!.length).toBe(newDays);
     expect(newDays).toBeLessThanOrEqual(3);
+  });
+
+  it('marks the memberships of profiles that left with _deleted_at; a re-join is live again', async () => {
+    h.sim.advanceTime(HOUR);
+    clock.advance(HOUR);
+    // Only the membership sources run here (the others are covered above).
+    const memberships = () => h.run({ clock, sources: MEMBERSHIPS });
+    const removed = h.sim.data.removeMemberships({ lists: 4, segments: 3 });
+    const inWindow = removed.filter((m) => m.joinedAt >= DEFAULT_START);
+    const key = (m: (typeof removed)[number]) => `${m.parentId}:${m.profileId}|${second(m.joinedAt)}`;
+    const ofGroup = (group: string) => new Set(inWindow.filter((m) => m.group === group).map(key));
+    expect(ofGroup('lists').size).toBeGreaterThan(0);
+    expect(ofGroup('segments').size).toBeGreaterThan(0);
+    clock.advance(1000);
+    const marked = await memberships();
+    expect(marked.ok).toBe(true);
+    await expectExact(h, endOf(marked, 'list_memberships'), MEMBERSHIPS);
+    expect(await deletedMemberships(h, 'list_memberships')).toEqual(ofGroup('lists'));
+    expect(await deletedMemberships(h, 'segment_memberships')).toEqual(ofGroup('segments'));
+    expect(marked.sources.find((s) => s.name === 'list_memberships')?.markedDeleted).toBe(
+      ofGroup('lists').size,
+    );
+
+    // Back: one list member re-joins now (a new row, live; the old one keeps its mark), one segment
+    // member's membership comes back as it was (the same row: its mark is cleared).
+    const rejoined = inWindow.find((m) => m.group === 'lists')!;
+    const restored = inWindow.find((m) => m.group === 'segments')!;
+    h.sim.advanceTime(HOUR);
+    clock.advance(HOUR);
+    h.sim.data.restoreMemberships([rejoined], 'now');
+    h.sim.data.restoreMemberships([restored], 'original');
+    clock.advance(1000);
+    const back = await memberships();
+    expect(back.ok).toBe(true);
+    await expectExact(h, endOf(back, 'list_memberships'), MEMBERSHIPS);
+    expect(await deletedMemberships(h, 'list_memberships')).toEqual(ofGroup('lists'));
+    const segments = ofGroup('segments');
+    segments.delete(key(restored));
+    expect(await deletedMemberships(h, 'segment_memberships')).toEqual(segments);
+    const rows = await queryDestination(
+      h.destination,
+      `SELECT _deleted_at IS NULL AS live FROM ${h.schema}.klaviyo_list_memberships WHERE id = '${rejoined.parentId}:${rejoined.profileId}' ORDER BY joined_group_at`,
+    );
+    expect(rows.map((r) => r.live)).toEqual([false, true]);
   });
 
   it('resumes by parent after a failure mid-parents: committed parents are not read again', async () => {

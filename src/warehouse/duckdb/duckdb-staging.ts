@@ -20,7 +20,7 @@ import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
 import { inTransaction } from '../transaction.js';
-import { DuckDBDataChunk, listValue } from './duckdb-api.js';
+import { DuckDBDataChunk, LIST, listValue, VARCHAR } from './duckdb-api.js';
 import { readTableColumns } from './duckdb-catalog.js';
 import { duckdbType, safeTimestamp } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
@@ -237,6 +237,21 @@ export class DuckDBStaging implements StagingDriver {
     deletedAt: string,
   ): Promise<number> {
     const membersTable = await createMembersTable(this.connection, `${this.stageName}_members`, members);
+    console.error(
+      'DEBUG',
+      table,
+      [...members.current].map(([p, ids]) => `${p}:${ids.length}`).join(','),
+      JSON.stringify(
+        (await this.connection.runAndReadAll(`SELECT * FROM ${membersTable} LIMIT 3`)).getRowObjectsJS(),
+      ),
+      JSON.stringify(
+        (
+          await this.connection.runAndReadAll(
+            `SELECT id, ${quoteIdentifier(members.memberColumn)} FROM ${qualifiedName(schema, table)} LIMIT 2`,
+          )
+        ).getRowObjectsJS(),
+      ),
+    );
     try {
       const sql = memberMarksSql(
         schema,
@@ -311,6 +326,8 @@ export async function createMembersTable(
         listValue(pairs.parents.slice(at, at + MEMBER_BATCH)),
         listValue(pairs.members.slice(at, at + MEMBER_BATCH)),
       ],
+      // Typed: a list starting with NULL (each parent's marker row) would not be read as VARCHAR.
+      [LIST(VARCHAR), LIST(VARCHAR)],
     );
   }
   return membersTable;
