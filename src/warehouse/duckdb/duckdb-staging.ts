@@ -237,21 +237,6 @@ export class DuckDBStaging implements StagingDriver {
     deletedAt: string,
   ): Promise<number> {
     const membersTable = await createMembersTable(this.connection, `${this.stageName}_members`, members);
-    console.error(
-      'DEBUG',
-      table,
-      [...members.current].map(([p, ids]) => `${p}:${ids.length}`).join(','),
-      JSON.stringify(
-        (await this.connection.runAndReadAll(`SELECT * FROM ${membersTable} LIMIT 3`)).getRowObjectsJS(),
-      ),
-      JSON.stringify(
-        (
-          await this.connection.runAndReadAll(
-            `SELECT id, ${quoteIdentifier(members.memberColumn)} FROM ${qualifiedName(schema, table)} LIMIT 2`,
-          )
-        ).getRowObjectsJS(),
-      ),
-    );
     try {
       const sql = memberMarksSql(
         schema,
