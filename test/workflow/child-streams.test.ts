@@ -240,6 +240,10 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
     const dry = await h.run({ clock, dryRun: true });
     const shown = Object.fromEntries(dry.sources.map((s) => [s.name, s.requests?.[0]]));
     expect(shown.list_memberships).toMatch(/\/api\/lists\/\{id\}\/profiles\?.*sort=joined_group_at/);
+    // and each list's member ids, read whole
+    expect(dry.sources.find((s) => s.name === 'list_memberships')?.requests?.[1]).toBe(
+      `${h.sim.baseUrl}/api/lists/{id}/relationships/profiles?page[size]=100`,
+    );
     expect(shown.metric_aggregates_daily).toBe(`POST ${h.sim.baseUrl}/api/metric-aggregates`);
     expect(shown.flow_series_daily).toBe(`POST ${h.sim.baseUrl}/api/flow-series-reports`);
     const first = await run();
