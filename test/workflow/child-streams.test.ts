@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatFilterTime, formatTemplateTime, parseTimestamp } from '../../src/util/timestamps.js';
+import { openDestination } from '../../src/warehouse/open-destination.js';
 import { clockFrom } from '../support/clocks.js';
 import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
 import { type Harness, useHarness } from '../support/harness.js';
@@ -164,16 +165,21 @@ const VALUE_COLUMN: Record<string, string> = {
 /** Each table's rows as `id|parent|second of the window value` (rows read twice would repeat). */
 async function loaded(h: Harness): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const s of STREAMS) {
-    const field = s.field || 'updated_at';
-    const count = VALUE_COLUMN[s.name] ? `, ${VALUE_COLUMN[s.name]} AS value` : '';
-    // Memberships: the live rows (a profile that left has its rows marked `_deleted_at`).
-    const live = s.name.endsWith('memberships') ? ' WHERE _deleted_at IS NULL' : '';
-    const rows = await queryDestination(
-      h.destination,
-      `SELECT id, ${PARENT_COLUMN[s.name]} AS parent, CAST(floor(extract(epoch FROM CAST(${field} AS TIMESTAMPTZ))) AS BIGINT) AS s${count} FROM ${h.schema}.${table(s.name)}${live}`,
-    );
-    out[s.name] = rows.map((r) => `${r.id}|${r.parent}|${r.s}${count ? `|${r.value}` : ''}`);
+  // One destination for every read (a Parquet dataset's views are made at each open).
+  const destination = await openDestination(h.destination);
+  try {
+    for (const s of STREAMS) {
+      const field = s.field || 'updated_at';
+      const count = VALUE_COLUMN[s.name] ? `, ${VALUE_COLUMN[s.name]} AS value` : '';
+      // Memberships: the live rows (a profile that left has its rows marked `_deleted_at`).
+      const live = s.name.endsWith('memberships') ? ' WHERE _deleted_at IS NULL' : '';
+      const rows = await destination.query(
+        `SELECT id, ${PARENT_COLUMN[s.name]} AS parent, CAST(floor(extract(epoch FROM CAST(${field} AS TIMESTAMPTZ))) AS BIGINT) AS s${count} FROM ${h.schema}.${table(s.name)}${live}`,
+      );
+      out[s.name] = rows.map((r) => `${r.id}|${r.parent}|${r.s}${count ? `|${r.value}` : ''}`);
+    }
+  } finally {
+    await destination.close();
   }
   return out;
 }
