@@ -289,6 +289,11 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
 
   // The last commit: the rest of the rows, the SUCCESS row, and no parent of the table pending any more.
   const last = batch;
+  // Memberships of a parent read before that no longer exists (a deleted list): every row is marked.
+  if (memberIds) {
+    const present = new Set(parentIds);
+    for (const parentId of cursors.keys()) if (!present.has(parentId)) last.members.set(parentId, []);
+  }
   try {
     await commits.run(() => commit(last, true));
   } catch (error) {

@@ -86,6 +86,8 @@ function expected(h: Harness, endMs: number): Record<string, Set<string>> {
     new Set(
       h.sim.data.children
         .memberships(group)
+        // a deleted list's memberships are no longer live
+        .filter((m) => h.sim.data[group].records.some((parent) => parent.id === m.parentId))
         .filter((m) => inWindow(m.joinedAt))
         .map((m) => `${m.parentId}:${m.profileId}|${m.parentId}|${second(m.joinedAt)}`),
     );
@@ -320,8 +322,20 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
     const memberships = () => h.run({ clock, sources: MEMBERSHIPS });
     const removed = h.sim.data.removeMemberships({ lists: 4, segments: 3 });
     const inWindow = removed.filter((m) => m.joinedAt >= DEFAULT_START);
-    const key = (m: (typeof removed)[number]) => `${m.parentId}:${m.profileId}|${second(m.joinedAt)}`;
-    const ofGroup = (group: string) => new Set(inWindow.filter((m) => m.group === group).map(key));
+    const key = (m: { parentId: string; profileId: string; joinedAt: number }) =>
+      `${m.parentId}:${m.profileId}|${second(m.joinedAt)}`;
+    // And a list is deleted: its memberships go with it.
+    const [deletedList] = h.sim.data.deleteRecords({ lists: 1 }).lists!;
+    const ofDeletedList = h.sim.data.children
+      .memberships('lists')
+      .filter((m) => m.parentId === deletedList && m.joinedAt >= DEFAULT_START)
+      .map(key);
+    expect(ofDeletedList.length).toBeGreaterThan(0);
+    const ofGroup = (group: string) =>
+      new Set([
+        ...inWindow.filter((m) => m.group === group).map(key),
+        ...(group === 'lists' ? ofDeletedList : []),
+      ]);
     expect(ofGroup('lists').size).toBeGreaterThan(0);
     expect(ofGroup('segments').size).toBeGreaterThan(0);
     clock.advance(1000);
@@ -336,7 +350,7 @@ describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kin
 
     // Back: one list member re-joins now (a new row, live; the old one keeps its mark), one segment
     // member's membership comes back as it was (the same row: its mark is cleared).
-    const rejoined = inWindow.find((m) => m.group === 'lists')!;
+    const rejoined = inWindow.find((m) => m.group === 'lists' && m.parentId !== deletedList)!;
     const restored = inWindow.find((m) => m.group === 'segments')!;
     h.sim.advanceTime(HOUR);
     clock.advance(HOUR);
