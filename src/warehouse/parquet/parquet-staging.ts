@@ -287,7 +287,12 @@ export class ParquetStaging implements StagingDriver {
     table: string,
     _stagedId: string | null,
     deletedAt: string,
+    // A snapshot limited to some rows (a later caller's per-parent scope): moveRows marked the whole
+    // table, so the commit is refused rather than marking rows it should not.
+    ...limited: unknown[]
   ): Promise<number> {
+    if (limited.some((argument) => argument !== undefined))
+      throw new Error(`${schema}.${table}: a Parquet dataset cannot mark a snapshot of some rows only`);
     if (this.markedByMove !== null) return this.markedByMove;
     const commit = this.commit;
     const columns = commit.columns ?? [];
