@@ -1,11 +1,11 @@
 /**
  * Which rate-limit buckets a request consumes: the endpoint's own bucket, sized by
- * its tier, plus the smaller bucket of an expensive query parameter (profiles with
+ * its tier (or its documented limits where tighter: the reports), plus the smaller bucket of an expensive query parameter (profiles with
  * `additional-fields[profile]=predictive_analytics`: 10/s, 150/m). The server's `RateLimit-*`
  * headers correct these starting values at run time.
  */
 import type { RateLimits } from './rate-limiter.js';
-import { RATE_TIERS, type RateTier, tierOf } from './rate-tiers.js';
+import { limitsOf } from './rate-tiers.js';
 
 export interface BucketSpec {
   bucket: string;
@@ -25,12 +25,8 @@ export function normalizeEndpoint(pathname: string): string {
   return path === '' ? '/' : path;
 }
 
-function limitsForTier(tier: RateTier): RateLimits {
-  return { ...RATE_TIERS[tier] };
-}
-
 export function bucketsFor(endpoint: string, search: URLSearchParams): BucketSpec[] {
-  const buckets: BucketSpec[] = [{ bucket: endpoint, limits: limitsForTier(tierOf(endpoint)) }];
+  const buckets: BucketSpec[] = [{ bucket: endpoint, limits: limitsOf(endpoint) }];
   if (endpoint === '/api/profiles') {
     const extra = search.get('additional-fields[profile]') ?? '';
     if (extra.split(',').includes('predictive_analytics')) {

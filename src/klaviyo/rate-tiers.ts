@@ -39,6 +39,25 @@ const ENDPOINT_TIERS: ReadonlyMap<string, RateTier> = new Map(
   ]),
 );
 
+/**
+ * Each endpoint's limits as its newest document states them, for endpoints below their tier (the
+ * reports: 1/s like XS, but 2/m where XS has 15/m).
+ */
+const BELOW_TIER: ReadonlyMap<string, TierLimits> = new Map(
+  ENDPOINT_NAMES.flatMap((name): [string, TierLimits][] => {
+    const { burst, steady } = newestRateLimit(name);
+    const tier = RATE_TIERS[tierForBurst(burst)];
+    return steady < tier.steadyPerMinute || burst < tier.burstPerSecond
+      ? [[CATALOG[name].path.replace(/\/+$/, ''), { burstPerSecond: burst, steadyPerMinute: steady }]]
+      : [];
+  }),
+);
+
+/** The limits a client starts an endpoint at: its tier's, or its own where they are tighter. */
+export function limitsOf(endpoint: string): TierLimits {
+  return { ...(BELOW_TIER.get(endpoint) ?? RATE_TIERS[tierOf(endpoint)]) };
+}
+
 /** The tier of an endpoint path without trailing slash (`/api/events`). */
 export function tierOf(endpoint: string): RateTier {
   return ENDPOINT_TIERS.get(endpoint) ?? DEFAULT_TIER;

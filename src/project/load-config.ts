@@ -32,6 +32,8 @@ export const LoadConfigInSchema = z.looseObject({
   skip_related_objects: z.boolean().nullable().optional(),
   // Beyond TD's connector: the metric flow and campaign reports count conversions of (e.g. Placed Order).
   conversion_metric_id: optionalNullableText,
+  // Or the metric by name, looked up in /api/metrics when the report runs (init writes Placed Order).
+  conversion_metric: optionalNullableText,
 });
 
 const LoadConfigSchema = z.looseObject({

@@ -65,16 +65,22 @@ export {
  * The project files with `streams` (from EXTRA_STREAMS) added beside the templates' six: their entries
  * at the end of `inc_datasources`, and one load config each.
  */
-export function templateFiles(streams: readonly StreamTemplate[] = []): TemplateFile[] {
+export function templateFiles(streams: readonly StreamTemplate[] = [], nowMs = Date.now()): TemplateFile[] {
   const files = TEMPLATE_FILES.map((file) =>
     file.path === 'config/klaviyo_datasources.yml'
-      ? { ...file, content: file.content + streams.map(datasourceEntry).join('') }
+      ? { ...file, content: file.content + streams.map((s) => datasourceEntry(s, nowMs)).join('') }
       : file,
   );
   for (const stream of streams) {
+    const content = stream.window ? LOAD_CONFIG_STANDARD : LOAD_CONFIG_METRICS;
     files.push({
       path: `config/${loadConfigFile(stream)}`,
-      content: stream.window ? LOAD_CONFIG_STANDARD : LOAD_CONFIG_METRICS,
+      content: stream.conversionMetric
+        ? content.replace(
+            '  incremental_field: ${datasource.incremental_field_connector}\n',
+            `$&  conversion_metric: ${stream.conversionMetric}\n`,
+          )
+        : content,
     });
   }
   return files;

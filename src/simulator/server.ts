@@ -20,6 +20,7 @@ import {
   SimulatorData,
   type WindowSpec,
 } from './data/store.js';
+import { handleCampaignValues } from './http/campaign-values.js';
 import { handleCollection } from './http/collection-handler.js';
 import {
   ApiError,
@@ -332,7 +333,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
                   },
                   baseUrl,
                 )
-              : handleMetricAggregates(parsed, data.events, data.metrics, baseUrl),
+              : endpoint === 'campaign-values-reports'
+                ? handleCampaignValues(
+                    parsed,
+                    {
+                      campaigns: data.campaigns.records,
+                      values: data.campaignValues,
+                      metrics: data.metrics,
+                      now: data.now(),
+                    },
+                    baseUrl,
+                  )
+                : handleMetricAggregates(parsed, data.events, data.metrics, baseUrl),
           );
         } else {
           const parentId = route?.parentId ?? null;

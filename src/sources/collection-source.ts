@@ -1,4 +1,4 @@
-import { and } from '../klaviyo/filter.js';
+import { and, equals } from '../klaviyo/filter.js';
 import { revisionAtLeast } from '../klaviyo/revisions.js';
 import { configError } from '../util/errors.js';
 import { flattenResource, relatedColumns } from './flatten.js';
@@ -66,6 +66,9 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
       }
       const path =
         parentId === undefined ? spec.endpoint : spec.endpoint.replace('{id}', encodeURIComponent(parentId));
+      // A top-level endpoint names the parent in its filter (`equals(coupon.id,'…')`).
+      const filterField = spec.parent?.filterField;
+      const parentTerms = parentId !== undefined && filterField ? [equals(filterField, parentId)] : [];
       const field = resolveWindowField(spec, params);
       const selection = field ? selectWindow(field, params.window) : null;
       const pageSize = maxPageSize(spec, params.revision);
@@ -74,7 +77,7 @@ export function collectionSource(spec: StreamSpec): SourceDefinition {
       const sliceable = ascending && partitions.length === 1 && selection?.bounded === true;
       return partitions.map((partition) => {
         const query: Record<string, string> = {};
-        const terms = [...partition.terms, ...(selection?.terms ?? [])];
+        const terms = [...parentTerms, ...partition.terms, ...(selection?.terms ?? [])];
         if (terms.length > 0) query.filter = and(...terms);
         if (ascending && field) query.sort = field.apiField;
         if (pageSize !== null) query['page[size]'] = String(pageSize);

@@ -39,7 +39,8 @@ export interface Partition {
 
 /**
  * A child collection's parent: the stream whose records are read first (ids only), and how each one
- * names its children: `{id}` in the child's endpoint is the parent's id.
+ * names its children: `{id}` in the child's endpoint is the parent's id, or, where the endpoint is
+ * top-level (coupon codes), an `equals(<filterField>,'<id>')` filter term.
  */
 export interface ParentSpec {
   /** The parent stream (lists for list memberships); it may itself be a child (flow messages). */
@@ -58,6 +59,8 @@ export interface ParentSpec {
    * `_deleted_at` (the ids are matched with `ownIdColumn`).
    */
   memberIds?: StreamSpec;
+  /** The filter field that names the parent (`coupon.id`) when the endpoint has no `{id}`. */
+  filterField?: string;
 }
 
 /**
@@ -69,8 +72,11 @@ export interface ParentSpec {
 export interface ReportSpec {
   /** The request body for [startMs, endMs) (startMs on a UTC midnight) of one parent (if any). */
   body(startMs: number, endMs: number, parentId: string | undefined, params: SourceParams): unknown;
-  /** The daily rows of one response, each with `id` = `<parent id>:<date>`. */
-  rows(document: unknown, parentId: string | undefined): Row[];
+  /**
+   * The daily rows of one response, each with `id` = `<parent id>:<date>`; `range` is the request's
+   * (reports without a daily breakdown date their rows by it).
+   */
+  rows(document: unknown, parentId: string | undefined, range: { startMs: number; endMs: number }): Row[];
   /** The longest range one request may cover. */
   maxDays: number;
   /** `in:` keys of the load config the report cannot do without (`validate` checks them). */

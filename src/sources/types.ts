@@ -40,6 +40,8 @@ export interface SourceParams {
   additionalFields: string[];
   /** `conversion_metric_id` of the load config: the metric reports count conversions of. */
   conversionMetricId?: string;
+  /** `conversion_metric` of the load config: that metric by name, when no id is given. */
+  conversionMetricName?: string;
 }
 
 /**

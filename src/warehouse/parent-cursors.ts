@@ -34,6 +34,12 @@ export interface ParentProgress {
   complete: boolean;
   /** Memberships: each completed parent's current members, so the rows of those who left are marked. */
   members?: MemberSets;
+  /**
+   * `snapshot` mode of a child collection: deletions are marked per parent, not over the whole table.
+   * The rows of each `done` parent that this commit does not stage get `_deleted_at`; on the last
+   * commit, so do the rows of every parent not in `listed` (a parent deleted upstream).
+   */
+  snapshot?: { column: string; listed: readonly string[] };
 }
 
 /**

@@ -69,21 +69,41 @@ export function moveSql(move: RowMove, stageTable: string, dialect: MoveDialect)
 }
 
 /**
+ * Which rows a child collection's snapshot marks: those whose parent column is among (`among`) or not
+ * among the parent ids, bound as `$2`, `$3`, … after the time.
+ */
+export interface DeleteScope {
+  column: string;
+  parentIds: readonly string[];
+  among: boolean;
+}
+
+/**
  * `snapshot` mode: mark the table's live rows whose id the stage does not hold as deleted upstream
- * (`$1` is the time); with nothing staged (`stagedId` null) every live row is marked.
+ * (`$1` is the time); with nothing staged (`stagedId` null) every live row is marked. A `scope` limits
+ * it to some parents' rows (child collections); an empty `not among` scope limits nothing.
  */
 export function markDeletedSql(
   schema: string,
   table: string,
   stageTable: string,
   stagedId: string | null,
+  scope?: DeleteScope,
 ): string {
   const deletedAt = quoteIdentifier(DELETED_AT_COLUMN);
   const missing =
     stagedId === null
       ? ''
       : ` AND NOT EXISTS (SELECT 1 FROM ${stageTable} s WHERE s.${stagedId} = t.${quoteIdentifier('id')})`;
-  return `UPDATE ${qualifiedName(schema, table)} AS t SET ${deletedAt} = $1 WHERE t.${deletedAt} IS NULL${missing}`;
+  let parents = '';
+  if (scope && (scope.among || scope.parentIds.length > 0)) {
+    const list = scope.parentIds.map((_, i) => `$${i + 2}`).join(', ');
+    const column = `t.${quoteIdentifier(scope.column)}`;
+    parents = scope.among
+      ? ` AND ${column} IN (${list || 'NULL'})`
+      : ` AND (${column} IS NULL OR ${column} NOT IN (${list}))`;
+  }
+  return `UPDATE ${qualifiedName(schema, table)} AS t SET ${deletedAt} = $1 WHERE t.${deletedAt} IS NULL${missing}${parents}`;
 }
 
 /**

@@ -20,6 +20,7 @@ import {
 } from './destination.js';
 import { foldIdentifier } from './identifiers.js';
 import type { MemberSets, ParentProgress } from './parent-cursors.js';
+import type { DeleteScope } from './row-move-sql.js';
 import { type ExistingColumn, planTableChanges } from './schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from './stage-schema.js';
 import { CommitOutcomeUnknown } from './transaction.js';
@@ -74,9 +75,16 @@ export interface StagingDriver {
   moveRows(move: RowMove): Promise<LoadResult>;
   /**
    * `snapshot` mode, after the move: sets `_deleted_at` = `deletedAt` on the table's live rows whose id
-   * is not staged (`stagedId`: the stage's id column, null when nothing was staged); returns how many.
+   * is not staged (`stagedId`: the stage's id column, null when nothing was staged), only the rows of
+   * some parents with a `scope` (child collections); returns how many.
    */
-  markDeleted(schema: string, table: string, stagedId: string | null, deletedAt: string): Promise<number>;
+  markDeleted(
+    schema: string,
+    table: string,
+    stagedId: string | null,
+    deletedAt: string,
+    scope?: DeleteScope,
+  ): Promise<number>;
   /** Inserts log rows into `<schema>.ingestion_log`, creating it when missing. */
   insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void>;
   /**
@@ -234,12 +242,30 @@ export class StagedLoadSession implements LoadSession {
       this.seq === 0 ? null : this.rowMove(staged, plan.resolved, [...(existing ?? []), ...plan.add]);
     const result: LoadResult = move === null ? { inserted: 0, duplicatesSkipped: 0 } : await d.moveRows(move);
     if (snapshot && has('id')) {
-      result.markedDeleted = await d.markDeleted(
-        schema,
-        table,
-        move?.id?.stageName ?? null,
-        this.target.deletedAt ?? new Date().toISOString(),
-      );
+      const deletedAt = this.target.deletedAt ?? new Date().toISOString();
+      const stagedId = move?.id?.stageName ?? null;
+      const perParent = parents?.snapshot;
+      if (perParent === undefined) {
+        result.markedDeleted = await d.markDeleted(schema, table, stagedId, deletedAt);
+      } else if (has(perParent.column)) {
+        // A child collection: only the parents read whole in this commit (and, last, those gone).
+        const { column, listed } = perParent;
+        const done = parents!.done.map((p) => p.parentId);
+        let marked = 0;
+        if (done.length > 0)
+          marked += await d.markDeleted(schema, table, stagedId, deletedAt, {
+            column,
+            parentIds: done,
+            among: true,
+          });
+        if (parents!.complete)
+          marked += await d.markDeleted(schema, table, null, deletedAt, {
+            column,
+            parentIds: listed,
+            among: false,
+          });
+        result.markedDeleted = marked;
+      }
     }
 
     if (members !== null && has('id') && has(members.parentColumn) && has(members.memberColumn)) {

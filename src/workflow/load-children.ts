@@ -4,6 +4,9 @@
  * `ingestion_parents`. A parent's window starts where its last read ended, less the lookback (a new
  * parent: at the run's start, the datasource's `default_start_time`), so a failure or kill loses nothing
  * and a rerun skips the parents the interrupted run completed (still pending) and reads only the rest.
+ * In `snapshot` mode (coupon codes) each parent is read whole: its rows are staged at once with its
+ * completion, so the commit that completes it marks its rows no longer returned, and the last commit
+ * marks the rows of parents no longer listed.
  */
 
 import type { Row } from '../records/row.js';
@@ -17,6 +20,7 @@ import { Mutex } from '../util/mutex.js';
 import { formatTemplateTime, parseTimestamp } from '../util/timestamps.js';
 import type { LoadSession } from '../warehouse/destination.js';
 import type { ParentCursor } from '../warehouse/parent-cursors.js';
+import { resolveConversionMetric } from './conversion-metric.js';
 import { DEFAULT_CHECKPOINT, type LoadOutcome, type LoadSourceInput } from './load-source.js';
 import { runPool } from './pool.js';
 import type { AccountFetcher } from './types.js';
@@ -104,18 +108,25 @@ interface Batch {
 const emptyBatch = (): Batch => ({ session: null, rows: 0, done: [], members: new Map() });
 
 export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcome> {
-  const { source, params, fetcher } = input;
+  const { source, fetcher } = input;
   const parent = source.spec.parent;
   if (!parent && !source.spec.report) throw new Error(`internal: ${source.spec.name} reads no parents`);
   const abort = new AbortController();
   const signal = abort.signal;
   input.signal?.addEventListener('abort', () => abort.abort(input.signal?.reason), { once: true });
+  const params = source.spec.report?.requires?.includes('conversion_metric_id')
+    ? await resolveConversionMetric(input.params, fetcher, signal)
+    : input.params;
   // A report of the whole account (flow series) is one parent of its own, kept as `*`.
   const parentIds = parent ? await readParentIds(parent, params, fetcher, signal) : [WHOLE_ACCOUNT];
   const cursors = await input.readCursors();
   const endMs = params.window.endMs ?? input.clock.now();
   const endTime = formatTemplateTime(endMs);
   const outcome: LoadOutcome = { inserted: 0, duplicatesSkipped: 0, rows: 0, pages: 0, slices: 0 };
+  const snapshot =
+    input.target.mode === 'snapshot' && parent
+      ? { column: parent.column, listed: parentIds.filter((id) => id !== WHOLE_ACCOUNT) }
+      : undefined;
   const policy = input.checkpoint ?? DEFAULT_CHECKPOINT;
   let failure: unknown = null;
 
@@ -146,6 +157,7 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
       {
         done: b.done,
         complete: final,
+        ...(snapshot ? { snapshot } : {}),
         ...(memberIds && parent?.ownIdColumn
           ? { members: { parentColumn: parent.column, memberColumn: parent.ownIdColumn, current: b.members } }
           : {}),
@@ -178,8 +190,15 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     return { startMs, endMs: params.window.endMs };
   };
 
-  /** Reads one parent's window into the batch; returns the rows and pages read. */
-  const readOnce = async (parentId: string, cursor: ParentCursor | undefined) => {
+  /**
+   * Reads one parent's window, handing its rows to `emit` (the batch, or in snapshot mode the parent's
+   * own buffer); returns the rows and pages read.
+   */
+  const readOnce = async (
+    parentId: string,
+    cursor: ParentCursor | undefined,
+    emit: (rows: Row[]) => Promise<void>,
+  ) => {
     let rows = 0;
     let pages = 0;
     const report = source.spec.report;
@@ -189,9 +208,9 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
         const body = report.body(range.startMs, range.endMs, of, params);
         const document = await fetcher.post(source.spec.endpoint, body, { signal });
         pages++;
-        const found = report.rows(document, of);
+        const found = report.rows(document, of, range);
         for (const row of found) row[TIME_COLUMN] = input.loadTimeSeconds;
-        if (found.length > 0) await write(found);
+        if (found.length > 0) await emit(found);
         rows += found.length;
       }
       return { rows, pages };
@@ -213,7 +232,7 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
           row[TIME_COLUMN] = input.loadTimeSeconds;
           found.push(row);
         }
-        if (found.length > 0) await write(found);
+        if (found.length > 0) await emit(found);
         rows += found.length;
         if (past) break;
       }
@@ -251,12 +270,24 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     if (cursor?.pending === true || failure !== null) return;
     for (let restarts = 0; ; restarts++) {
       try {
-        const read = await readOnce(parentId, cursor);
+        // A snapshot parent's rows wait for its last page: they must commit with its completion.
+        const held: Row[] = [];
+        const emit = snapshot
+          ? async (rows: Row[]) => {
+              held.push(...rows);
+            }
+          : write;
+        const read = await readOnce(parentId, cursor, emit);
         const members = memberIds ? await readMembers(parentId) : null;
         outcome.rows += read.rows;
         outcome.pages += read.pages + (members?.pages ?? 0);
         outcome.slices++;
         await staging.run(async () => {
+          if (held.length > 0) {
+            batch.session ??= await input.openSession();
+            batch.rows += held.length;
+            await batch.session.write(held);
+          }
           batch.done.push({ parentId, endTime });
           if (members) {
             batch.members.set(parentId, members.ids);

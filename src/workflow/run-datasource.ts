@@ -109,10 +109,10 @@ export async function runDatasource(
         revision: fetcher.revision,
         Accept: 'application/vnd.api+json',
       };
-      // A child collection's request per parent shows `{id}`; a report is a POST.
+      // A child collection's request per parent shows `{id}` (in its path or filter); a report is a POST.
       const show = (path: string, query: Record<string, string>) =>
         redact(fetcher.describeRequest(path, query)).replace(/%7Bid%7D/gi, '{id}');
-      report.requests = source.plan(params).map((stream) => {
+      report.requests = source.plan(params, source.spec.parent ? '{id}' : undefined).map((stream) => {
         const url = show(stream.path, stream.query);
         return source.spec.report ? `POST ${url}` : url;
       });

@@ -41,5 +41,8 @@ export function sourceParamsFrom(config: LoadedConfig, revision: string): Source
     ...(typeof input.conversion_metric_id === 'string' && input.conversion_metric_id !== ''
       ? { conversionMetricId: input.conversion_metric_id }
       : {}),
+    ...(typeof input.conversion_metric === 'string' && input.conversion_metric !== ''
+      ? { conversionMetricName: input.conversion_metric }
+      : {}),
   };
 }

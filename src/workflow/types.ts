@@ -29,6 +29,8 @@ export interface LoadInput {
   skip_related_objects?: boolean | null;
   additional_fields?: string[] | string | null;
   conversion_metric_id?: string | null;
+  /** The conversion metric by name, looked up when the report runs. */
+  conversion_metric?: string | null;
 }
 
 export interface LoadedConfig {

@@ -114,6 +114,22 @@ describe('klaviyo-ingest init', () => {
     expect(datasources).toMatch(
       /- name: coupons\n(?:.*\n)*?\s+incremental_field:\n\s+incremental_field_connector:\n(?:.*\n)*?\s+mode: snapshot\n/,
     );
+    // Children window per parent (memberships with a lookback); reports merge, and name their metric.
+    expect(datasources).toMatch(
+      /- name: list_memberships\n(?:.*\n)*?\s+incremental_field_connector: joined_group_at\n(?:.*\n)*?\s+mode: append\n\s+lookback: 2d\n/,
+    );
+    expect(datasources).toMatch(/- name: coupon_codes\n(?:.*\n)*?\s+mode: snapshot\n/);
+    expect(datasources).toMatch(/- name: campaign_values_daily\n(?:.*\n)*?\s+mode: merge\n\s+lookback: 2d\n/);
+    // A request per day: campaign values start 30 days before today, not at the templates' date.
+    const start =
+      /- name: campaign_values_daily\n(?:.*\n)*?\s+default_start_time: "(\S+)T00:00:00\.000000"/.exec(
+        datasources,
+      )?.[1];
+    const daysBack = (Date.now() - Date.parse(`${start}T00:00:00Z`)) / 86_400_000;
+    expect(daysBack >= 30 && daysBack < 31.01).toBe(true);
+    expect(read(dir, 'config/klaviyo_campaign_values_daily_load.yml')).toContain(
+      '  incremental_field: ${datasource.incremental_field_connector}\n  conversion_metric: Placed Order\n',
+    );
     expect(read(dir, 'config/klaviyo_segments_load.yml')).toBe(read(dir, 'config/klaviyo_profiles_load.yml'));
     expect(read(dir, 'config/klaviyo_global_exclusions_load.yml')).toBe(
       read(dir, 'config/klaviyo_metric_data_load.yml'),

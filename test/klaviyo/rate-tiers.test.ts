@@ -23,6 +23,8 @@ describe('rate tiers from the endpoint catalog', () => {
       catalogVariants: tierOf('/api/catalog-variants'),
       catalogCategories: tierOf('/api/catalog-categories'),
       pushTokens: tierOf('/api/push-tokens'),
+      couponCodes: tierOf('/api/coupon-codes'),
+      campaignValues: tierOf('/api/campaign-values-reports'),
     }).toEqual({
       events: 'XL',
       profiles: 'L',
@@ -42,8 +44,10 @@ describe('rate tiers from the endpoint catalog', () => {
       catalogVariants: 'XL',
       catalogCategories: 'XL',
       pushTokens: 'M',
+      couponCodes: 'XL',
+      campaignValues: 'XS',
     });
-    expect(tierOf('/api/coupon-codes')).toBe(DEFAULT_TIER);
+    expect(tierOf('/api/accounts')).toBe(DEFAULT_TIER);
   });
 
   it('sizes the request buckets by tier, profiles with predictive analytics in a second bucket', () => {
@@ -57,5 +61,10 @@ describe('rate tiers from the endpoint catalog', () => {
       { burstPerSecond: 75, steadyPerMinute: 750 },
       { burstPerSecond: 10, steadyPerMinute: 150 },
     ]);
+    // Reports document limits tighter than their tier's steady (1/s, 2/m): they start at those.
+    for (const report of ['/api/campaign-values-reports', '/api/flow-series-reports'])
+      expect(bucketsFor(report, new URLSearchParams())).toEqual([
+        { bucket: report, limits: { burstPerSecond: 1, steadyPerMinute: 2 } },
+      ]);
   });
 });

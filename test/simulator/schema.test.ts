@@ -162,6 +162,48 @@ describe('responses match the official OpenAPI schema (2026-07-15)', () => {
     ).toBe(400);
   });
 
+  test('GET /api/coupon-codes: one coupon’s codes by the required filter, with the schema', async () => {
+    const validate = validatorFor('/api/coupon-codes', 'get');
+    const codes = sim.data.objects.couponCodes.records;
+    const coupon = codes[0]!.couponId;
+    const reply = await call(sim, '/api/coupon-codes', {
+      filter: `equals(coupon.id,'${coupon}')`,
+      'page[size]': '100',
+      include: 'coupon',
+    });
+    expect(reply.status, reply.text.slice(0, 300)).toBe(200);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+    expect(reply.body.data.map((d: { id: string }) => d.id).sort()).toEqual(
+      codes
+        .filter((c) => c.couponId === coupon)
+        .map((c) => c.id)
+        .sort(),
+    );
+    expect(reply.body.included.map((c: { id: string }) => c.id)).toEqual([coupon]);
+    // The filter is required (a coupon or a profile); no sort; page[size] at most 100 (none in 2025-10-15).
+    const one = { filter: `equals(coupon.id,'${coupon}')` };
+    expect((await call(sim, '/api/coupon-codes', {})).status).toBe(400);
+    expect((await call(sim, '/api/coupon-codes', { filter: 'equals(status,"USED")' })).status).toBe(400);
+    expect((await call(sim, '/api/coupon-codes', { ...one, sort: 'id' })).status).toBe(400);
+    expect((await call(sim, '/api/coupon-codes', { ...one, 'page[size]': '101' })).status).toBe(400);
+    expect(
+      (await call(sim, '/api/coupon-codes', { ...one, 'page[size]': '100' }, { revision: '2025-10-15' }))
+        .status,
+    ).toBe(400);
+    expect((await call(sim, '/api/coupon-codes', { ...one, filter: `contains(coupon.id,'x')` })).status).toBe(
+      400,
+    );
+    const any = {
+      filter: `and(any(coupon.id,['${coupon}','NONE']),greater-than(expires_at,2000-01-01T00:00:00Z))`,
+    };
+    const both = await call(sim, '/api/coupon-codes', any);
+    expect(both.status, both.text.slice(0, 300)).toBe(200);
+    expect(both.body.data.length).toBe(
+      codes.filter((c) => c.couponId === coupon && c.expiresAt !== null).length,
+    );
+  });
+
   test('a child collection of an unknown parent is 404', async () => {
     expect((await call(sim, '/api/lists/NOPE00/profiles', {})).status).toBe(404);
   });
@@ -211,6 +253,44 @@ describe('responses match the official OpenAPI schema (2026-07-15)', () => {
       { ...attributes, statistics: ['opens', 'made_up'] },
       { ...attributes, interval: 'fortnightly' },
       { ...attributes, timeframe: { start: '2025-01-01T00:00:00+00:00', end: '2025-12-31T00:00:00+00:00' } },
+      { ...attributes, group_by: ['send_channel'] },
+      { ...attributes, conversion_metric_id: 'NOPE00' },
+    ])
+      expect((await post(refused)).status).toBe(400);
+  });
+
+  test('POST /api/campaign-values-reports: totals of a timeframe with the schema, the rest is refused', async () => {
+    const validate = validatorFor('/api/campaign-values-reports', 'post');
+    // The day of the latest send, whole: both ends of a timeframe are in it.
+    const sends = sim.data.campaigns.records.flatMap((c) => (c.sendTime === null ? [] : [c.sendTime]));
+    const day = Math.floor(Math.max(...sends) / 86_400_000) * 86_400_000;
+    const attributes = {
+      statistics: ['recipients', 'open_rate'],
+      timeframe: { start: new Date(day).toISOString(), end: new Date(day + 86_399_000).toISOString() },
+      conversion_metric_id: sim.data.metrics.id(0),
+      group_by: ['campaign_id', 'campaign_message_id', 'send_channel'],
+    };
+    const post = (attrs: Record<string, unknown>) =>
+      call(
+        sim,
+        '/api/campaign-values-reports',
+        {},
+        { method: 'POST', body: { data: { type: 'campaign-values-report', attributes: attrs } } },
+      );
+    const reply = await post(attributes);
+    expect(reply.status, reply.text).toBe(200);
+    const ok = validate(reply.body);
+    expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+    const sent = sim.data.campaigns.records.filter(
+      (c) => c.sendTime !== null && c.sendTime < day + 86_400_000,
+    );
+    expect(reply.body.data.attributes.results).toHaveLength(sent.length);
+    expect(sent.length).toBeGreaterThan(0);
+    const { conversion_metric_id: _, ...noMetric } = attributes;
+    for (const refused of [
+      noMetric,
+      { ...attributes, statistics: ['opens', 'made_up'] },
+      { ...attributes, timeframe: { start: '2024-01-01T00:00:00+00:00', end: '2025-12-31T00:00:00+00:00' } },
       { ...attributes, group_by: ['send_channel'] },
       { ...attributes, conversion_metric_id: 'NOPE00' },
     ])

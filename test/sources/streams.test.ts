@@ -60,8 +60,11 @@ function paramsFor(stream: StreamSpec, revision: string): SourceParams[] {
 /** What the stream's planned requests ask for that the revision refuses (empty when all is allowed). */
 function refusals(stream: StreamSpec, entry: RevisionEntry, params: SourceParams): string[] {
   const problems: string[] = [];
-  for (const request of collectionSource(stream).plan(params)) {
+  // A child collection is planned for one parent (coupon codes name it in the filter).
+  const parentId = stream.parent === undefined ? undefined : 'P1';
+  for (const request of collectionSource(stream).plan(params, parentId)) {
     const { filter, sort, include, 'page[size]': pageSize, ...rest } = request.query;
+    if (entry.filterRequired && filter === undefined) problems.push('no filter (one is required)');
     for (const condition of filter ? parseFilter(filter) : []) {
       if (!(entry.filterAllowed[condition.field] ?? []).includes(condition.op))
         problems.push(`filter ${condition.op}(${condition.field})`);
@@ -139,7 +142,7 @@ describe('child collections', () => {
   const children = STREAMS.filter((stream) => stream.parent !== undefined);
 
   it.each(children.map((stream) => [stream.name, stream] as const))(
-    '%s: one parent per request, its id in the path, recorded on every row',
+    '%s: one parent per request, its id in the path (or the filter), recorded on every row',
     (_name, stream) => {
       const params = paramsFor(stream, DEFAULT_REVISION)[0]!;
       const source = getSource(stream.name);
@@ -147,6 +150,18 @@ describe('child collections', () => {
       expect(requests.map((r) => r.path)).toEqual(
         requests.map(() => stream.endpoint.replace('{id}', encodeURIComponent('P/1'))),
       );
+      const filterField = stream.parent?.filterField;
+      if (!stream.report) expect(stream.endpoint.includes('{id}')).toBe(filterField === undefined);
+      if (filterField !== undefined) {
+        for (const request of requests)
+          expect(parseFilter(String(request.query.filter))).toContainEqual(
+            expect.objectContaining({
+              field: filterField,
+              op: 'equals',
+              value: { kind: 'string', value: 'P/1' },
+            }),
+          );
+      }
       const row = source.flatten({ type: stream.resourceType, id: 'R1', attributes: {} }, new Map(), 'P/1');
       const own = stream.parent?.ownIdColumn;
       expect(row).toEqual({

@@ -265,6 +265,29 @@ export const CATALOG: EndpointCatalog = {
       "flow-series-report": ["date_times","id","results"],
     },
   },
+  "campaign-values-reports": {
+    "path": "/api/campaign-values-reports",
+    "scopes": ["campaigns:read"],
+    "revisions": [
+      {"since":"2025-10-15","filterAllowed":{},"filterRequired":false,"sort":null,"pageSize":null,"include":[],"additionalFields":{},"fieldsets":[],"rateLimit":{"burst":1,"steady":2},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{},"filterRequired":false,"sort":null,"pageSize":null,"include":[],"additionalFields":{},"fieldsets":["fields[campaign-values-report]"],"rateLimit":{"burst":1,"steady":2},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "campaign-values-report": ["id","results"],
+    },
+  },
+  "coupon-codes": {
+    "path": "/api/coupon-codes",
+    "scopes": ["coupon-codes:read"],
+    "revisions": [
+      {"since":"2025-10-15","filterAllowed":{"expires_at":["greater-or-equal","greater-than","less-or-equal","less-than"],"status":["equals"],"coupon.id":["any","equals"],"profile.id":["any","equals"]},"filterRequired":true,"sort":null,"pageSize":null,"include":["coupon"],"additionalFields":{},"fieldsets":["fields[coupon-code]","fields[coupon]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{"expires_at":["greater-or-equal","greater-than","less-or-equal","less-than"],"status":["equals"],"coupon.id":["any","equals"],"profile.id":["any","equals"]},"filterRequired":true,"sort":null,"pageSize":{"default":100,"minimum":1,"maximum":100},"include":["coupon"],"additionalFields":{},"fieldsets":["fields[coupon-code]","fields[coupon]"],"rateLimit":{"burst":350,"steady":3500},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+      "coupon-code": ["expires_at","id","status","unique_code"],
+      "coupon": ["description","external_id","id","monitor_configuration"],
+    },
+  },
   "list-profiles": {
     "path": "/api/lists/{id}/profiles",
     "scopes": ["lists:read","profiles:read"],

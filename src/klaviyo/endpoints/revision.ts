@@ -71,6 +71,9 @@ export const FIXED_PAGE_SIZE: Record<EndpointName, number> = {
   'push-tokens': 20,
   'metric-aggregates': 500,
   'flow-series-reports': 500,
+  'campaign-values-reports': 500,
+  // 2025-10-15 has no page[size] parameter; its later default.
+  'coupon-codes': 100,
   'list-profiles': 20,
   'segment-profiles': 20,
   'flow-actions': 50,

@@ -25,6 +25,8 @@ export type EndpointName =
   | 'push-tokens'
   | 'metric-aggregates'
   | 'flow-series-reports'
+  | 'campaign-values-reports'
+  | 'coupon-codes'
   | ChildCollectionName;
 
 /** Collections read once per parent record (`/api/lists/{id}/profiles`): the path holds the parent's id. */
@@ -59,6 +61,8 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'push-tokens',
   'metric-aggregates',
   'flow-series-reports',
+  'campaign-values-reports',
+  'coupon-codes',
   'list-profiles',
   'segment-profiles',
   'flow-actions',
@@ -92,6 +96,9 @@ export const ENDPOINT_OPERATIONS: Readonly<Record<EndpointName, { path: string; 
   'push-tokens': { path: '/api/push-tokens', method: 'get' },
   'metric-aggregates': { path: '/api/metric-aggregates', method: 'post' },
   'flow-series-reports': { path: '/api/flow-series-reports', method: 'post' },
+  'campaign-values-reports': { path: '/api/campaign-values-reports', method: 'post' },
+  // Codes of a coupon: a top-level path, the coupon named by a required `equals(coupon.id,…)` filter.
+  'coupon-codes': { path: '/api/coupon-codes', method: 'get' },
   'list-profiles': { path: '/api/lists/{id}/profiles', method: 'get' },
   'segment-profiles': { path: '/api/segments/{id}/profiles', method: 'get' },
   'flow-actions': { path: '/api/flows/{id}/flow-actions', method: 'get' },
@@ -105,7 +112,7 @@ export const ENDPOINT_OPERATIONS: Readonly<Record<EndpointName, { path: string; 
 export type CollectionName = Exclude<EndpointName, ReportName | ChildCollectionName>;
 
 /** The POST endpoints (reports). */
-export type ReportName = 'metric-aggregates' | 'flow-series-reports';
+export type ReportName = 'metric-aggregates' | 'flow-series-reports' | 'campaign-values-reports';
 
 /** Any collection endpoint the simulator serves, top-level or per parent. */
 export type ServedCollectionName = Exclude<EndpointName, ReportName>;

@@ -82,11 +82,12 @@ function checkSource(
   }
   const source = entry.name;
   // A report's recent days are read again and must replace the rows read before; a child collection
-  // read whole every run (campaign messages) would otherwise pile up a copy per run.
+  // read whole every run (campaign messages, coupon codes) would otherwise pile up a copy per run.
   const rereads =
     entry.report !== undefined ||
     (entry.parent !== undefined && Object.keys(entry.windowFields).length === 0);
-  if (rereads && d.mode !== 'merge') {
+  // A snapshot merges by id too (and marks what is gone).
+  if (rereads && d.mode !== 'merge' && d.mode !== 'snapshot') {
     ctx.report({
       code: 'REREAD_NEEDS_MERGE',
       severity: entry.report ? 'error' : 'warning',
@@ -97,12 +98,15 @@ function checkSource(
   }
   for (const key of entry.report?.requires ?? []) {
     if (typeof config.in[key] === 'string' && config.in[key] !== '') continue;
+    // The conversion metric may be named instead (`conversion_metric: Placed Order`).
+    const byName = config.in.conversion_metric;
+    if (key === 'conversion_metric_id' && typeof byName === 'string' && byName !== '') continue;
     ctx.report({
       code: 'REPORT_NEEDS_KEY',
       severity: 'error',
       ...inLoad(key),
       message: `${source} needs in.${key} in ${file}`,
-      fix: `Add "${key}: <metric id>" under in: (the metric whose events count as conversions, e.g. Placed Order).`,
+      fix: `Add "${key}: <metric id>" (or "conversion_metric: <metric name>") under in: (the metric whose events count as conversions, e.g. Placed Order).`,
     });
   }
   const connector = d.incremental_field_connector;

@@ -1,6 +1,6 @@
 /**
  * The account's smaller objects that the top-level streams read beside the seed's: tags and tag groups,
- * coupons, forms, images, catalog items / variants / categories, push tokens. Tens to hundreds of
+ * coupons and their codes, forms, images, catalog items / variants / categories, push tokens. Tens to hundreds of
  * records each, held as objects in `SmallCollection`s; the filter fields, sorts and relationships are
  * those of the OpenAPI document of 2026-07-15.
  */
@@ -21,6 +21,7 @@ export const ACCOUNT_OBJECT_NAMES = [
   'tag-groups',
   'tags',
   'coupons',
+  'coupon-codes',
   'forms',
   'images',
   'catalog-categories',
@@ -40,6 +41,13 @@ interface TagRecord extends SmallRecord {
 interface CouponRecord extends SmallRecord {
   description: string | null;
   threshold: number | null;
+}
+/** A coupon's code; `name` is the unique code, `id` is `<coupon id>-<unique code>` as Klaviyo's. */
+interface CouponCodeRecord extends SmallRecord {
+  couponId: string;
+  expiresAt: number | null;
+  status: 'UNASSIGNED' | 'ASSIGNED_TO_PROFILE' | 'USED';
+  profileIndex: number | null;
 }
 interface FormRecord extends SmallRecord {
   status: 'draft' | 'live';
@@ -86,6 +94,7 @@ export class AccountObjects {
   readonly tagGroups: SmallCollection<TagGroupRecord>;
   readonly tags: SmallCollection<TagRecord>;
   readonly coupons: SmallCollection<CouponRecord>;
+  readonly couponCodes: SmallCollection<CouponCodeRecord>;
   readonly forms: SmallCollection<FormRecord>;
   readonly images: SmallCollection<ImageRecord>;
   readonly categories: SmallCollection<CategoryRecord>;
@@ -143,6 +152,42 @@ export class AccountObjects {
           monitor_configuration: r.threshold === null ? null : { low_balance_threshold: r.threshold },
         },
       }),
+    });
+    // Read per coupon with the filter the API requires (`equals(coupon.id,…)` or a profile); no sort.
+    this.couponCodes = new SmallCollection<CouponCodeRecord>({
+      name: 'coupon-codes',
+      type: 'coupon-code',
+      fields: {
+        'coupon.id': { kind: 'string', get: (r) => r.couponId },
+        'profile.id': {
+          kind: 'string',
+          get: (r) => (r.profileIndex === null ? null : this.profiles.id(r.profileIndex)),
+        },
+        expires_at: { kind: 'datetime', get: (r) => r.expiresAt },
+        status: { kind: 'string', get: (r) => r.status },
+      },
+      build: (r, ctx) => ({
+        attributes: {
+          unique_code: r.name,
+          expires_at: r.expiresAt === null ? null : t(r.expiresAt),
+          status: r.status,
+        },
+        relationships: {
+          coupon: rel(ctx, 'coupon-codes', r.id, 'coupon', { type: 'coupon', id: r.couponId }),
+          profile:
+            r.profileIndex === null
+              ? rel(ctx, 'coupon-codes', r.id, 'profile')
+              : rel(ctx, 'coupon-codes', r.id, 'profile', {
+                  type: 'profile',
+                  id: this.profiles.id(r.profileIndex),
+                }),
+        },
+      }),
+      included: (r, include, ctx) => {
+        if (!include.has('coupon')) return [];
+        const index = this.coupons.records.findIndex((c) => c.id === r.couponId);
+        return index === -1 ? [] : [this.coupons.resource(index, ctx)];
+      },
     });
     this.forms = new SmallCollection<FormRecord>({
       name: 'forms',
@@ -314,6 +359,7 @@ export class AccountObjects {
       ['tag-groups', this.tagGroups],
       ['tags', this.tags],
       ['coupons', this.coupons],
+      ['coupon-codes', this.couponCodes],
       ['forms', this.forms],
       ['images', this.images],
       ['catalog-categories', this.categories],
@@ -395,6 +441,24 @@ export class AccountObjects {
           description: rng.next() < 0.3 ? null : `${10 + (k % 40)}% off for purchases over $50`,
           threshold: rng.next() < 0.5 ? null : 100 * (1 + Math.floor(rng.next() * 9)),
         } satisfies CouponRecord;
+      }
+      case 'coupon-codes': {
+        const coupons = this.coupons.records;
+        if (coupons.length === 0) return null;
+        const coupon = coupons[Math.floor(rng.next() * coupons.length)] as CouponRecord;
+        const code = randomAlnum(seed, 705, k, 12).toUpperCase();
+        const assigned = rng.next() < 0.4 && this.profiles.size() > 0;
+        return {
+          id: `${coupon.id}-${code}`,
+          name: code,
+          created: Math.max(created, coupon.created),
+          updated: Math.max(updated, coupon.created),
+          couponId: coupon.id,
+          // Klaviyo sets a year when none is given; some codes never expire here.
+          expiresAt: rng.next() < 0.2 ? null : Math.max(created, coupon.created) + 365 * 86_400_000,
+          status: assigned ? pick(['ASSIGNED_TO_PROFILE', 'USED'] as const, rng.next()) : 'UNASSIGNED',
+          profileIndex: assigned ? Math.floor(rng.next() * this.profiles.size()) : null,
+        } satisfies CouponCodeRecord;
       }
       case 'forms':
         return {
@@ -489,21 +553,36 @@ export class AccountObjects {
       const record = coll.records[i] as SmallRecord;
       record.updated = newTime(record.updated);
       if (name === 'push-tokens') (record as PushTokenRecord).status = 'UNAUTHORIZED';
-      else if (name === 'coupons') (record as CouponRecord).description = `${record.name}: 5% off, edited`;
+      else if (name === 'coupon-codes') {
+        // A code handed out, or one handed out used.
+        const code = record as CouponCodeRecord;
+        if (code.status === 'UNASSIGNED' && this.profiles.size() > 0) {
+          code.status = 'ASSIGNED_TO_PROFILE';
+          code.profileIndex = Math.floor(rng.next() * this.profiles.size());
+        } else code.status = 'USED';
+      } else if (name === 'coupons') (record as CouponRecord).description = `${record.name}: 5% off, edited`;
       else record.name = `${record.name.replace(/ \(edited\)$/, '')} (edited)`;
     }
     coll.touch();
   }
 
-  /** Deletes `n` records of a collection (a catalog item takes its variants with it); returns their ids. */
+  /**
+   * Deletes `n` records of a collection (a catalog item takes its variants with it, a coupon its
+   * codes); returns their ids.
+   */
   delete(name: AccountObjectName, n: number, rng: Rng): string[] {
     const coll = this.collection(name);
     const ids = pickIndices(coll.size(), n, rng).map((i) => coll.id(i));
     coll.removeIds(new Set(ids));
+    const gone = new Set(ids);
     if (name === 'catalog-items') {
-      const gone = new Set(ids);
       this.variants.removeIds(
         new Set(this.variants.records.filter((v) => gone.has(v.itemId)).map((v) => v.id)),
+      );
+    }
+    if (name === 'coupons') {
+      this.couponCodes.removeIds(
+        new Set(this.couponCodes.records.filter((c) => gone.has(c.couponId)).map((c) => c.id)),
       );
     }
     return ids;

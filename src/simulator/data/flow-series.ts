@@ -1,5 +1,6 @@
 /**
- * What `POST /api/flow-series-reports` reports per flow message and day: deterministic numbers from
+ * What `POST /api/flow-series-reports` reports per flow message and day (and, in an instance of its
+ * own, what `POST /api/campaign-values-reports` sums per campaign message): deterministic numbers from
  * (seed, message, day, statistic), zero before the message existed, and revisable: Klaviyo still
  * changes recent days (late opens, conversions), so `revise` bumps the values of a range of days.
  */

@@ -47,6 +47,8 @@ export interface DataOptions {
   tags?: number;
   'tag-groups'?: number;
   coupons?: number;
+  /** Coupon codes, each of a random coupon. */
+  'coupon-codes'?: number;
   forms?: number;
   images?: number;
   'catalog-items'?: number;
@@ -74,6 +76,7 @@ export const DEFAULT_COUNTS: Record<CollectionName, number> = {
   'tag-groups': 3,
   tags: 12,
   coupons: 6,
+  'coupon-codes': 40,
   forms: 8,
   images: 30,
   'catalog-categories': 5,
@@ -123,6 +126,8 @@ export class SimulatorData {
   readonly children: ChildData;
   /** The numbers flow series reports give per flow message and day. */
   readonly flowSeries: FlowSeriesData;
+  /** The numbers campaign values reports sum per campaign message over a timeframe's days. */
+  readonly campaignValues: FlowSeriesData;
 
   constructor(options: DataOptions = {}) {
     this.seed = (options.seed ?? 1) >>> 0;
@@ -159,6 +164,7 @@ export class SimulatorData {
     );
     this.children.generate(this.nowMs, new Rng(this.seed ^ 0xc41d));
     this.flowSeries = new FlowSeriesData(this.seed);
+    this.campaignValues = new FlowSeriesData(this.seed ^ 0xca4a);
     this.generatedUpTo = this.nowMs;
   }
 

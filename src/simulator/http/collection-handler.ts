@@ -39,6 +39,9 @@ export interface CollectionRequest {
 const CHANNEL_REQUIRED_DETAIL =
   "A channel filter is required. Use equals(messages.channel,'email'), equals(messages.channel,'sms') or equals(messages.channel,'mobile_push').";
 
+const COUPON_OR_PROFILE_REQUIRED_DETAIL =
+  "A coupon or profile filter is required. Use equals(coupon.id,'...'), any(coupon.id,[...]), equals(profile.id,'...') or any(profile.id,[...]).";
+
 const COMMA = Buffer.from(',');
 
 const DEFAULT_SORT: Partial<Record<ServedCollectionName, string>> = { events: 'datetime' };
@@ -98,6 +101,13 @@ export function handleCollection(req: CollectionRequest): string | Buffer {
   const extra: ((i: number) => boolean)[] = [];
   const listed = coll.listedFilter?.() ?? null;
   if (listed) extra.push(listed);
+  // "A coupon/coupons or a profile/profiles must be provided as required filter params."
+  if (
+    endpoint === 'coupon-codes' &&
+    !conditions.some((c) => c.field === 'coupon.id' || c.field === 'profile.id')
+  ) {
+    throw invalidFilter(COUPON_OR_PROFILE_REQUIRED_DETAIL);
+  }
   if (endpoint === 'campaigns') {
     if (
       !isBefore(req.revision, '2023-07-15') &&

@@ -1,8 +1,11 @@
 import { configError } from '../../util/errors.js';
 import type { StreamSpec } from '../stream.js';
 
-/** What every flow message did per day; rates are left to the warehouse (sums of these). */
-const STATISTICS = [
+/**
+ * What every flow (or campaign) message did per day; rates are left to the warehouse (sums of these).
+ * Campaign values reports take the same statistics.
+ */
+export const STATISTICS = [
   'recipients',
   'delivered',
   'bounced',

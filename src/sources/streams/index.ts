@@ -1,8 +1,10 @@
 /** Every stream we read. Adding one: a file beside this one, and its line here. */
 import type { StreamSpec } from '../stream.js';
 import { campaignMessages } from './campaign-messages.js';
+import { campaignValuesDaily } from './campaign-values-daily.js';
 import { campaigns } from './campaigns.js';
 import { catalogCategories, catalogItems, catalogVariants } from './catalog.js';
+import { couponCodes } from './coupon-codes.js';
 import { coupons } from './coupons.js';
 import { events } from './events.js';
 import { flowActions } from './flow-actions.js';
@@ -49,7 +51,9 @@ export const STREAMS: readonly StreamSpec[] = [
   flowActions,
   flowMessages,
   campaignMessages,
+  couponCodes,
   // Reports (POST), per parent.
   metricAggregatesDaily,
   flowSeriesDaily,
+  campaignValuesDaily,
 ];

@@ -15,7 +15,7 @@ import {
   type ParentProgress,
   parentProgressStatements,
 } from '../parent-cursors.js';
-import { markDeletedSql, memberMarksSql, moveSql } from '../row-move-sql.js';
+import { type DeleteScope, markDeletedSql, memberMarksSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -221,10 +221,11 @@ export class DuckDBStaging implements StagingDriver {
     table: string,
     stagedId: string | null,
     deletedAt: string,
+    scope?: DeleteScope,
   ): Promise<number> {
     const result = await this.connection.runAndReadAll(
-      markDeletedSql(schema, table, this.stageTable, stagedId),
-      [deletedAt],
+      markDeletedSql(schema, table, this.stageTable, stagedId, scope),
+      [deletedAt, ...(scope?.parentIds ?? [])],
     );
     return Number(result.getRows()[0]?.[0] ?? 0);
   }

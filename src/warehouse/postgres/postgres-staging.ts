@@ -20,7 +20,7 @@ import {
   type ParentProgress,
   parentProgressStatements,
 } from '../parent-cursors.js';
-import { markDeletedSql, memberMarksSql, moveSql } from '../row-move-sql.js';
+import { type DeleteScope, markDeletedSql, memberMarksSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -240,8 +240,12 @@ export class PostgresStaging implements StagingDriver {
     table: string,
     stagedId: string | null,
     deletedAt: string,
+    scope?: DeleteScope,
   ): Promise<number> {
-    const result = await this.run(markDeletedSql(schema, table, this.stageTable, stagedId), [deletedAt]);
+    const result = await this.run(markDeletedSql(schema, table, this.stageTable, stagedId, scope), [
+      deletedAt,
+      ...(scope?.parentIds ?? []),
+    ]);
     return result.rowCount ?? 0;
   }
 

@@ -226,7 +226,7 @@ const CASES: RuleCase[] = [
         code: 'REPORT_NEEDS_KEY',
         key: 'in.conversion_metric_id',
         message: 'flow_series_daily needs in.conversion_metric_id in config/klaviyo_metric_data_load.yml',
-        fix: 'Add "conversion_metric_id: <metric id>" under in: (the metric whose events count as conversions, e.g. Placed Order).',
+        fix: 'Add "conversion_metric_id: <metric id>" (or "conversion_metric: <metric name>") under in: (the metric whose events count as conversions, e.g. Placed Order).',
       },
       {
         file: METRICS_LOAD,
