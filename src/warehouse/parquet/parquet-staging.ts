@@ -24,6 +24,7 @@ import { createMembersTable, DuckDBStaging } from '../duckdb/duckdb-staging.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
 import { foldIdentifier, quoteIdentifier } from '../identifiers.js';
 import type { MemberSets, ParentProgress } from '../parent-cursors.js';
+import type { DeleteScope } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -76,8 +77,10 @@ export interface ParquetCommitter {
 export class ParquetStaging implements StagingDriver {
   private readonly stage: DuckDBStaging;
   private pending: PendingCommit | null = null;
-  /** `snapshot` mode: the rows moveRows marked deleted while rewriting the table (null: not yet). */
-  private markedByMove: number | null = null;
+  /** `snapshot` mode: the staged ids (SQL), once moveRows ran in this commit. */
+  private snapshotIds: string | null = null;
+  /** Rewrites of this session's commits, naming their staging folders apart. */
+  private rewrites = 0;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -121,7 +124,7 @@ export class ParquetStaging implements StagingDriver {
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     const pending = await this.committer.begin(this.target);
     this.pending = pending;
-    this.markedByMove = null;
+    this.snapshotIds = null;
     try {
       const result = await work();
       await this.committer.publish(this.target, pending);
@@ -200,21 +203,16 @@ export class ParquetStaging implements StagingDriver {
     let newRows: string;
     /** Committed rows kept in the rewritten files (none when nothing is rewritten). */
     let keepWhere = 'true';
-    /** The kept rows as written (snapshot: with the deleted ones marked). */
-    let keptRows = (files: typeof committedFiles) => `SELECT * FROM (${existing(files)}) WHERE ${keepWhere}`;
+    const keptRows = (files: typeof committedFiles) =>
+      `SELECT * FROM (${existing(files)}) WHERE ${keepWhere}`;
     if (mode === 'snapshot' && id !== undefined) {
-      // A snapshot marks every live row whose id this read did not return, so the whole table is
-      // rewritten once (snapshot tables are the account's objects, not its events): the newest staged
-      // version of each id, then the other committed rows with `_deleted_at` set where it was not.
+      // Merged by id here (the whole table is rewritten: snapshot tables are the account's objects, not
+      // its events); markDeleted then marks the rows this read did not return, in the rows it is told.
       for (const file of committedFiles) commit.removed.add(file.path);
       const idColumn = quoteIdentifier(spec(id).name);
       const stagedIds = `SELECT CAST(${id.stageName} AS ${fileType(spec(id).type)}) FROM ${this.stageTable} WHERE ${id.stageName} IS NOT NULL`;
       keepWhere = `(${idColumn} IS NULL OR ${idColumn} NOT IN (${stagedIds}))`;
-      this.markedByMove = await this.countLive(
-        `SELECT * FROM (${existing(committedFiles)}) WHERE ${keepWhere}`,
-      );
-      keptRows = (files) =>
-        markedDeleted(`SELECT * FROM (${existing(files)}) WHERE ${keepWhere}`, move.target);
+      this.snapshotIds = stagedIds;
       const newest = window === undefined ? '' : `${safeTimestamp(window.stageName)} DESC NULLS LAST, `;
       newRows = `SELECT ${asTable} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName} ORDER BY ${newest}${STAGE_SEQ} DESC) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`;
     } else if (mode === 'replace') {
@@ -279,29 +277,75 @@ export class ParquetStaging implements StagingDriver {
   }
 
   /**
-   * `snapshot` mode: moveRows already rewrote the table with the rows it did not read marked; with
-   * nothing staged (moveRows did not run) every live row is marked, rewriting the table once here.
+   * `snapshot` mode, after moveRows merged the staged rows: the live rows whose id was not staged
+   * (all, with nothing staged) get `_deleted_at`; a `scope` limits it to some parents' rows.
    */
   async markDeleted(
     schema: string,
     table: string,
-    _stagedId: string | null,
+    stagedId: string | null,
     deletedAt: string,
-    // A snapshot limited to some rows (a later caller's per-parent scope): moveRows marked the whole
-    // table, so the commit is refused rather than marking rows it should not.
-    ...limited: unknown[]
+    scope?: DeleteScope,
   ): Promise<number> {
-    if (limited.some((argument) => argument !== undefined))
-      throw new Error(`${schema}.${table}: a Parquet dataset cannot mark a snapshot of some rows only`);
-    if (this.markedByMove !== null) return this.markedByMove;
+    const q = quoteIdentifier;
+    const conditions: string[] = [];
+    if (stagedId !== null && this.snapshotIds !== null)
+      conditions.push(`(${q('id')} IS NULL OR ${q('id')} NOT IN (${this.snapshotIds}))`);
+    if (scope !== undefined) {
+      const list = scope.parentIds.map(sqlText).join(', ');
+      const column = q(scope.column);
+      if (scope.among) conditions.push(`${column} IN (${list || 'NULL'})`);
+      else if (list !== '') conditions.push(`(${column} IS NULL OR ${column} NOT IN (${list}))`);
+    }
+    return this.markWhere(
+      schema,
+      table,
+      conditions.length === 0 ? 'true' : conditions.join(' AND '),
+      deletedAt,
+    );
+  }
+
+  /**
+   * Sets `_deleted_at` = `deletedAt` on the live rows matching `condition` (SQL over the table's
+   * columns) of the table as this commit leaves it: the files holding such rows are rewritten, with the
+   * files this commit wrote (so the new names never meet the old ones). Returns how many.
+   */
+  private async markWhere(
+    schema: string,
+    table: string,
+    condition: string,
+    deletedAt: string,
+  ): Promise<number> {
     const commit = this.commit;
     const columns = commit.columns ?? [];
-    const committedFiles = absoluteFiles(this.committer.folder(schema, table), commit.committed?.files ?? []);
-    const all = filesSelect(committedFiles, columns, fileType);
-    const marked = await this.countLive(all);
+    const deleted = quoteIdentifier(DELETED_AT_COLUMN);
+    const kept = absoluteFiles(
+      this.committer.folder(schema, table),
+      (commit.committed?.files ?? []).filter((file) => !commit.removed.has(file.path)),
+    );
+    const written = commit.written.map((w) => ({ ...w.file, absolute: w.staged }));
+    if (kept.length + written.length === 0) return 0;
+    const hit = `(${deleted} IS NULL AND coalesce((${condition}), false))`;
+    const changes = await this.connection.runAndReadAll(
+      `SELECT ki_file, count(*) FROM (${filesSelect([...kept, ...written], columns, fileType, true)}) WHERE ${hit} GROUP BY ki_file`,
+    );
+    const changed = new Set(changes.getRows().map(([file]) => String(file)));
+    const marked = changes.getRows().reduce((n, [, count]) => n + Number(count), 0);
     if (marked === 0) return 0;
-    for (const file of committedFiles) commit.removed.add(file.path);
-    await this.writeTable(markedDeleted(all, { ...this.target, deletedAt }), this.target);
+    const rewritten = [...kept.filter((file) => changed.has(file.absolute)), ...written];
+    for (const file of rewritten) if (kept.includes(file)) commit.removed.add(file.path);
+    const list = columns
+      .map((column) =>
+        column.name === DELETED_AT_COLUMN
+          ? `CASE WHEN ${hit} THEN ${sqlText(deletedAt)} ELSE ${deleted} END AS ${deleted}`
+          : quoteIdentifier(column.name),
+      )
+      .join(', ');
+    await this.writeTable(
+      `SELECT ${list} FROM (${filesSelect(rewritten, columns, fileType)})`,
+      this.target,
+      `${table}.marked${++this.rewrites}`,
+    );
     return marked;
   }
 
@@ -369,14 +413,6 @@ export class ParquetStaging implements StagingDriver {
     }
   }
 
-  /** How many rows of `select` are live (no `_deleted_at`). */
-  private async countLive(select: string): Promise<number> {
-    const result = await this.connection.runAndReadAll(
-      `SELECT count(*) FROM (${select}) WHERE ${quoteIdentifier(DELETED_AT_COLUMN)} IS NULL`,
-    );
-    return Number(result.getRows()[0]?.[0] ?? 0);
-  }
-
   /** Writes the commit's files of the table: the rows of `select`, partitioned by the window's date. */
   private async writeTable(select: string, target: LoadTarget, folderName = target.table): Promise<void> {
     const commit = this.commit;
@@ -394,13 +430,6 @@ export class ParquetStaging implements StagingDriver {
     });
     commit.changed = true;
   }
-}
-
-/** `select`'s rows with `_deleted_at` set to the load's time where it was not set. */
-function markedDeleted(select: string, target: LoadTarget): string {
-  const column = quoteIdentifier(DELETED_AT_COLUMN);
-  const at = sqlText(target.deletedAt ?? new Date().toISOString());
-  return `SELECT * REPLACE (coalesce(${column}, ${at}) AS ${column}) FROM (${select})`;
 }
 
 /** The files of a table after a commit: the committed ones it kept, then the ones it wrote. */
