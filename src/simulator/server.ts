@@ -127,7 +127,12 @@ const CHILD_ROUTES: Record<string, ChildEndpoint> = {
   'flows/flow-actions': 'flow-actions',
   'flow-actions/flow-messages': 'flow-messages',
   'campaigns/campaign-messages': 'campaign-messages',
+  'lists/relationships/profiles': 'list-profile-ids',
+  'segments/relationships/profiles': 'segment-profile-ids',
 };
+
+/** Endpoints that answer with resource identifiers (`{type, id}`) only: relationships. */
+const IDENTIFIER_ENDPOINTS: ReadonlySet<EndpointName> = new Set(['list-profile-ids', 'segment-profile-ids']);
 
 interface Route {
   endpoint: EndpointName;
@@ -143,7 +148,7 @@ function routeOf(pathname: string): Route | null {
       ? { endpoint: name, parentId: null }
       : null;
   }
-  const child = /^\/api\/([a-z-]+)\/([^/]+)\/([a-z-]+)\/?$/.exec(pathname);
+  const child = /^\/api\/([a-z-]+)\/([^/]+)\/((?:relationships\/)?[a-z-]+)\/?$/.exec(pathname);
   const endpoint = child ? CHILD_ROUTES[`${child[1]}/${child[3]}`] : undefined;
   return child && endpoint ? { endpoint, parentId: decodeURIComponent(child[2] as string) } : null;
 }
@@ -358,6 +363,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             baseUrl,
             wallNow: wall(),
             cursorTtlMs: options.cursorTtlMs ?? null,
+            identifiersOnly: IDENTIFIER_ENDPOINTS.has(endpoint),
             ...(resourceTexts ? { resourceTexts } : {}),
           });
         }

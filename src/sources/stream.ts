@@ -53,6 +53,12 @@ export interface ParentSpec {
    * and of merges.
    */
   ownIdColumn?: string;
+  /**
+   * Memberships: the collection of each parent's current member ids (`/api/lists/{id}/relationships/profiles`),
+   * read whole every run after the parent's rows, so the rows of members who left are marked
+   * `_deleted_at` (the ids are matched with `ownIdColumn`).
+   */
+  memberIds?: StreamSpec;
   /** The filter field that names the parent (`coupon.id`) when the endpoint has no `{id}`. */
   filterField?: string;
 }

@@ -105,3 +105,34 @@ export function markDeletedSql(
   }
   return `UPDATE ${qualifiedName(schema, table)} AS t SET ${deletedAt} = $1 WHERE t.${deletedAt} IS NULL${missing}${parents}`;
 }
+
+/**
+ * Memberships (see `MemberSets`): the statements that mark (`$1`: the time) and clear `_deleted_at` on
+ * the rows of the parents listed in `membersTable` (`parent_id`, `member_id`; a (parent, NULL) row per
+ * parent). Live: the row is its id's newest (by the window value as a timestamp) and its member is
+ * in the parent now.
+ */
+export function memberMarksSql(
+  schema: string,
+  table: string,
+  membersTable: string,
+  columns: { parent: string; member: string; window: string | null },
+  safeTimestamp: (expression: string) => string,
+): { mark: string; clear: string } {
+  const target = qualifiedName(schema, table);
+  const deletedAt = quoteIdentifier(DELETED_AT_COLUMN);
+  const id = quoteIdentifier('id');
+  const parent = quoteIdentifier(columns.parent);
+  const window = columns.window === null ? null : quoteIdentifier(columns.window);
+  const newest =
+    window === null
+      ? `SELECT ${id} AS ki_id FROM ${target} WHERE ${parent} IN (SELECT parent_id FROM ${membersTable}) GROUP BY ${id}`
+      : `SELECT ${id} AS ki_id, max(${safeTimestamp(window)}) AS ki_newest FROM ${target} WHERE ${parent} IN (SELECT parent_id FROM ${membersTable}) GROUP BY ${id}`;
+  const older = window === null ? 'false' : `coalesce(${safeTimestamp(`t.${window}`)} < n.ki_newest, false)`;
+  const member = `EXISTS (SELECT 1 FROM ${membersTable} m WHERE m.parent_id = t.${parent} AND m.member_id = t.${quoteIdentifier(columns.member)})`;
+  const from = `FROM (${newest}) n WHERE t.${id} = n.ki_id`;
+  return {
+    mark: `UPDATE ${target} AS t SET ${deletedAt} = $1 ${from} AND t.${deletedAt} IS NULL AND (${older} OR NOT ${member})`,
+    clear: `UPDATE ${target} AS t SET ${deletedAt} = NULL ${from} AND t.${deletedAt} IS NOT NULL AND NOT ${older} AND ${member}`,
+  };
+}

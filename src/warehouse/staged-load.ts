@@ -19,7 +19,7 @@ import {
   type LoadTarget,
 } from './destination.js';
 import { foldIdentifier } from './identifiers.js';
-import { type ParentProgress, parentProgressStatements } from './parent-cursors.js';
+import type { MemberSets, ParentProgress } from './parent-cursors.js';
 import type { DeleteScope } from './row-move-sql.js';
 import { type ExistingColumn, planTableChanges } from './schema-evolution.js';
 import { type StageColumn, StageSchema, type StageSchemaChanges } from './stage-schema.js';
@@ -87,8 +87,19 @@ export interface StagingDriver {
   ): Promise<number>;
   /** Inserts log rows into `<schema>.ingestion_log`, creating it when missing. */
   insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void>;
-  /** One statement with bound parameters (`$1`, `$2`, …), inside the commit's transaction. */
-  runStatement(sql: string, params: readonly (string | boolean)[]): Promise<void>;
+  /**
+   * Memberships, after the move: marks the rows of the profiles no longer members with `_deleted_at` =
+   * `deletedAt` and clears it on a member's newest row (see `MemberSets`); returns how many it marked.
+   */
+  markMembers(
+    schema: string,
+    table: string,
+    members: MemberSets,
+    windowColumn: string | null,
+    deletedAt: string,
+  ): Promise<number>;
+  /** Records a child collection's parent progress in `ingestion_parents`, inside the commit's transaction. */
+  recordParentProgress(schema: string, table: string, progress: ParentProgress): Promise<void>;
   dropStage(): Promise<void>;
   /** Releases the connection. */
   close(): Promise<void>;
@@ -220,7 +231,9 @@ export class StagedLoadSession implements LoadSession {
       [...(existing ?? []), ...plan.add].some(
         (column) => foldIdentifier(column.name) === foldIdentifier(name),
       );
-    if (snapshot && !has(DELETED_AT_COLUMN)) {
+    const members =
+      parents?.members !== undefined && parents.members.current.size > 0 ? parents.members : null;
+    if ((snapshot || members !== null) && !has(DELETED_AT_COLUMN)) {
       await d.addColumn(schema, table, { name: DELETED_AT_COLUMN, type: 'VARCHAR' });
     }
 
@@ -255,11 +268,21 @@ export class StagedLoadSession implements LoadSession {
       }
     }
 
+    if (members !== null && has('id') && has(members.parentColumn) && has(members.memberColumn)) {
+      const window = windowColumn !== null && has(windowColumn) ? windowColumn : null;
+      const marked = await d.markMembers(
+        schema,
+        table,
+        members,
+        window,
+        this.target.deletedAt ?? new Date().toISOString(),
+      );
+      result.markedDeleted = (result.markedDeleted ?? 0) + marked;
+    }
+
     await step('log');
     await d.insertLogRows(schema, typeof logRows === 'function' ? logRows(result) : logRows);
-    if (parents)
-      for (const { sql, params } of parentProgressStatements(schema, table, parents))
-        await d.runStatement(sql, params);
+    if (parents) await d.recordParentProgress(schema, table, parents);
 
     await step('drop-stage');
     await d.dropStage();

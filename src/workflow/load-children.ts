@@ -101,7 +101,11 @@ interface Batch {
   session: LoadSession | null;
   rows: number;
   done: { parentId: string; endTime: string }[];
+  /** Memberships: the member ids of each parent completed in the batch. */
+  members: Map<string, string[]>;
 }
+
+const emptyBatch = (): Batch => ({ session: null, rows: 0, done: [], members: new Map() });
 
 export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcome> {
   const { source, fetcher } = input;
@@ -130,7 +134,7 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
   // the batch commits with the cursors of the parents completed in it. A parent cut by a checkpoint
   // has rows in two batches and its cursor in the later one; rows read again after a failure are
   // dropped by the commit's dedupe.
-  let batch: Batch = { session: null, rows: 0, done: [] };
+  let batch = emptyBatch();
   let lastCommitAt = input.clock.now();
   const staging = new Mutex();
   const commits = new Mutex();
@@ -150,7 +154,14 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
               duplicatesSkipped: outcome.duplicatesSkipped + loaded.duplicatesSkipped,
             })
           : [],
-      { done: b.done, complete: final, ...(snapshot ? { snapshot } : {}) },
+      {
+        done: b.done,
+        complete: final,
+        ...(snapshot ? { snapshot } : {}),
+        ...(memberIds && parent?.ownIdColumn
+          ? { members: { parentColumn: parent.column, memberColumn: parent.ownIdColumn, current: b.members } }
+          : {}),
+      },
     );
     outcome.inserted += result.inserted;
     outcome.duplicatesSkipped += result.duplicatesSkipped;
@@ -162,7 +173,7 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     if (!due) return;
     const full = await staging.run(async () => {
       const taken = batch;
-      batch = { session: null, rows: 0, done: [] };
+      batch = emptyBatch();
       lastCommitAt = input.clock.now();
       return taken;
     });
@@ -229,6 +240,30 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
     return { rows, pages };
   };
 
+  /**
+   * Memberships: the ids of the parent's members now, read whole (ids only), so the commit marks the
+   * rows of those who left. Read after the parent's rows: a member who left since is marked now.
+   */
+  const memberIds = parent?.memberIds ? collectionSource(parent.memberIds) : null;
+  const readMembers = async (parentId: string) => {
+    const ids: string[] = [];
+    let pages = 0;
+    const whole: SourceParams = {
+      ...params,
+      windowField: null,
+      window: { startMs: null, endMs: null },
+      skipRelatedObjects: true,
+      additionalFields: [],
+    };
+    for (const stream of memberIds?.plan(whole, parentId) ?? []) {
+      for await (const page of fetcher.paginate(stream.path, stream.query, { signal })) {
+        pages++;
+        for (const record of page.data) ids.push(record.id);
+      }
+    }
+    return { ids, pages };
+  };
+
   const readParent = async (parentId: string) => {
     const cursor = cursors.get(parentId);
     // Completed by the run that was interrupted: its rows are in; the next run reads on from there.
@@ -243,8 +278,9 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
             }
           : write;
         const read = await readOnce(parentId, cursor, emit);
+        const members = memberIds ? await readMembers(parentId) : null;
         outcome.rows += read.rows;
-        outcome.pages += read.pages;
+        outcome.pages += read.pages + (members?.pages ?? 0);
         outcome.slices++;
         await staging.run(async () => {
           if (held.length > 0) {
@@ -253,6 +289,10 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
             await batch.session.write(held);
           }
           batch.done.push({ parentId, endTime });
+          if (members) {
+            batch.members.set(parentId, members.ids);
+            batch.rows += members.ids.length;
+          }
         });
         await checkpoint();
         return;
@@ -280,6 +320,11 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
 
   // The last commit: the rest of the rows, the SUCCESS row, and no parent of the table pending any more.
   const last = batch;
+  // Memberships of a parent read before that no longer exists (a deleted list): every row is marked.
+  if (memberIds) {
+    const present = new Set(parentIds);
+    for (const parentId of cursors.keys()) if (!present.has(parentId)) last.members.set(parentId, []);
+  }
   try {
     await commits.run(() => commit(last, true));
   } catch (error) {

@@ -1,4 +1,5 @@
 import { tierOf } from '../klaviyo/rate-tiers.js';
+import { collectionSource } from '../sources/collection-source.js';
 import { findStream, getSource } from '../sources/registry.js';
 import type { SourceParams } from '../sources/types.js';
 import { configError, errorMessage } from '../util/errors.js';
@@ -109,10 +110,19 @@ export async function runDatasource(
         Accept: 'application/vnd.api+json',
       };
       // A child collection's request per parent shows `{id}` (in its path or filter); a report is a POST.
+      const show = (path: string, query: Record<string, string>) =>
+        redact(fetcher.describeRequest(path, query)).replace(/%7Bid%7D/gi, '{id}');
       report.requests = source.plan(params, source.spec.parent ? '{id}' : undefined).map((stream) => {
-        const url = redact(fetcher.describeRequest(stream.path, stream.query)).replace(/%7Bid%7D/gi, '{id}');
+        const url = show(stream.path, stream.query);
         return source.spec.report ? `POST ${url}` : url;
       });
+      // Memberships also read each parent's member ids, whole (see load-children.ts).
+      const memberIds = source.spec.parent?.memberIds;
+      if (memberIds) {
+        const whole = { ...params, windowField: null, window: { startMs: null, endMs: null } };
+        for (const stream of collectionSource(memberIds).plan(whole))
+          report.requests.push(show(stream.path, stream.query));
+      }
       return report;
     }
 
@@ -132,7 +142,10 @@ export async function runDatasource(
       table: datasource.table_name,
       mode: config.mode,
       windowColumn: column,
-      ...(config.mode === 'snapshot' ? { deletedAt: isoSeconds(startedAt) } : {}),
+      // Snapshots and memberships (rows of profiles that left a list) mark rows deleted at the run's start.
+      ...(config.mode === 'snapshot' || source.spec.parent?.memberIds
+        ? { deletedAt: isoSeconds(startedAt) }
+        : {}),
     };
     const load: LoadSourceInput = {
       source,

@@ -130,6 +130,12 @@ describe('responses match the official OpenAPI schema (2026-07-15)', () => {
       { 'page[size]': '50', sort: 'created' },
     ],
     ['/api/campaigns/{id}/campaign-messages', () => sim.data.campaigns.records[0]!.id, {}],
+    ['/api/lists/{id}/relationships/profiles', () => sim.data.lists.records[0]!.id, { 'page[size]': '100' }],
+    [
+      '/api/segments/{id}/relationships/profiles',
+      () => sim.data.segments.records[0]!.id,
+      { 'page[size]': '100' },
+    ],
   ];
 
   test.each(CHILD_CASES)('%s (one parent) %o', async (specPath, parent, query) => {
@@ -139,6 +145,21 @@ describe('responses match the official OpenAPI schema (2026-07-15)', () => {
     expect(reply.body.data.length).toBeGreaterThan(0);
     const ok = validate(reply.body);
     expect(ok ? [] : validate.errors?.slice(0, 5)).toEqual([]);
+  });
+
+  test("a list's relationships/profiles are its members' identifiers only, the members /profiles lists", async () => {
+    const list = sim.data.lists.records[0]!.id;
+    const ids = await call(sim, `/api/lists/${list}/relationships/profiles`, { 'page[size]': '100' });
+    const profiles = await call(sim, `/api/lists/${list}/profiles`, { 'page[size]': '100' });
+    const idsOf = (body: { data: { id: string }[] }) => body.data.map((r) => r.id).sort();
+    expect(idsOf(ids.body)).toEqual(idsOf(profiles.body));
+    for (const r of ids.body.data) expect(Object.keys(r).sort()).toEqual(['id', 'type']);
+    expect(
+      (await call(sim, `/api/lists/${list}/relationships/profiles`, { 'fields[profile]': 'email' })).status,
+    ).toBe(400);
+    expect(
+      (await call(sim, `/api/lists/${list}/relationships/profiles`, { 'page[size]': '101' })).status,
+    ).toBe(400);
   });
 
   test('GET /api/coupon-codes: one coupon’s codes by the required filter, with the schema', async () => {

@@ -14,6 +14,7 @@ import {
 } from '../../src/klaviyo/endpoints/index.js';
 import { DEFAULT_REVISION } from '../../src/klaviyo/revisions.js';
 import { parseFilter } from '../../src/simulator/query/filter-parser.js';
+import { collectionSource } from '../../src/sources/collection-source.js';
 import { getSource } from '../../src/sources/registry.js';
 import type { StreamSpec } from '../../src/sources/stream.js';
 import { STREAMS } from '../../src/sources/streams/index.js';
@@ -61,7 +62,7 @@ function refusals(stream: StreamSpec, entry: RevisionEntry, params: SourceParams
   const problems: string[] = [];
   // A child collection is planned for one parent (coupon codes name it in the filter).
   const parentId = stream.parent === undefined ? undefined : 'P1';
-  for (const request of getSource(stream.name).plan(params, parentId)) {
+  for (const request of collectionSource(stream).plan(params, parentId)) {
     const { filter, sort, include, 'page[size]': pageSize, ...rest } = request.query;
     if (entry.filterRequired && filter === undefined) problems.push('no filter (one is required)');
     for (const condition of filter ? parseFilter(filter) : []) {
@@ -86,48 +87,56 @@ function refusals(stream: StreamSpec, entry: RevisionEntry, params: SourceParams
   return problems;
 }
 
-describe.each(STREAMS.map((stream) => [stream.name, stream] as const))('stream %s', (_name, stream) => {
-  const name = endpointName(stream);
+// Memberships also read each parent's member ids (not a data source of their own): checked the same way.
+const MEMBER_ID_STREAMS = STREAMS.flatMap((stream) =>
+  stream.parent?.memberIds ? [stream.parent.memberIds] : [],
+);
 
-  it.each(revisionsOf(name, stream))('plans only what revision %s allows', (revision) => {
-    const entry = entryFor(name, parseRevision(revision)!);
-    if (entry === null) return; // the endpoint did not exist yet
-    if (stream.since !== undefined && revision < stream.since) {
-      // The stream needs a newer revision: planning says so instead of asking for what is refused.
-      expect(() => getSource(stream.name).plan(paramsFor(stream, revision)[0]!)).toThrow(
-        expect.objectContaining({ code: 'STREAM_NEEDS_NEWER_REVISION' }),
-      );
-      return;
-    }
-    for (const params of paramsFor(stream, revision)) {
-      expect({ windowField: params.windowField, refused: refusals(stream, entry, params) }).toEqual({
-        windowField: params.windowField,
-        refused: [],
-      });
-    }
-  });
+describe.each([...STREAMS, ...MEMBER_ID_STREAMS].map((stream) => [stream.name, stream] as const))(
+  'stream %s',
+  (_name, stream) => {
+    const name = endpointName(stream);
 
-  it('declares window fields with operators and sort the API has at every revision', () => {
-    for (const revision of revisionsOf(name, stream)) {
+    it.each(revisionsOf(name, stream))('plans only what revision %s allows', (revision) => {
       const entry = entryFor(name, parseRevision(revision)!);
-      if (entry === null) continue;
-      for (const [connector, field] of Object.entries(stream.windowFields)) {
-        const allowed = entry.filterAllowed[field.apiField] ?? [];
-        expect({ revision, connector, operators: [...field.operators].sort() }).toEqual({
-          revision,
-          connector,
-          operators: allowed.filter((op) => field.operators.includes(op as never)).sort(),
-        });
-        const sorts = field.sortableSince !== null && revision >= field.sortableSince;
-        expect({ revision, connector, sorts }).toEqual({
-          revision,
-          connector,
-          sorts: (entry.sort ?? []).includes(field.apiField),
+      if (entry === null) return; // the endpoint did not exist yet
+      if (stream.since !== undefined && revision < stream.since) {
+        // The stream needs a newer revision: planning says so instead of asking for what is refused.
+        expect(() => collectionSource(stream).plan(paramsFor(stream, revision)[0]!)).toThrow(
+          expect.objectContaining({ code: 'STREAM_NEEDS_NEWER_REVISION' }),
+        );
+        return;
+      }
+      for (const params of paramsFor(stream, revision)) {
+        expect({ windowField: params.windowField, refused: refusals(stream, entry, params) }).toEqual({
+          windowField: params.windowField,
+          refused: [],
         });
       }
-    }
-  });
-});
+    });
+
+    it('declares window fields with operators and sort the API has at every revision', () => {
+      for (const revision of revisionsOf(name, stream)) {
+        const entry = entryFor(name, parseRevision(revision)!);
+        if (entry === null) continue;
+        for (const [connector, field] of Object.entries(stream.windowFields)) {
+          const allowed = entry.filterAllowed[field.apiField] ?? [];
+          expect({ revision, connector, operators: [...field.operators].sort() }).toEqual({
+            revision,
+            connector,
+            operators: allowed.filter((op) => field.operators.includes(op as never)).sort(),
+          });
+          const sorts = field.sortableSince !== null && revision >= field.sortableSince;
+          expect({ revision, connector, sorts }).toEqual({
+            revision,
+            connector,
+            sorts: (entry.sort ?? []).includes(field.apiField),
+          });
+        }
+      }
+    });
+  },
+);
 
 describe('child collections', () => {
   const children = STREAMS.filter((stream) => stream.parent !== undefined);

@@ -624,6 +624,78 @@ describe.each(DESTINATIONS)('$name', (factory) => {
     });
   });
 
+  describe('memberships (parent progress with member sets)', () => {
+    const J1 = '2025-09-01T00:00:00+00:00';
+    const J2 = '2025-10-01T00:00:00+00:00';
+    const members = (deletedAt: string) => ({ ...target('members', 'append', 'joined_group_at'), deletedAt });
+    const member = (list: string, profile: string, joined: string) => ({
+      id: `${list}:${profile}`,
+      list_id: list,
+      profile_id: profile,
+      joined_group_at: joined,
+    });
+    /** One commit of `rows` that checks the parents of `current` against their member ids. */
+    async function commit(deletedAt: string, rows: Row[], current: Record<string, string[]>) {
+      const session = await dest.openLoad(members(deletedAt));
+      if (rows.length > 0) await session.write(rows);
+      return session.commit([logRow({ table_name: 'members' })], {
+        done: Object.keys(current).map((parentId) => ({ parentId, endTime: '2025-10-16 00:00:00' })),
+        complete: true,
+        members: {
+          parentColumn: 'list_id',
+          memberColumn: 'profile_id',
+          current: new Map(Object.entries(current)),
+        },
+      });
+    }
+    const rows = () =>
+      select(
+        'members',
+        `SELECT id, joined_group_at, _deleted_at FROM ${S}.members ORDER BY id, joined_group_at`,
+      );
+
+    it("marks the checked parents' rows of members who left; a member's newest row is live, a mark is cleared when its row is back", async () => {
+      const first = await commit(
+        '2025-10-15T00:00:00+00:00',
+        [member('L1', 'a', J1), member('L1', 'b', J1), member('L2', 'c', J1), member('L3', 'd', J1)],
+        {
+          L1: ['a', 'b'],
+          L2: ['c'],
+          L3: ['d'],
+        },
+      );
+      expect(first).toEqual({ inserted: 4, duplicatesSkipped: 0, markedDeleted: 0 });
+      // b left L1, L2 has no member left; L3 is not checked by this commit.
+      expect(await commit('2025-10-16T00:00:00+00:00', [], { L1: ['a'], L2: [] })).toEqual({
+        inserted: 0,
+        duplicatesSkipped: 0,
+        markedDeleted: 2,
+      });
+      // b re-joins L1 (a new row, with its new joined_group_at), c is back in L2 as it was, a left L1.
+      expect(
+        await commit('2025-10-17T00:00:00+00:00', [member('L1', 'b', J2)], { L1: ['b'], L2: ['c'] }),
+      ).toEqual({
+        inserted: 1,
+        duplicatesSkipped: 0,
+        markedDeleted: 1,
+      });
+      expect(await rows()).toEqual([
+        { id: 'L1:a', joined_group_at: J1, _deleted_at: '2025-10-17T00:00:00+00:00' },
+        { id: 'L1:b', joined_group_at: J1, _deleted_at: '2025-10-16T00:00:00+00:00' },
+        { id: 'L1:b', joined_group_at: J2, _deleted_at: null },
+        { id: 'L2:c', joined_group_at: J1, _deleted_at: null },
+        { id: 'L3:d', joined_group_at: J1, _deleted_at: null },
+      ]);
+      // A failed commit marks nothing.
+      const before = await rows();
+      failAt = 'log';
+      await expect(commit('2025-10-18T00:00:00+00:00', [], { L1: [], L2: [], L3: [] })).rejects.toThrow(
+        /injected failure/,
+      );
+      expect(await rows()).toEqual(before);
+    });
+  });
+
   describe('maxTimestamp', () => {
     it('is the chronological max over mixed formats, ignoring NULL and garbage; null when empty', async () => {
       await dest.createTableIfMissing(S, 'ts', [

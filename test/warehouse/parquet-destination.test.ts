@@ -4,18 +4,24 @@
  * and the window's start read from the manifests without opening a data file.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Row } from '../../src/records/row.js';
 import type { LoadTarget } from '../../src/warehouse/destination.js';
-import { readSnapshot } from '../../src/warehouse/parquet/parquet-commits.js';
+import {
+  PARENT_CURSOR_COLUMNS,
+  PARENT_CURSOR_TABLE,
+  type ParentProgress,
+} from '../../src/warehouse/parent-cursors.js';
+import { readSnapshot, recoverSchema } from '../../src/warehouse/parquet/parquet-commits.js';
 import {
   openParquetDestination,
   type ParquetDestination,
   type ParquetDestinationOptions,
 } from '../../src/warehouse/parquet/parquet-destination.js';
+import { manifestName } from '../../src/warehouse/parquet/parquet-layout.js';
 import { repoRoot } from '../support/cli-process.js';
 import { loadBatches, loadTarget, logRow } from '../support/destination.js';
 import { cleanupTempDirs, tempDir } from '../support/temp-dirs.js';
@@ -256,5 +262,80 @@ describe('the run lock and the window start', () => {
     } finally {
       await dest.close();
     }
+  });
+});
+
+describe('parent cursors of child collections (ingestion_parents)', () => {
+  const members = loadTarget(S, 'm', 'append', 'updated');
+  const END = '2025-09-03 00:00:00';
+
+  /** The member rows and the parent cursors a reader following the manifests sees. */
+  async function childState(root: string) {
+    const reader = await open(root);
+    try {
+      const [m] = await reader.query(`SELECT count(*)::INT AS n FROM ${S}.m`);
+      const parents = await reader.query(
+        `SELECT parent_id, pending FROM ${S}.ingestion_parents WHERE table_name = 'm' ORDER BY parent_id`,
+      );
+      return { rows: m?.n, parents: parents.map((p) => `${p.parent_id}:${p.pending ? 'pending' : 'done'}`) };
+    } finally {
+      await reader.close();
+    }
+  }
+
+  it('commit with the rows under one number: a kill before the commit point rolls both back, after it both forward', async () => {
+    const root = tempDir('ki-parquet-');
+    const beforeCommitPoint = tempDir('ki-parquet-killed-');
+    let copyAtLastRename = false;
+    // The folder as a SIGKILL after the last rename of the second commit leaves it (every file in
+    // place, the log's manifest, the commit point, not yet written).
+    const dest = await open(root, {
+      hooks: {
+        afterRename: (_file, index, total) => {
+          if (copyAtLastRename && index === total - 1)
+            cpSync(path.join(root, S), path.join(beforeCommitPoint, S), { recursive: true });
+        },
+      },
+    });
+    const load = async (rows: Row[], parents: ParentProgress) => {
+      const session = await dest.openLoad(members);
+      await session.write(rows);
+      return session.commit([logRow({ table_name: 'm' })], parents);
+    };
+    try {
+      await dest.ensureSchema(S);
+      await dest.createTableIfMissing(S, PARENT_CURSOR_TABLE, [...PARENT_CURSOR_COLUMNS]);
+      await load(events(10, 2, 1), { done: [{ parentId: 'L1', endTime: END }], complete: false });
+      expect(await childState(root)).toEqual({ rows: 10, parents: ['L1:pending'] });
+      copyAtLastRename = true;
+      await load(events(10, 2, 1, 10), { done: [{ parentId: 'L2', endTime: END }], complete: true });
+    } finally {
+      await dest.close();
+    }
+    expect(await childState(root)).toEqual({ rows: 20, parents: ['L1:done', 'L2:done'] });
+    const snapshot = await readSnapshot(root, S);
+    expect(snapshot.datasets.get(PARENT_CURSOR_TABLE)?.seq).toBe(snapshot.seq);
+    expect(snapshot.datasets.get('m')?.seq).toBe(snapshot.seq);
+    expect(globFiles(root, PARENT_CURSOR_TABLE)).toHaveLength(1);
+
+    // Killed right after the commit point: the same folder with the log's manifest of commit 2.
+    const afterCommitPoint = tempDir('ki-parquet-killed-');
+    cpSync(path.join(beforeCommitPoint, S), path.join(afterCommitPoint, S), { recursive: true });
+    const logManifest = path.join(S, 'ingestion_log', '_commits', manifestName(snapshot.seq));
+    cpSync(path.join(root, logManifest), path.join(afterCommitPoint, logManifest));
+
+    // Before: the parents' new file is on disk beside the old one; recovery drops it with the rows.
+    expect(globFiles(beforeCommitPoint, PARENT_CURSOR_TABLE)).toHaveLength(2);
+    await recoverSchema(beforeCommitPoint, S);
+    expect(await childState(beforeCommitPoint)).toEqual({ rows: 10, parents: ['L1:pending'] });
+    expect(globFiles(beforeCommitPoint, PARENT_CURSOR_TABLE)).toHaveLength(1);
+    expect(globFiles(beforeCommitPoint, 'm')).toEqual(
+      globFiles(root, 'm').filter((f) => f.includes('-00000002-')),
+    );
+
+    // After: the commit stands, rows and parents; the old parents file is deleted.
+    await recoverSchema(afterCommitPoint, S);
+    expect(await childState(afterCommitPoint)).toEqual({ rows: 20, parents: ['L1:done', 'L2:done'] });
+    expect(globFiles(afterCommitPoint, PARENT_CURSOR_TABLE)).toEqual(globFiles(root, PARENT_CURSOR_TABLE));
   });
 });

@@ -2,14 +2,15 @@
  * Child collections end to end, on every destination: list and segment memberships (append on
  * joined_group_at with a lookback), flow actions and flow messages (merge on updated), campaign messages
  * (merge, read whole). A first run, a second run that loads nothing twice, mutations (late and new
- * memberships, updated flow actions and campaigns) reflected exactly, and a failure mid-parents that the
- * next run resumes by parent.
+ * memberships, profiles leaving a list or segment and coming back, updated flow actions and campaigns)
+ * reflected exactly, and a failure mid-parents that the next run resumes by parent.
  */
 
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatFilterTime, formatTemplateTime, parseTimestamp } from '../../src/util/timestamps.js';
+import { openDestination } from '../../src/warehouse/open-destination.js';
 import { clockFrom } from '../support/clocks.js';
 import { DESTINATION_KINDS, queryDestination } from '../support/destination.js';
 import { type Harness, useHarness } from '../support/harness.js';
@@ -30,6 +31,7 @@ const STREAMS = [
 ] as const;
 
 const table = (name: string) => `klaviyo_${name}`;
+const MEMBERSHIPS = ['list_memberships', 'segment_memberships'];
 
 /** The project's inc datasources become just these five, each with its load config. */
 function childProject(h: Harness): void {
@@ -84,6 +86,8 @@ function expected(h: Harness, endMs: number): Record<string, Set<string>> {
     new Set(
       h.sim.data.children
         .memberships(group)
+        // a deleted list's memberships are no longer live
+        .filter((m) => h.sim.data[group].records.some((parent) => parent.id === m.parentId))
         .filter((m) => inWindow(m.joinedAt))
         .map((m) => `${m.parentId}:${m.profileId}|${m.parentId}|${second(m.joinedAt)}`),
     );
@@ -163,22 +167,38 @@ const VALUE_COLUMN: Record<string, string> = {
 /** Each table's rows as `id|parent|second of the window value` (rows read twice would repeat). */
 async function loaded(h: Harness): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const s of STREAMS) {
-    const field = s.field || 'updated_at';
-    const count = VALUE_COLUMN[s.name] ? `, ${VALUE_COLUMN[s.name]} AS value` : '';
-    const rows = await queryDestination(
-      h.destination,
-      `SELECT id, ${PARENT_COLUMN[s.name]} AS parent, CAST(floor(extract(epoch FROM CAST(${field} AS TIMESTAMPTZ))) AS BIGINT) AS s${count} FROM ${h.schema}.${table(s.name)}`,
-    );
-    out[s.name] = rows.map((r) => `${r.id}|${r.parent}|${r.s}${count ? `|${r.value}` : ''}`);
+  // One destination for every read (a Parquet dataset's views are made at each open).
+  const destination = await openDestination(h.destination);
+  try {
+    for (const s of STREAMS) {
+      const field = s.field || 'updated_at';
+      const count = VALUE_COLUMN[s.name] ? `, ${VALUE_COLUMN[s.name]} AS value` : '';
+      // Memberships: the live rows (a profile that left has its rows marked `_deleted_at`).
+      const live = s.name.endsWith('memberships') ? ' WHERE _deleted_at IS NULL' : '';
+      const rows = await destination.query(
+        `SELECT id, ${PARENT_COLUMN[s.name]} AS parent, CAST(floor(extract(epoch FROM CAST(${field} AS TIMESTAMPTZ))) AS BIGINT) AS s${count} FROM ${h.schema}.${table(s.name)}${live}`,
+      );
+      out[s.name] = rows.map((r) => `${r.id}|${r.parent}|${r.s}${count ? `|${r.value}` : ''}`);
+    }
+  } finally {
+    await destination.close();
   }
   return out;
 }
 
-async function expectExact(h: Harness, endMs: number): Promise<void> {
+/** The membership rows marked `_deleted_at`, as `id|second of joined_group_at`. */
+async function deletedMemberships(h: Harness, name: string): Promise<Set<string>> {
+  const rows = await queryDestination(
+    h.destination,
+    `SELECT id, CAST(floor(extract(epoch FROM CAST(joined_group_at AS TIMESTAMPTZ))) AS BIGINT) AS s FROM ${h.schema}.${table(name)} WHERE _deleted_at IS NOT NULL`,
+  );
+  return new Set(rows.map((r) => `${r.id}|${r.s}`));
+}
+
+async function expectExact(h: Harness, endMs: number, only?: readonly string[]): Promise<void> {
   const want = expected(h, endMs);
   const have = await loaded(h);
-  for (const s of STREAMS) {
+  for (const s of STREAMS.filter((x) => only === undefined || only.includes(x.name))) {
     expect({ table: s.name, duplicates: have[s.name]!.length - new Set(have[s.name]).size }).toEqual({
       table: s.name,
       duplicates: 0,
@@ -198,10 +218,7 @@ function requestedParents(h: Harness, endpoint: string): Set<string> {
   );
 }
 
-// Parquet datasets refuse child collections before loading (see the last describe of this file).
-const CHILD_DESTINATIONS = DESTINATION_KINDS.filter((kind) => kind !== 'parquet');
-
-describe.each(CHILD_DESTINATIONS)('child collections, read per parent (%s)', (kind) => {
+describe.each(DESTINATION_KINDS)('child collections, read per parent (%s)', (kind) => {
   const h = useHarness(
     {
       seed: 11,
@@ -231,6 +248,10 @@ describe.each(CHILD_DESTINATIONS)('child collections, read per parent (%s)', (ki
     const dry = await h.run({ clock, dryRun: true });
     const shown = Object.fromEntries(dry.sources.map((s) => [s.name, s.requests?.[0]]));
     expect(shown.list_memberships).toMatch(/\/api\/lists\/\{id\}\/profiles\?.*sort=joined_group_at/);
+    // and each list's member ids, read whole
+    expect(dry.sources.find((s) => s.name === 'list_memberships')?.requests?.[1]).toBe(
+      `${h.sim.baseUrl}/api/lists/{id}/relationships/profiles?page[size]=100`,
+    );
     expect(shown.metric_aggregates_daily).toBe(`POST ${h.sim.baseUrl}/api/metric-aggregates`);
     expect(shown.flow_series_daily).toBe(`POST ${h.sim.baseUrl}/api/flow-series-reports`);
     const first = await run();
@@ -240,6 +261,13 @@ describe.each(CHILD_DESTINATIONS)('child collections, read per parent (%s)', (ki
     await expectExact(h, endOf(first, 'list_memberships'));
     // Every list was asked for its profiles, each request for one list.
     expect(requestedParents(h, 'list-profiles')).toEqual(new Set(h.sim.data.lists.records.map((l) => l.id)));
+    // And for its members' ids: one request of 100 ids per list here (every list has fewer members).
+    const idRequests = h.sim.requestLog().filter((r) => r.endpoint === 'list-profile-ids');
+    expect(idRequests.map((r) => r.query['page[size]'])).toEqual(h.sim.data.lists.records.map(() => '100'));
+    expect(requestedParents(h, 'list-profile-ids')).toEqual(
+      new Set(h.sim.data.lists.records.map((l) => l.id)),
+    );
+    expect(first.sources.find((s) => s.name === 'list_memberships')?.markedDeleted).toBe(0);
 
     h.sim.clearLog();
     clock.advance(60_000);
@@ -287,6 +315,62 @@ describe.each(CHILD_DESTINATIONS)('child collections, read per parent (%s)', (ki
     expect(newDays).toBeLessThanOrEqual(3);
   });
 
+  it('marks the memberships of profiles that left with _deleted_at; a re-join is live again', async () => {
+    h.sim.advanceTime(HOUR);
+    clock.advance(HOUR);
+    // Only the membership sources run here (the others are covered above).
+    const memberships = () => h.run({ clock, sources: MEMBERSHIPS });
+    const removed = h.sim.data.removeMemberships({ lists: 4, segments: 3 });
+    const inWindow = removed.filter((m) => m.joinedAt >= DEFAULT_START);
+    const key = (m: { parentId: string; profileId: string; joinedAt: number }) =>
+      `${m.parentId}:${m.profileId}|${second(m.joinedAt)}`;
+    // And a list is deleted: its memberships go with it.
+    const [deletedList] = h.sim.data.deleteRecords({ lists: 1 }).lists!;
+    const ofDeletedList = h.sim.data.children
+      .memberships('lists')
+      .filter((m) => m.parentId === deletedList && m.joinedAt >= DEFAULT_START)
+      .map(key);
+    expect(ofDeletedList.length).toBeGreaterThan(0);
+    const ofGroup = (group: string) =>
+      new Set([
+        ...inWindow.filter((m) => m.group === group).map(key),
+        ...(group === 'lists' ? ofDeletedList : []),
+      ]);
+    expect(ofGroup('lists').size).toBeGreaterThan(0);
+    expect(ofGroup('segments').size).toBeGreaterThan(0);
+    clock.advance(1000);
+    const marked = await memberships();
+    expect(marked.ok).toBe(true);
+    await expectExact(h, endOf(marked, 'list_memberships'), MEMBERSHIPS);
+    expect(await deletedMemberships(h, 'list_memberships')).toEqual(ofGroup('lists'));
+    expect(await deletedMemberships(h, 'segment_memberships')).toEqual(ofGroup('segments'));
+    expect(marked.sources.find((s) => s.name === 'list_memberships')?.markedDeleted).toBe(
+      ofGroup('lists').size,
+    );
+
+    // Back: one list member re-joins now (a new row, live; the old one keeps its mark), one segment
+    // member's membership comes back as it was (the same row: its mark is cleared).
+    const rejoined = inWindow.find((m) => m.group === 'lists' && m.parentId !== deletedList)!;
+    const restored = inWindow.find((m) => m.group === 'segments')!;
+    h.sim.advanceTime(HOUR);
+    clock.advance(HOUR);
+    h.sim.data.restoreMemberships([rejoined], 'now');
+    h.sim.data.restoreMemberships([restored], 'original');
+    clock.advance(1000);
+    const back = await memberships();
+    expect(back.ok).toBe(true);
+    await expectExact(h, endOf(back, 'list_memberships'), MEMBERSHIPS);
+    expect(await deletedMemberships(h, 'list_memberships')).toEqual(ofGroup('lists'));
+    const segments = ofGroup('segments');
+    segments.delete(key(restored));
+    expect(await deletedMemberships(h, 'segment_memberships')).toEqual(segments);
+    const rows = await queryDestination(
+      h.destination,
+      `SELECT _deleted_at IS NULL AS live FROM ${h.schema}.klaviyo_list_memberships WHERE id = '${rejoined.parentId}:${rejoined.profileId}' ORDER BY joined_group_at`,
+    );
+    expect(rows.map((r) => r.live)).toEqual([false, true]);
+  });
+
   it('resumes by parent after a failure mid-parents: committed parents are not read again', async () => {
     h.sim.advanceTime(HOUR);
     clock.advance(HOUR);
@@ -296,7 +380,9 @@ describe.each(CHILD_DESTINATIONS)('child collections, read per parent (%s)', (ki
     h.sim.addFault('html403@list-profiles:at=5');
     // One parent at a time, each committed on its own (a checkpoint after every parent), so the four
     // before it commit and none after it starts.
-    const failed = await h.run({ clock, concurrency: 1, checkpoint: { rows: 1, ms: 0 } });
+    // Only list memberships run (a commit per parent of every stream would only cost time).
+    const lists = ['list_memberships'];
+    const failed = await h.run({ clock, concurrency: 1, checkpoint: { rows: 1, ms: 0 }, sources: lists });
     h.sim.clearFaults();
     const failedList = failed.sources.find((s) => s.name === 'list_memberships');
     expect(failedList?.status).toBe('ERROR');
@@ -309,39 +395,16 @@ describe.each(CHILD_DESTINATIONS)('child collections, read per parent (%s)', (ki
 
     h.sim.clearLog();
     clock.advance(1000);
-    const resumed = await run();
+    const resumed = await h.run({ clock, sources: lists });
     expect(resumed.ok).toBe(true);
     const reread = requestedParents(h, 'list-profiles');
     // Only the parents the failed run did not complete were read, all of them.
     expect(reread).toEqual(new Set(h.sim.data.lists.records.map((l) => l.id).filter((id) => !done.has(id))));
-    await expectExact(h, endOf(resumed, 'list_memberships'));
+    await expectExact(h, endOf(resumed, 'list_memberships'), lists);
     const left = await queryDestination(
       h.destination,
       `SELECT count(*) AS n FROM ${h.schema}.ingestion_parents WHERE pending`,
     );
     expect(Number(left[0]?.n)).toBe(0);
-  });
-});
-
-describe('child collections into a Parquet dataset', () => {
-  const h = useHarness(
-    { seed: 11, now: NOW, profiles: 50, events: 100, metrics: 2, lists: 2 },
-    undefined,
-    'parquet',
-  );
-
-  beforeAll(() => childProject(h));
-
-  it('are refused before any request, naming the destinations that take them; nothing is written', async () => {
-    const report = await h.run({ clock: clockFrom(NOW), sources: ['list_memberships'] });
-    expect(report.ok).toBe(false);
-    const source = report.sources.find((s) => s.name === 'list_memberships');
-    expect(source?.status).toBe('ERROR');
-    expect(source?.error).toMatch(/cannot be loaded into parquet:/);
-    expect(source?.error).toMatch(/duckdb: or postgres:\/\//);
-    expect(h.sim.requestLog().filter((r) => r.endpoint === 'list-profiles')).toHaveLength(0);
-    await expect(
-      queryDestination(h.destination, `SELECT count(*) AS n FROM ${h.schema}.klaviyo_list_memberships`),
-    ).rejects.toThrow();
   });
 });

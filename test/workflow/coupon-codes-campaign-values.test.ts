@@ -103,10 +103,7 @@ async function tableCodes(h: Harness): Promise<{ live: string[]; deleted: string
   };
 }
 
-// Parquet datasets refuse child collections for now (test/workflow/child-streams.test.ts).
-const DESTINATIONS = DESTINATION_KINDS.filter((kind) => kind !== 'parquet');
-
-describe.each(DESTINATIONS)('coupon codes and campaign values (%s)', (kind) => {
+describe.each(DESTINATION_KINDS)('coupon codes and campaign values (%s)', (kind) => {
   const h = useHarness(
     { seed: 5, now: NOW, profiles: 60, events: 50, metrics: 2, coupons: 5, 'coupon-codes': 30 },
     undefined,

@@ -347,4 +347,26 @@ export const CATALOG: EndpointCatalog = {
       "template": ["amp","created","editor_type","html","id","name","text","updated"],
     },
   },
+  "list-profile-ids": {
+    "path": "/api/lists/{id}/relationships/profiles",
+    "scopes": ["lists:read","profiles:read"],
+    "revisions": [
+      {"since":"2023-02-22","filterAllowed":{},"filterRequired":false,"sort":null,"pageSize":null,"include":[],"additionalFields":{},"fieldsets":[],"rateLimit":{"burst":10,"steady":150},"trailingSlash":true},
+      {"since":"2025-10-15","filterAllowed":{"email":["any","equals"],"phone_number":["any","equals"],"push_token":["any","equals"],"_kx":["equals"],"joined_group_at":["greater-or-equal","greater-than","less-or-equal","less-than"]},"filterRequired":false,"sort":["joined_group_at","-joined_group_at"],"pageSize":{"default":20,"minimum":1,"maximum":100},"include":[],"additionalFields":{},"fieldsets":[],"rateLimit":{"burst":75,"steady":700},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{"email":["any","equals"],"phone_number":["any","equals"],"push_token":["any","equals"],"_kx":["equals"],"joined_group_at":["greater-or-equal","greater-than","less-or-equal","less-than"]},"filterRequired":false,"sort":["joined_group_at","-joined_group_at"],"pageSize":{"default":20,"minimum":1,"maximum":100},"include":[],"additionalFields":{},"fieldsets":[],"rateLimit":{"burst":75,"steady":750},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+    },
+  },
+  "segment-profile-ids": {
+    "path": "/api/segments/{id}/relationships/profiles",
+    "scopes": ["profiles:read","segments:read"],
+    "revisions": [
+      {"since":"2023-02-22","filterAllowed":{},"filterRequired":false,"sort":null,"pageSize":null,"include":[],"additionalFields":{},"fieldsets":[],"rateLimit":{"burst":10,"steady":150},"trailingSlash":true},
+      {"since":"2025-10-15","filterAllowed":{"profile_id":["any","equals"],"email":["any","equals"],"phone_number":["any","equals"],"push_token":["any","equals"],"_kx":["equals"],"joined_group_at":["greater-or-equal","greater-than","less-or-equal","less-than"]},"filterRequired":false,"sort":["joined_group_at","-joined_group_at"],"pageSize":{"default":20,"minimum":1,"maximum":100},"include":[],"additionalFields":{},"fieldsets":[],"rateLimit":{"burst":75,"steady":700},"trailingSlash":false},
+      {"since":"2026-07-15","filterAllowed":{"profile_id":["any","equals"],"email":["any","equals"],"phone_number":["any","equals"],"push_token":["any","equals"],"_kx":["equals"],"joined_group_at":["greater-or-equal","greater-than","less-or-equal","less-than"]},"filterRequired":false,"sort":["joined_group_at","-joined_group_at"],"pageSize":{"default":20,"minimum":1,"maximum":100},"include":[],"additionalFields":{},"fieldsets":[],"rateLimit":{"burst":75,"steady":750},"trailingSlash":false},
+    ],
+    "fieldEnums": {
+    },
+  },
 };

@@ -80,6 +80,9 @@ export const FIXED_PAGE_SIZE: Record<EndpointName, number> = {
   'flow-messages': 50,
   // No page[size] parameter: a campaign has one message per channel.
   'campaign-messages': 50,
+  // No page[size] parameter in the 2023-02-22 document; the later default.
+  'list-profile-ids': 20,
+  'segment-profile-ids': 20,
 };
 
 export function isBefore(revision: Revision, date: string): boolean {

@@ -35,7 +35,11 @@ export type ChildCollectionName =
   | 'segment-profiles'
   | 'flow-actions'
   | 'flow-messages'
-  | 'campaign-messages';
+  | 'campaign-messages'
+  | MemberIdsName;
+
+/** The ids of a list's or segment's current members (`/api/lists/{id}/relationships/profiles`). */
+export type MemberIdsName = 'list-profile-ids' | 'segment-profile-ids';
 
 export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'events',
@@ -64,6 +68,8 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'flow-actions',
   'flow-messages',
   'campaign-messages',
+  'list-profile-ids',
+  'segment-profile-ids',
 ];
 
 /**
@@ -98,6 +104,8 @@ export const ENDPOINT_OPERATIONS: Readonly<Record<EndpointName, { path: string; 
   'flow-actions': { path: '/api/flows/{id}/flow-actions', method: 'get' },
   'flow-messages': { path: '/api/flow-actions/{id}/flow-messages', method: 'get' },
   'campaign-messages': { path: '/api/campaigns/{id}/campaign-messages', method: 'get' },
+  'list-profile-ids': { path: '/api/lists/{id}/relationships/profiles', method: 'get' },
+  'segment-profile-ids': { path: '/api/segments/{id}/relationships/profiles', method: 'get' },
 };
 
 /** A top-level collection endpoint (GET, paged). */

@@ -55,6 +55,12 @@ export class ChildCollection<R> implements Collection {
     this.records.push(record);
     this.ver++;
   }
+  /** Removes the record at index `i`. */
+  removeAt(i: number): R {
+    const [removed] = this.records.splice(i, 1);
+    this.ver++;
+    return removed as R;
+  }
   id(i: number): string {
     return this.spec.id(this.records[i] as R);
   }
@@ -199,6 +205,8 @@ const flowMessageSpec: ChildSpec<FlowMessageRecord> = {
 export type ChildEndpoint =
   | 'list-profiles'
   | 'segment-profiles'
+  | 'list-profile-ids'
+  | 'segment-profile-ids'
   | 'flow-actions'
   | 'flow-messages'
   | 'campaign-messages';
@@ -209,6 +217,16 @@ export interface MembershipChange {
   segments?: number;
   /** `joined_group_at` of the new memberships (a time before the last run: a late membership). */
   joinedAt?: number;
+}
+
+/** A membership taken away by `removeMemberships`, to restore it later. */
+export interface RemovedMembership {
+  group: 'lists' | 'segments';
+  parentId: string;
+  profileId: string;
+  /** Index into the profiles collection. */
+  profile: number;
+  joinedAt: number;
 }
 
 /** Everything served per parent, generated from the parents and profiles and kept up to date. */
@@ -305,9 +323,12 @@ export class ChildData {
   /** The children of one parent, or undefined when the parent does not exist. */
   collection(endpoint: ChildEndpoint, parentId: string): Collection | undefined {
     switch (endpoint) {
+      // The relationships endpoints list the same members, as identifiers only (see isIdentifierEndpoint).
       case 'list-profiles':
+      case 'list-profile-ids':
         return this.members.lists.get(parentId);
       case 'segment-profiles':
+      case 'segment-profile-ids':
         return this.members.segments.get(parentId);
       case 'flow-actions':
         return this.actions.get(parentId);
@@ -360,6 +381,39 @@ export class ChildData {
           joinedAt: change.joinedAt ?? now,
         });
       }
+    }
+  }
+
+  /**
+   * Takes `change.lists` / `change.segments` random profiles out of their list or segment (as
+   * `DELETE /api/lists/{id}/relationships/profiles` does, or a profile no longer matching a segment).
+   */
+  removeMemberships(change: { lists?: number; segments?: number }, rng: Rng): RemovedMembership[] {
+    const removed: RemovedMembership[] = [];
+    for (const group of ['lists', 'segments'] as const) {
+      const parents = [...this.members[group]].filter(([, coll]) => coll.size() > 0);
+      for (let k = 0; k < (change[group] ?? 0) && parents.length > 0; k++) {
+        const [parentId, coll] = parents[rng.int(parents.length)] as [string, ChildCollection<Membership>];
+        if (coll.size() === 0) continue;
+        const m = coll.removeAt(rng.int(coll.size()));
+        removed.push({
+          group,
+          parentId,
+          profileId: this.profiles.id(m.profile),
+          profile: m.profile,
+          joinedAt: m.joinedAt,
+        });
+      }
+    }
+    return removed;
+  }
+
+  /** Puts removed memberships back, joined at `joinedAt` (a re-join: now), or at their original time when null. */
+  restoreMemberships(removed: readonly RemovedMembership[], joinedAt: number | null): void {
+    for (const m of removed) {
+      const coll = this.members[m.group].get(m.parentId);
+      if (!coll || coll.records.some((r) => r.profile === m.profile)) continue;
+      coll.add({ profile: m.profile, joinedAt: joinedAt ?? m.joinedAt });
     }
   }
 

@@ -5,7 +5,7 @@ import {
   AccountObjects,
   pickIndices,
 } from './account-objects.js';
-import { ChildData, type ChildEndpoint, type MembershipChange } from './children.js';
+import { ChildData, type ChildEndpoint, type MembershipChange, type RemovedMembership } from './children.js';
 import type { Collection, FieldValue } from './collection.js';
 import { EventsCollection } from './events.js';
 import { FlowSeriesData } from './flow-series.js';
@@ -179,6 +179,16 @@ export class SimulatorData {
    */
   addMemberships(change: MembershipChange): void {
     this.children.addMemberships(change, this.nowMs, new Rng(this.seed ^ (0x3000 + ++this.mutations)));
+  }
+
+  /** Takes random profiles out of their lists / segments; returns them, to restore them later. */
+  removeMemberships(change: { lists?: number; segments?: number }): RemovedMembership[] {
+    return this.children.removeMemberships(change, new Rng(this.seed ^ (0x5000 + ++this.mutations)));
+  }
+
+  /** Puts removed memberships back: re-joined now (default) or at their original `joined_group_at` (`original`). */
+  restoreMemberships(removed: readonly RemovedMembership[], at: 'now' | 'original' = 'now'): void {
+    this.children.restoreMemberships(removed, at === 'now' ? this.nowMs : null);
   }
 
   /** Moves `updated` of `n` flow actions (and their flow messages) to a later time up to now. */

@@ -27,6 +27,8 @@ export interface CollectionRequest {
   /** wall clock, for cursor issue time / expiry */
   wallNow: number;
   cursorTtlMs: number | null;
+  /** A relationships endpoint: each record as its resource identifier (`{type, id}`) only. */
+  identifiersOnly?: boolean;
   /**
    * Benchmarks: the serialized (UTF-8) text of each resource, keyed by its index and shape. With it,
    * a page costs a lookup and a copy per record whatever its boundaries.
@@ -166,7 +168,7 @@ export function handleCollection(req: CollectionRequest): string | Buffer {
     const f = fields.get(r.type);
     return f ? { ...r, attributes: pickPaths(r.attributes, f) } : r;
   };
-  const cache = include.size === 0 ? req.resourceTexts : undefined;
+  const cache = include.size === 0 && req.identifiersOnly !== true ? req.resourceTexts : undefined;
   const shapeKey = cache
     ? `${endpoint}|${req.revision}|${[...additional].sort().join(',')}|${[...fields].map(([t, f]) => `${t}=${f.join(',')}`).join(';')}|`
     : '';
@@ -181,7 +183,11 @@ export function handleCollection(req: CollectionRequest): string | Buffer {
         return text;
       })
     : null;
-  const data = dataTexts ? [] : page.indices.map((i) => shape(coll.resource(i, ctx)));
+  const data = dataTexts
+    ? []
+    : req.identifiersOnly === true
+      ? page.indices.map((i) => ({ type: coll.type, id: coll.id(i) }))
+      : page.indices.map((i) => shape(coll.resource(i, ctx)));
   const included: JsonResource[] = [];
   if (include.size > 0 && coll.included) {
     const seen = new Set<string>();

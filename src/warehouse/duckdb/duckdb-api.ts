@@ -5,4 +5,4 @@
  */
 import './duckdb-allocator.js';
 
-export { DuckDBDataChunk, DuckDBInstance } from '@duckdb/node-api';
+export { DuckDBDataChunk, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';

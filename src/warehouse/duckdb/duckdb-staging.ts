@@ -9,17 +9,26 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { asText, toJsonText } from '../json-text.js';
-import { type DeleteScope, markDeletedSql, moveSql } from '../row-move-sql.js';
+import {
+  type MemberSets,
+  memberPairs,
+  type ParentProgress,
+  parentProgressStatements,
+} from '../parent-cursors.js';
+import { type DeleteScope, markDeletedSql, memberMarksSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
 import { inTransaction } from '../transaction.js';
-import { DuckDBDataChunk } from './duckdb-api.js';
+import { DuckDBDataChunk, LIST, listValue, VARCHAR } from './duckdb-api.js';
 import { readTableColumns } from './duckdb-catalog.js';
 import { duckdbType, safeTimestamp } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
 
 const CHUNK_ROWS = 2048;
+
+/** Member ids bound per statement when they are staged for the marks. */
+const MEMBER_BATCH = 10_000;
 
 export class DuckDBStaging implements StagingDriver {
   /** Physical SQL type of each staging column, by stage name. */
@@ -221,12 +230,37 @@ export class DuckDBStaging implements StagingDriver {
     return Number(result.getRows()[0]?.[0] ?? 0);
   }
 
+  async markMembers(
+    schema: string,
+    table: string,
+    members: MemberSets,
+    windowColumn: string | null,
+    deletedAt: string,
+  ): Promise<number> {
+    const membersTable = await createMembersTable(this.connection, `${this.stageName}_members`, members);
+    try {
+      const sql = memberMarksSql(
+        schema,
+        table,
+        membersTable,
+        { parent: members.parentColumn, member: members.memberColumn, window: windowColumn },
+        safeTimestamp,
+      );
+      const marked = await this.connection.runAndReadAll(sql.mark, [deletedAt]);
+      await this.connection.run(sql.clear);
+      return Number(marked.getRows()[0]?.[0] ?? 0);
+    } finally {
+      await this.connection.run(`DROP TABLE IF EXISTS ${membersTable}`);
+    }
+  }
+
   async insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void> {
     await insertLogRows(this.connection, schema, rows);
   }
 
-  async runStatement(sql: string, params: readonly (string | boolean)[]): Promise<void> {
-    await this.connection.run(sql, [...params]);
+  async recordParentProgress(schema: string, table: string, progress: ParentProgress): Promise<void> {
+    for (const { sql, params } of parentProgressStatements(schema, table, progress))
+      await this.connection.run(sql, [...params]);
   }
 
   async dropStage(): Promise<void> {
@@ -255,4 +289,32 @@ export class DuckDBStaging implements StagingDriver {
     this.chunk = null;
     appender?.closeSync();
   }
+}
+
+/**
+ * A TEMP table `name` (`parent_id`, `member_id`) of the member sets, with a (parent, NULL) row per
+ * parent; returns its qualified name. Also the Parquet destination's (its commits run in DuckDB).
+ */
+export async function createMembersTable(
+  connection: DuckDBConnection,
+  name: string,
+  members: MemberSets,
+): Promise<string> {
+  const membersTable = `temp.main.${quoteIdentifier(name)}`;
+  const pairs = memberPairs(members);
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${quoteIdentifier(name)} (parent_id VARCHAR, member_id VARCHAR)`,
+  );
+  for (let at = 0; at < pairs.parents.length; at += MEMBER_BATCH) {
+    await connection.run(
+      `INSERT INTO ${membersTable} SELECT unnest(CAST($1 AS VARCHAR[])), unnest(CAST($2 AS VARCHAR[]))`,
+      [
+        listValue(pairs.parents.slice(at, at + MEMBER_BATCH)),
+        listValue(pairs.members.slice(at, at + MEMBER_BATCH)),
+      ],
+      // Typed: a list starting with NULL (each parent's marker row) would not be read as VARCHAR.
+      [LIST(VARCHAR), LIST(VARCHAR)],
+    );
+  }
+  return membersTable;
 }

@@ -53,6 +53,7 @@ import {
   stagingDir,
 } from './parquet-layout.js';
 import { heldByAnotherRun, SchemaLock } from './parquet-lock.js';
+import { parentProgressCommit } from './parquet-parents.js';
 import { absoluteFiles, filesSelect, fileType, sqlText, writePartitioned } from './parquet-sql.js';
 import { filesAfter, type ParquetCommitter, ParquetStaging, type PendingCommit } from './parquet-staging.js';
 import { createDatasetViews, schemaNames } from './parquet-views.js';
@@ -149,10 +150,6 @@ export class ParquetDestination implements Destination, ParquetCommitter {
   async createTableIfMissing(schema: string, table: string, columns: ColumnSpec[]): Promise<void> {
     validateIdentifier(schema, 'schema name');
     validateIdentifier(table, 'table name');
-    // Child collections and reports record their parents' progress in the commit's transaction with
-    // SQL statements (parent-cursors.ts), which a Parquet commit cannot run yet: refused before any
-    // request is sent.
-    if (table === PARENT_CURSOR_TABLE) throw childCollectionsUnsupported(this.description);
     if (columns.length === 0)
       throw new Error(`createTableIfMissing(${schema}.${table}) needs at least one column`);
     await this.lockSchema(schema);
@@ -245,6 +242,7 @@ export class ParquetDestination implements Destination, ParquetCommitter {
       written: [],
       removed: new Set(),
       logRows: [],
+      parents: null,
       stagingFolder: path.join(stagingDir(this.root, schema), String(seq)),
     };
   }
@@ -260,6 +258,7 @@ export class ParquetDestination implements Destination, ParquetCommitter {
         removed: [...commit.removed],
       });
     }
+    if (commit.parents !== null) tables.push(await this.parentsCommit(schema, table, commit));
     await publishCommit(
       this.root,
       schema,
@@ -272,6 +271,24 @@ export class ParquetDestination implements Destination, ParquetCommitter {
   async discard(target: LoadTarget, commit: PendingCommit): Promise<void> {
     await rm(commit.stagingFolder, { recursive: true, force: true });
     void target;
+  }
+
+  /** The `ingestion_parents` part of a child collection's commit. */
+  private async parentsCommit(schema: string, table: string, commit: PendingCommit): Promise<DatasetCommit> {
+    const c = await connect(this.instance);
+    try {
+      return await parentProgressCommit(c, {
+        root: this.root,
+        schema,
+        seq: commit.seq,
+        table,
+        progress: commit.parents!,
+        committed: await manifestAt(this.root, schema, PARENT_CURSOR_TABLE, commit.seq - 1),
+        stagingFolder: commit.stagingFolder,
+      });
+    } finally {
+      c.closeSync();
+    }
   }
 
   /** The ingestion log's part of commit `seq`: its files plus one written for `rows`. */
@@ -586,16 +603,4 @@ export class ParquetDestination implements Destination, ParquetCommitter {
     this.assertOpen();
     return this.adminLock.run(() => action(this.admin));
   }
-}
-
-/** The error of a child collection or report loaded into a Parquet dataset. */
-export function childCollectionsUnsupported(description: string): Error {
-  return ingestionError(
-    `child collections and reports (list_memberships, segment_memberships, flow_actions, flow_messages, campaign_messages, metric_aggregates_daily, flow_series_daily) cannot be loaded into ${description} yet: a Parquet commit cannot record which parents it read`,
-    {
-      code: 'DESTINATION_UNSUPPORTED',
-      key: 'destination',
-      fix: 'load these datasources into a duckdb: or postgres:// destination (--sources picks the others for the Parquet dataset)',
-    },
-  );
 }

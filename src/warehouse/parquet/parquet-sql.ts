@@ -26,6 +26,8 @@ export function filesSelect(
   files: readonly { absolute: string; columns: number }[],
   columns: readonly ColumnSpec[],
   typeOf: (type: ColumnType) => string,
+  /** Adds the column `ki_file`: the file each row is read from. */
+  withFile = false,
 ): string {
   const present = Math.max(0, ...files.map((file) => file.columns));
   const list = columns
@@ -35,9 +37,12 @@ export function filesSelect(
         : `CAST(NULL AS ${typeOf(column.type)}) AS ${quoteIdentifier(column.name)}`,
     )
     .join(', ');
-  if (files.length === 0) return `SELECT ${list} WHERE false`;
+  if (files.length === 0)
+    return `SELECT ${list}${withFile ? ', CAST(NULL AS VARCHAR) AS ki_file' : ''} WHERE false`;
   const paths = files.map((file) => sqlText(file.absolute)).join(', ');
-  return `SELECT ${list} FROM read_parquet([${paths}], union_by_name = true, hive_partitioning = false)`;
+  return withFile
+    ? `SELECT ${list}, filename AS ki_file FROM read_parquet([${paths}], union_by_name = true, hive_partitioning = false, filename = true)`
+    : `SELECT ${list} FROM read_parquet([${paths}], union_by_name = true, hive_partitioning = false)`;
 }
 
 /** The committed files of a manifest with their absolute paths. */

@@ -20,9 +20,11 @@ import {
   type LoadResult,
   type LoadTarget,
 } from '../destination.js';
-import { DuckDBStaging } from '../duckdb/duckdb-staging.js';
+import { createMembersTable, DuckDBStaging } from '../duckdb/duckdb-staging.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
 import { foldIdentifier, quoteIdentifier } from '../identifiers.js';
+import type { MemberSets, ParentProgress } from '../parent-cursors.js';
+import type { DeleteScope } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -52,6 +54,8 @@ export interface PendingCommit {
   /** Committed files this commit drops (paths as in the manifest). */
   removed: Set<string>;
   logRows: IngestionLogRow[];
+  /** A child collection's parent progress, published as `ingestion_parents` in this commit. */
+  parents: ParentProgress | null;
   /** The folder the commit's files are written to before they are renamed into place. */
   stagingFolder: string;
 }
@@ -73,8 +77,10 @@ export interface ParquetCommitter {
 export class ParquetStaging implements StagingDriver {
   private readonly stage: DuckDBStaging;
   private pending: PendingCommit | null = null;
-  /** `snapshot` mode: the rows moveRows marked deleted while rewriting the table (null: not yet). */
-  private markedByMove: number | null = null;
+  /** `snapshot` mode: the staged ids (SQL), once moveRows ran in this commit. */
+  private snapshotIds: string | null = null;
+  /** Rewrites of this session's commits, naming their staging folders apart. */
+  private rewrites = 0;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -118,7 +124,7 @@ export class ParquetStaging implements StagingDriver {
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     const pending = await this.committer.begin(this.target);
     this.pending = pending;
-    this.markedByMove = null;
+    this.snapshotIds = null;
     try {
       const result = await work();
       await this.committer.publish(this.target, pending);
@@ -161,11 +167,9 @@ export class ParquetStaging implements StagingDriver {
     for (const file of commit.committed?.files ?? []) commit.removed.add(file.path);
   }
 
-  /** Parent cursors (child collections) are refused before loading: see childCollectionsUnsupported. */
-  async runStatement(): Promise<void> {
-    throw new Error(
-      'a Parquet commit cannot run SQL statements (child collections are refused before loading)',
-    );
+  /** Kept for the commit: the destination rewrites `ingestion_parents` under the same number (parquet-parents.ts). */
+  async recordParentProgress(_schema: string, _table: string, progress: ParentProgress): Promise<void> {
+    this.commit.parents = progress;
   }
 
   async insertLogRows(_schema: string, rows: readonly IngestionLogRow[]): Promise<void> {
@@ -199,21 +203,16 @@ export class ParquetStaging implements StagingDriver {
     let newRows: string;
     /** Committed rows kept in the rewritten files (none when nothing is rewritten). */
     let keepWhere = 'true';
-    /** The kept rows as written (snapshot: with the deleted ones marked). */
-    let keptRows = (files: typeof committedFiles) => `SELECT * FROM (${existing(files)}) WHERE ${keepWhere}`;
+    const keptRows = (files: typeof committedFiles) =>
+      `SELECT * FROM (${existing(files)}) WHERE ${keepWhere}`;
     if (mode === 'snapshot' && id !== undefined) {
-      // A snapshot marks every live row whose id this read did not return, so the whole table is
-      // rewritten once (snapshot tables are the account's objects, not its events): the newest staged
-      // version of each id, then the other committed rows with `_deleted_at` set where it was not.
+      // Merged by id here (the whole table is rewritten: snapshot tables are the account's objects, not
+      // its events); markDeleted then marks the rows this read did not return, in the rows it is told.
       for (const file of committedFiles) commit.removed.add(file.path);
       const idColumn = quoteIdentifier(spec(id).name);
       const stagedIds = `SELECT CAST(${id.stageName} AS ${fileType(spec(id).type)}) FROM ${this.stageTable} WHERE ${id.stageName} IS NOT NULL`;
       keepWhere = `(${idColumn} IS NULL OR ${idColumn} NOT IN (${stagedIds}))`;
-      this.markedByMove = await this.countLive(
-        `SELECT * FROM (${existing(committedFiles)}) WHERE ${keepWhere}`,
-      );
-      keptRows = (files) =>
-        markedDeleted(`SELECT * FROM (${existing(files)}) WHERE ${keepWhere}`, move.target);
+      this.snapshotIds = stagedIds;
       const newest = window === undefined ? '' : `${safeTimestamp(window.stageName)} DESC NULLS LAST, `;
       newRows = `SELECT ${asTable} FROM (SELECT ${casts}, row_number() OVER (PARTITION BY ${id.stageName} ORDER BY ${newest}${STAGE_SEQ} DESC) AS ki_rn FROM ${this.stageTable}) s WHERE s.${id.stageName} IS NULL OR s.ki_rn = 1`;
     } else if (mode === 'replace') {
@@ -278,37 +277,144 @@ export class ParquetStaging implements StagingDriver {
   }
 
   /**
-   * `snapshot` mode: moveRows already rewrote the table with the rows it did not read marked; with
-   * nothing staged (moveRows did not run) every live row is marked, rewriting the table once here.
+   * `snapshot` mode, after moveRows merged the staged rows: the live rows whose id was not staged
+   * (all, with nothing staged) get `_deleted_at`; a `scope` limits it to some parents' rows.
    */
   async markDeleted(
     schema: string,
     table: string,
-    _stagedId: string | null,
+    stagedId: string | null,
+    deletedAt: string,
+    scope?: DeleteScope,
+  ): Promise<number> {
+    const q = quoteIdentifier;
+    const conditions: string[] = [];
+    if (stagedId !== null && this.snapshotIds !== null)
+      conditions.push(`(${q('id')} IS NULL OR ${q('id')} NOT IN (${this.snapshotIds}))`);
+    if (scope !== undefined) {
+      const list = scope.parentIds.map(sqlText).join(', ');
+      const column = q(scope.column);
+      if (scope.among) conditions.push(`${column} IN (${list || 'NULL'})`);
+      else if (list !== '') conditions.push(`(${column} IS NULL OR ${column} NOT IN (${list}))`);
+    }
+    return this.markWhere(
+      schema,
+      table,
+      conditions.length === 0 ? 'true' : conditions.join(' AND '),
+      deletedAt,
+    );
+  }
+
+  /**
+   * Sets `_deleted_at` = `deletedAt` on the live rows matching `condition` (SQL over the table's
+   * columns) of the table as this commit leaves it: the files holding such rows are rewritten, with the
+   * files this commit wrote (so the new names never meet the old ones). Returns how many.
+   */
+  private async markWhere(
+    schema: string,
+    table: string,
+    condition: string,
     deletedAt: string,
   ): Promise<number> {
-    if (this.markedByMove !== null) return this.markedByMove;
     const commit = this.commit;
     const columns = commit.columns ?? [];
-    const committedFiles = absoluteFiles(this.committer.folder(schema, table), commit.committed?.files ?? []);
-    const all = filesSelect(committedFiles, columns, fileType);
-    const marked = await this.countLive(all);
+    const deleted = quoteIdentifier(DELETED_AT_COLUMN);
+    const kept = absoluteFiles(
+      this.committer.folder(schema, table),
+      (commit.committed?.files ?? []).filter((file) => !commit.removed.has(file.path)),
+    );
+    const written = commit.written.map((w) => ({ ...w.file, absolute: w.staged }));
+    if (kept.length + written.length === 0) return 0;
+    const hit = `(${deleted} IS NULL AND coalesce((${condition}), false))`;
+    const changes = await this.connection.runAndReadAll(
+      `SELECT ki_file, count(*) FROM (${filesSelect([...kept, ...written], columns, fileType, true)}) WHERE ${hit} GROUP BY ki_file`,
+    );
+    const changed = new Set(changes.getRows().map(([file]) => String(file)));
+    const marked = changes.getRows().reduce((n, [, count]) => n + Number(count), 0);
     if (marked === 0) return 0;
-    for (const file of committedFiles) commit.removed.add(file.path);
-    await this.writeTable(markedDeleted(all, { ...this.target, deletedAt }), this.target);
+    const rewritten = [...kept.filter((file) => changed.has(file.absolute)), ...written];
+    for (const file of rewritten) if (kept.includes(file)) commit.removed.add(file.path);
+    const list = columns
+      .map((column) =>
+        column.name === DELETED_AT_COLUMN
+          ? `CASE WHEN ${hit} THEN ${sqlText(deletedAt)} ELSE ${deleted} END AS ${deleted}`
+          : quoteIdentifier(column.name),
+      )
+      .join(', ');
+    await this.writeTable(
+      `SELECT ${list} FROM (${filesSelect(rewritten, columns, fileType)})`,
+      this.target,
+      `${table}.marked${++this.rewrites}`,
+    );
     return marked;
   }
 
-  /** How many rows of `select` are live (no `_deleted_at`). */
-  private async countLive(select: string): Promise<number> {
-    const result = await this.connection.runAndReadAll(
-      `SELECT count(*) FROM (${select}) WHERE ${quoteIdentifier(DELETED_AT_COLUMN)} IS NULL`,
+  /**
+   * Memberships (see `MemberSets`): the rows of the checked parents get their `_deleted_at` as the
+   * other destinations' UPDATEs set it. The files holding a row whose value changes are rewritten
+   * copy-on-write, with the files this commit wrote (so the new names never meet the old ones).
+   */
+  async markMembers(
+    schema: string,
+    table: string,
+    members: MemberSets,
+    windowColumn: string | null,
+    deletedAt: string,
+  ): Promise<number> {
+    const commit = this.commit;
+    const c = this.connection;
+    const columns = commit.columns ?? [];
+    const kept = absoluteFiles(
+      this.committer.folder(schema, table),
+      (commit.committed?.files ?? []).filter((file) => !commit.removed.has(file.path)),
     );
-    return Number(result.getRows()[0]?.[0] ?? 0);
+    const written = commit.written.map((w) => ({ ...w.file, absolute: w.staged }));
+    if (kept.length + written.length === 0) return 0;
+    const membersTable = await createMembersTable(c, `${this.stageName}_members`, members);
+    try {
+      const q = quoteIdentifier;
+      const parent = q(members.parentColumn);
+      const deleted = q(DELETED_AT_COLUMN);
+      const checked = `${parent} IN (SELECT parent_id FROM ${membersTable})`;
+      const all = filesSelect([...kept, ...written], columns, fileType, true);
+      const ts = (expression: string) => (windowColumn === null ? 'NULL' : safeTimestamp(expression));
+      // Each checked id's newest window value, over every row the table has after this commit.
+      await c.run(
+        `CREATE OR REPLACE TEMP TABLE ki_newest AS SELECT id AS ki_id, max(${ts(q(windowColumn ?? 'id'))}) AS ki_newest FROM (${all}) WHERE ${checked} GROUP BY id`,
+      );
+      const older =
+        windowColumn === null ? 'false' : `coalesce(${ts(`r.${q(windowColumn)}`)} < n.ki_newest, false)`;
+      const member = `EXISTS (SELECT 1 FROM ${membersTable} m WHERE m.parent_id = r.${parent} AND m.member_id = r.${q(members.memberColumn)})`;
+      const value = `CASE WHEN n.ki_id IS NULL THEN r.${deleted} WHEN NOT ${older} AND ${member} THEN NULL ELSE coalesce(r.${deleted}, ${sqlText(deletedAt)}) END`;
+      const withValue = (from: string) =>
+        `SELECT r.*, ${value} AS ki_value FROM (${from}) r LEFT JOIN temp.main.ki_newest n ON n.ki_id = r.id`;
+      const changes = await c.runAndReadAll(
+        `SELECT ki_file, count(*) FILTER (WHERE ${deleted} IS NULL AND ki_value IS NOT NULL) FROM (${withValue(all)})
+          WHERE ki_value IS DISTINCT FROM ${deleted} GROUP BY ki_file`,
+      );
+      const changed = new Set(changes.getRows().map(([file]) => String(file)));
+      const marked = changes.getRows().reduce((n, [, count]) => n + Number(count), 0);
+      if (changed.size === 0) return 0;
+      // The changed committed files leave the table; every file this commit wrote is written again.
+      const rewritten = [...kept.filter((file) => changed.has(file.absolute)), ...written];
+      for (const file of rewritten) if (kept.includes(file)) commit.removed.add(file.path);
+      const list = columns
+        .map((column) => (column.name === DELETED_AT_COLUMN ? `ki_value AS ${deleted}` : q(column.name)))
+        .join(', ');
+      await this.writeTable(
+        `SELECT ${list} FROM (${withValue(filesSelect(rewritten, columns, fileType))})`,
+        this.target,
+        `${table}.members`,
+      );
+      return marked;
+    } finally {
+      await c.run('DROP TABLE IF EXISTS temp.main.ki_newest');
+      await c.run(`DROP TABLE IF EXISTS ${membersTable}`);
+    }
   }
 
   /** Writes the commit's files of the table: the rows of `select`, partitioned by the window's date. */
-  private async writeTable(select: string, target: LoadTarget): Promise<void> {
+  private async writeTable(select: string, target: LoadTarget, folderName = target.table): Promise<void> {
     const commit = this.commit;
     const { windowColumn } = target;
     const hasWindow =
@@ -317,20 +423,13 @@ export class ParquetStaging implements StagingDriver {
     commit.written = await writePartitioned(this.connection, {
       select,
       partition: hasWindow ? windowPartition(quoteIdentifier(windowColumn)) : sqlText(loadDate()),
-      folder: path.join(commit.stagingFolder, target.table),
+      folder: path.join(commit.stagingFolder, folderName),
       seq: commit.seq,
       columns: (commit.columns ?? []).length,
       windowColumn: hasWindow ? windowColumn : null,
     });
     commit.changed = true;
   }
-}
-
-/** `select`'s rows with `_deleted_at` set to the load's time where it was not set. */
-function markedDeleted(select: string, target: LoadTarget): string {
-  const column = quoteIdentifier(DELETED_AT_COLUMN);
-  const at = sqlText(target.deletedAt ?? new Date().toISOString());
-  return `SELECT * REPLACE (coalesce(${column}, ${at}) AS ${column}) FROM (${select})`;
 }
 
 /** The files of a table after a commit: the committed ones it kept, then the ones it wrote. */

@@ -14,7 +14,13 @@ import type { Row } from '../../records/row.js';
 import type { ColumnSpec, ColumnType, IngestionLogRow, LoadResult } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { asText } from '../json-text.js';
-import { type DeleteScope, markDeletedSql, moveSql } from '../row-move-sql.js';
+import {
+  type MemberSets,
+  memberPairs,
+  type ParentProgress,
+  parentProgressStatements,
+} from '../parent-cursors.js';
+import { type DeleteScope, markDeletedSql, memberMarksSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
 import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
@@ -36,6 +42,9 @@ const COPY_CHUNK_ROWS = 1000;
 function stageType(type: ColumnType | null): string {
   return type === null || type === 'JSON' ? 'text' : postgresType(type);
 }
+
+/** Member ids bound per statement when they are staged for the marks. */
+const MEMBER_BATCH = 10_000;
 
 export class PostgresStaging implements StagingDriver {
   /** Physical SQL type of each staging column, by stage name. */
@@ -240,12 +249,47 @@ export class PostgresStaging implements StagingDriver {
     return result.rowCount ?? 0;
   }
 
+  async markMembers(
+    schema: string,
+    table: string,
+    members: MemberSets,
+    windowColumn: string | null,
+    deletedAt: string,
+  ): Promise<number> {
+    const name = `${this.stageName}_members`;
+    const membersTable = `pg_temp.${quoteIdentifier(name)}`;
+    const pairs = memberPairs(members);
+    await this.run(`CREATE TEMP TABLE ${quoteIdentifier(name)} (parent_id text, member_id text)`);
+    try {
+      for (let at = 0; at < pairs.parents.length; at += MEMBER_BATCH) {
+        await this.run(`INSERT INTO ${membersTable} SELECT unnest($1::text[]), unnest($2::text[])`, [
+          pairs.parents.slice(at, at + MEMBER_BATCH),
+          pairs.members.slice(at, at + MEMBER_BATCH),
+        ]);
+      }
+      await this.run(`ANALYZE ${membersTable}`);
+      const sql = memberMarksSql(
+        schema,
+        table,
+        membersTable,
+        { parent: members.parentColumn, member: members.memberColumn, window: windowColumn },
+        safeTimestamp,
+      );
+      const marked = await this.run(sql.mark, [deletedAt]);
+      await this.run(sql.clear);
+      return marked.rowCount ?? 0;
+    } finally {
+      await this.run(`DROP TABLE IF EXISTS ${membersTable}`);
+    }
+  }
+
   async insertLogRows(schema: string, rows: readonly IngestionLogRow[]): Promise<void> {
     await this.guard(() => insertLogRows(this.client, schema, rows));
   }
 
-  async runStatement(sql: string, params: readonly (string | boolean)[]): Promise<void> {
-    await this.run(sql, [...params]);
+  async recordParentProgress(schema: string, table: string, progress: ParentProgress): Promise<void> {
+    for (const { sql, params } of parentProgressStatements(schema, table, progress))
+      await this.run(sql, [...params]);
   }
 
   async dropStage(): Promise<void> {
