@@ -9,9 +9,9 @@
  * saying so).
  */
 import { randomUUID } from 'node:crypto';
-import { FLOW_SERIES_STATISTICS, type FlowSeriesData } from '../data/flow-series.js';
+import type { FlowSeriesData } from '../data/flow-series.js';
 import type { CampaignRecord, MetricsCollection } from '../data/small.js';
-import { ApiError } from './errors.js';
+import { badReportBody, reportAttributes } from './report-body.js';
 
 const DAY = 86_400_000;
 const REQUIRED_GROUP_BY = ['campaign_id', 'campaign_message_id'] as const;
@@ -46,10 +46,6 @@ export function campaignKey(id: string): number {
   return h % 100_000;
 }
 
-function bad(pointer: string, detail: string): ApiError {
-  return new ApiError(400, 'invalid', 'Invalid input.', detail, { pointer });
-}
-
 export function handleCampaignValues(
   body: unknown,
   data: {
@@ -60,38 +56,29 @@ export function handleCampaignValues(
   },
   baseUrl: string,
 ): Record<string, unknown> {
-  const resource = (body as { data?: { type?: unknown; attributes?: Record<string, unknown> } } | null)?.data;
-  if (resource?.type !== 'campaign-values-report' || !resource.attributes)
-    throw bad('/data', "Request body must be a 'campaign-values-report' resource object.");
-  const a = resource.attributes;
-  const statistics = a.statistics;
-  if (
-    !Array.isArray(statistics) ||
-    statistics.length === 0 ||
-    !statistics.every((s) => (FLOW_SERIES_STATISTICS as readonly unknown[]).includes(s))
-  )
-    throw bad(
-      '/data/attributes/statistics',
-      "'statistics' must be a non-empty list of supported statistics.",
-    );
+  const a = reportAttributes(body, 'campaign-values-report');
+  const statistics = a.statistics as string[];
   if (typeof a.conversion_metric_id !== 'string')
-    throw bad('/data/attributes/conversion_metric_id', "'conversion_metric_id' is required.");
+    throw badReportBody('/data/attributes/conversion_metric_id', "'conversion_metric_id' is required.");
   if (!data.metrics.records.some((m) => m.id === a.conversion_metric_id))
-    throw bad('/data/attributes/conversion_metric_id', `Metric '${a.conversion_metric_id}' does not exist.`);
+    throw badReportBody(
+      '/data/attributes/conversion_metric_id',
+      `Metric '${a.conversion_metric_id}' does not exist.`,
+    );
   if (a.filter !== undefined && a.filter !== null)
-    throw bad('/data/attributes/filter', 'filter is not simulated.');
+    throw badReportBody('/data/attributes/filter', 'filter is not simulated.');
   const groupBy = (a.group_by ?? [...SIMULATED_GROUP_BY]) as unknown[];
   if (
     !Array.isArray(groupBy) ||
     !groupBy.every((g) => DOCUMENTED_GROUP_BY.includes(g as string)) ||
     !REQUIRED_GROUP_BY.every((g) => groupBy.includes(g))
   )
-    throw bad(
+    throw badReportBody(
       '/data/attributes/group_by',
       "'group_by' must include campaign_id and campaign_message_id, and only allowed attributes.",
     );
   if (!groupBy.every((g) => (SIMULATED_GROUP_BY as readonly unknown[]).includes(g)))
-    throw bad(
+    throw badReportBody(
       '/data/attributes/group_by',
       'only campaign_id, campaign_message_id and send_channel are simulated.',
     );
@@ -103,19 +90,22 @@ export function handleCampaignValues(
   if (typeof timeframe?.key === 'string') {
     const range = KEYS[timeframe.key];
     if (!range)
-      throw bad('/data/attributes/timeframe/key', `'${timeframe.key}' is not a supported timeframe key.`);
+      throw badReportBody(
+        '/data/attributes/timeframe/key',
+        `'${timeframe.key}' is not a supported timeframe key.`,
+      );
     [first, last] = range(today);
   } else if (typeof timeframe?.start === 'string' && typeof timeframe.end === 'string') {
     const from = Date.parse(timeframe.start);
     const to = Date.parse(timeframe.end);
     if (Number.isNaN(from) || Number.isNaN(to) || to < from)
-      throw bad('/data/attributes/timeframe', 'The timeframe needs a start at or before its end.');
+      throw badReportBody('/data/attributes/timeframe', 'The timeframe needs a start at or before its end.');
     if (to - from > 365 * DAY)
-      throw bad('/data/attributes/timeframe', 'The timeframe may span at most one year.');
+      throw badReportBody('/data/attributes/timeframe', 'The timeframe may span at most one year.');
     first = Math.floor(from / DAY) * DAY;
     last = Math.floor(to / DAY) * DAY;
   } else {
-    throw bad('/data/attributes/timeframe', "'timeframe' needs a key or a start and an end.");
+    throw badReportBody('/data/attributes/timeframe', "'timeframe' needs a key or a start and an end.");
   }
 
   // Campaigns sent by the timeframe's last day, with what they did over its days.
@@ -127,7 +117,7 @@ export function handleCampaignValues(
     };
     if (groupBy.includes('send_channel')) groupings.send_channel = SEND_CHANNEL[campaign.channel] as string;
     const values: Record<string, number> = {};
-    for (const statistic of statistics as string[]) {
+    for (const statistic of statistics) {
       let sum = 0;
       for (let day = first; day <= last; day += DAY)
         sum += data.values.value(campaignKey(campaign.id), campaign.sendTime as number, day, statistic);

@@ -8,10 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ChildData } from '../data/children.js';
-import { FLOW_SERIES_STATISTICS, type FlowSeriesData } from '../data/flow-series.js';
+import type { FlowSeriesData } from '../data/flow-series.js';
 import type { MetricsCollection } from '../data/small.js';
 import { formatKlaviyoTime } from '../data/time-format.js';
-import { ApiError } from './errors.js';
+import { badReportBody, reportAttributes } from './report-body.js';
 
 const DAY = 86_400_000;
 const INTERVALS = ['daily', 'hourly', 'monthly', 'weekly'] as const;
@@ -25,10 +25,6 @@ const KEYS: Record<string, (today: number) => [number, number]> = {
   last_90_days: (t) => [t - 90 * DAY, t],
   last_365_days: (t) => [t - 365 * DAY, t],
 };
-
-function bad(pointer: string, detail: string): ApiError {
-  return new ApiError(400, 'invalid', 'Invalid input.', detail, { pointer });
-}
 
 function bucketStarts(from: number, to: number, interval: string): number[] {
   const starts: number[] = [];
@@ -48,30 +44,22 @@ export function handleFlowSeries(
   data: { children: ChildData; flowSeries: FlowSeriesData; metrics: MetricsCollection; now: number },
   baseUrl: string,
 ): Record<string, unknown> {
-  const resource = (body as { data?: { type?: unknown; attributes?: Record<string, unknown> } } | null)?.data;
-  if (resource?.type !== 'flow-series-report' || !resource.attributes)
-    throw bad('/data', "Request body must be a 'flow-series-report' resource object.");
-  const a = resource.attributes;
-  const statistics = a.statistics;
-  if (
-    !Array.isArray(statistics) ||
-    statistics.length === 0 ||
-    !statistics.every((s) => (FLOW_SERIES_STATISTICS as readonly unknown[]).includes(s))
-  )
-    throw bad(
-      '/data/attributes/statistics',
-      "'statistics' must be a non-empty list of supported statistics.",
-    );
+  const a = reportAttributes(body, 'flow-series-report');
+  const statistics = a.statistics as string[];
   const interval = a.interval;
   if (typeof interval !== 'string' || !(INTERVALS as readonly string[]).includes(interval))
-    throw bad('/data/attributes/interval', `'${String(interval)}' is not a valid interval.`);
-  if (interval === 'hourly') throw bad('/data/attributes/interval', 'hourly series are not simulated.');
+    throw badReportBody('/data/attributes/interval', `'${String(interval)}' is not a valid interval.`);
+  if (interval === 'hourly')
+    throw badReportBody('/data/attributes/interval', 'hourly series are not simulated.');
   if (typeof a.conversion_metric_id !== 'string')
-    throw bad('/data/attributes/conversion_metric_id', "'conversion_metric_id' is required.");
+    throw badReportBody('/data/attributes/conversion_metric_id', "'conversion_metric_id' is required.");
   const metricIds = data.metrics.records.map((m) => m.id);
   if (!metricIds.includes(a.conversion_metric_id))
-    throw bad('/data/attributes/conversion_metric_id', `Metric '${a.conversion_metric_id}' does not exist.`);
-  if (a.filter !== undefined) throw bad('/data/attributes/filter', 'filter is not simulated.');
+    throw badReportBody(
+      '/data/attributes/conversion_metric_id',
+      `Metric '${a.conversion_metric_id}' does not exist.`,
+    );
+  if (a.filter !== undefined) throw badReportBody('/data/attributes/filter', 'filter is not simulated.');
   const groupBy = (a.group_by ?? [...GROUP_BY]) as unknown[];
   if (
     !Array.isArray(groupBy) ||
@@ -79,7 +67,7 @@ export function handleFlowSeries(
     !groupBy.includes('flow_id') ||
     !groupBy.includes('flow_message_id')
   )
-    throw bad('/data/attributes/group_by', "'group_by' must include flow_id and flow_message_id.");
+    throw badReportBody('/data/attributes/group_by', "'group_by' must include flow_id and flow_message_id.");
 
   const timeframe = a.timeframe as { key?: unknown; start?: unknown; end?: unknown } | undefined;
   let from: number;
@@ -88,18 +76,21 @@ export function handleFlowSeries(
   if (typeof timeframe?.key === 'string') {
     const range = KEYS[timeframe.key];
     if (!range)
-      throw bad('/data/attributes/timeframe/key', `'${timeframe.key}' is not a supported timeframe key.`);
+      throw badReportBody(
+        '/data/attributes/timeframe/key',
+        `'${timeframe.key}' is not a supported timeframe key.`,
+      );
     [from, to] = range(today);
   } else if (typeof timeframe?.start === 'string' && typeof timeframe.end === 'string') {
     from = Date.parse(timeframe.start);
     to = Date.parse(timeframe.end);
     if (Number.isNaN(from) || Number.isNaN(to) || to <= from)
-      throw bad('/data/attributes/timeframe', 'The timeframe needs a start before its end.');
+      throw badReportBody('/data/attributes/timeframe', 'The timeframe needs a start before its end.');
   } else {
-    throw bad('/data/attributes/timeframe', "'timeframe' needs a key or a start and an end.");
+    throw badReportBody('/data/attributes/timeframe', "'timeframe' needs a key or a start and an end.");
   }
   if (to - from > (MAX_DAYS[interval] as number) * DAY)
-    throw bad(
+    throw badReportBody(
       '/data/attributes/timeframe',
       `A ${interval} series may span at most ${MAX_DAYS[interval]} days.`,
     );
@@ -112,7 +103,7 @@ export function handleFlowSeries(
     groupings.flow_message_id = message.id;
     if (groupBy.includes('send_channel')) groupings.send_channel = message.channel;
     const values: Record<string, number[]> = {};
-    for (const statistic of statistics as string[]) {
+    for (const statistic of statistics) {
       values[statistic] = starts.map((start, k) => {
         const end = Math.min(to, starts[k + 1] ?? to);
         let sum = 0;
