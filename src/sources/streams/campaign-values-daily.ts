@@ -1,4 +1,3 @@
-import { configError } from '../../util/errors.js';
 import type { StreamSpec } from '../stream.js';
 import { requireConversionMetric, STATISTICS } from './flow-series-daily.js';
 
