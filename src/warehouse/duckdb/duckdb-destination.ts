@@ -4,7 +4,6 @@
  * which keeps DuckDB clear of catalog write conflicts while sessions stage in parallel.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { ingestionError } from '../../util/errors.js';
 import { Mutex } from '../../util/mutex.js';
 import type {
   ColumnSpec,
@@ -28,7 +27,7 @@ import { inTransaction } from '../transaction.js';
 import { listTables, readTableColumns } from './duckdb-catalog.js';
 import { acquireInstance, type InstanceLease, MEMORY_PATH } from './duckdb-instances.js';
 import type { DuckDBMemoryCap, MemoryPolicy } from './duckdb-memory.js';
-import { DuckDBStaging } from './duckdb-staging.js';
+import { DuckDBStaging, startSessionOn } from './duckdb-staging.js';
 import { duckdbType, safeTimestamp } from './duckdb-types.js';
 import { insertLogRows } from './ingestion-log.js';
 import { readTableStatus } from './table-status.js';
@@ -148,15 +147,7 @@ export class DuckDBDestination implements Destination {
       target,
       stageName,
     );
-    try {
-      await session.start(); // a TEMP table of the session's own connection: no shared catalog, no lock
-    } catch (error) {
-      connection.closeSync();
-      throw ingestionError(`cannot start loading ${target.schema}.${target.table}: ${String(error)}`, {
-        code: 'DESTINATION_WRITE',
-        cause: error,
-      });
-    }
+    await startSessionOn(connection, session, target);
     this.sessions.add(session);
     return session;
   }

@@ -6,7 +6,8 @@
  */
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { Row } from '../../records/row.js';
-import type { ColumnSpec, IngestionLogRow, LoadResult } from '../destination.js';
+import { ingestionError } from '../../util/errors.js';
+import type { ColumnSpec, IngestionLogRow, LoadResult, LoadTarget } from '../destination.js';
 import { foldIdentifier, qualifiedName, quoteIdentifier } from '../identifiers.js';
 import { asText, toJsonText } from '../json-text.js';
 import {
@@ -18,7 +19,7 @@ import {
 import { type DeleteScope, markDeletedSql, memberMarksSql, moveSql } from '../row-move-sql.js';
 import type { ExistingColumn } from '../schema-evolution.js';
 import type { StageColumn, StageSchemaChanges } from '../stage-schema.js';
-import { type RowMove, STAGE_SEQ, type StagingDriver } from '../staged-load.js';
+import { type RowMove, STAGE_SEQ, type StagedLoadSession, type StagingDriver } from '../staged-load.js';
 import { inTransaction } from '../transaction.js';
 import { DuckDBDataChunk, LIST, listValue, VARCHAR } from './duckdb-api.js';
 import { readTableColumns } from './duckdb-catalog.js';
@@ -317,4 +318,25 @@ export async function createMembersTable(
     );
   }
   return membersTable;
+}
+
+/**
+ * Starts a load session on its own DuckDB connection (its stage is a TEMP table of that connection:
+ * no shared catalog, no lock); the connection is closed when the stage cannot be created.
+ */
+export async function startSessionOn(
+  connection: DuckDBConnection,
+  session: StagedLoadSession,
+  target: LoadTarget,
+): Promise<StagedLoadSession> {
+  try {
+    await session.start();
+  } catch (error) {
+    connection.closeSync();
+    throw ingestionError(`cannot start loading ${target.schema}.${target.table}: ${String(error)}`, {
+      code: 'DESTINATION_WRITE',
+      cause: error,
+    });
+  }
+  return session;
 }

@@ -22,6 +22,7 @@ import type {
 } from '../destination.js';
 import { DuckDBInstance } from '../duckdb/duckdb-api.js';
 import { DuckDBMemoryCap, type MemoryPolicy, memoryPolicyFromEnv } from '../duckdb/duckdb-memory.js';
+import { startSessionOn } from '../duckdb/duckdb-staging.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
 import { readTableStatusOf } from '../duckdb/table-status.js';
 import { foldIdentifier, quoteIdentifier, validateIdentifier, validateLoadTarget } from '../identifiers.js';
@@ -214,15 +215,7 @@ export class ParquetDestination implements Destination, ParquetCommitter {
       target,
       stageName,
     );
-    try {
-      await session.start();
-    } catch (error) {
-      connection.closeSync();
-      throw ingestionError(`cannot start loading ${target.schema}.${target.table}: ${String(error)}`, {
-        code: 'DESTINATION_WRITE',
-        cause: error,
-      });
-    }
+    await startSessionOn(connection, session, target);
     this.sessions.add(session);
     return session;
   }
