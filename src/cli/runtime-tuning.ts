@@ -10,9 +10,15 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 
+/**
+ * Fixed at 256 KB rather than glibc's sliding threshold, and above the 64 KB socket reads: at 64 KB
+ * every read buffer was a fresh mapping, page-faulted in and unmapped again, and that system time
+ * cost more CPU than the parsing (docs/MEMORY.md). Two arenas hold the freed space of all threads.
+ */
 export const GLIBC_MALLOC_TUNING: Readonly<Record<string, string>> = {
-  MALLOC_MMAP_THRESHOLD_: '65536',
-  MALLOC_TRIM_THRESHOLD_: '131072',
+  MALLOC_MMAP_THRESHOLD_: '262144',
+  MALLOC_TRIM_THRESHOLD_: '1048576',
+  MALLOC_ARENA_MAX: '2',
 };
 
 /** Node flags of the ingestion child (before the user's own, which win). */

@@ -95,18 +95,23 @@ export function createAttempt({
           if (isSuccessStatus(status))
             for (const limiter of limiters) limiter.observeLatency(clock.now() - started);
         }
-        return classifyResponse(
-          {
-            method,
-            url,
-            hadCursor: request.hadCursor,
-            status,
-            header: response.header,
-            text: body.text,
-            undecodable: body.undecodable,
-          },
-          { credentials, now: () => clock.now() },
-        );
+        try {
+          return classifyResponse(
+            {
+              method,
+              url,
+              hadCursor: request.hadCursor,
+              status,
+              header: response.header,
+              body: body.bytes,
+              undecodable: body.undecodable,
+            },
+            { credentials, now: () => clock.now() },
+          );
+        } finally {
+          // What classifying keeps (the parsed document, messages) no longer refers to the bytes.
+          body.release();
+        }
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         return classifyTransportError(error, status, timeoutMs);

@@ -14,6 +14,7 @@ import {
   truncate,
 } from '../http-errors.js';
 import { firstApiError, type JsonApiDocument, parseJsonApiDocument } from '../json-api.js';
+import { parseJsonBytes } from '../json-bytes.js';
 import type { BodyDecodeError } from '../response-body.js';
 import {
   type FailureCause,
@@ -48,7 +49,8 @@ export interface ReceivedResponse {
   hadCursor: boolean;
   status: number;
   header(name: string): string | undefined;
-  text: string;
+  /** The (inflated) body, as bytes: a success page is parsed from them, never decoded whole. */
+  body: Buffer;
   undecodable: BodyDecodeError | null;
 }
 
@@ -58,6 +60,9 @@ export interface ClassifyContext {
   /** Clock time, to turn a Retry-After date into a wait. */
   now(): number;
 }
+
+/** Bytes of a success body decoded to tell HTML and empty bodies from JSON. */
+const HEAD_BYTES = 512;
 
 export function isSuccessStatus(status: number): boolean {
   return status >= 200 && status < 300;
@@ -83,9 +88,11 @@ export function classifyResponse(response: ReceivedResponse, context: ClassifyCo
  * A 2xx is a success only with a JSON:API body. HTML (a proxy, a login page) or JSON of another
  * shape is not the Klaviyo API answering: fatal. An empty or cut-off body is retryable.
  */
-function classifySuccess({ method, url, status, header, text }: ReceivedResponse): AttemptOutcome {
+function classifySuccess({ method, url, status, header, body: bytes }: ReceivedResponse): AttemptOutcome {
   const contentType = header('content-type');
-  const looksHtml = /^\s*</.test(text) || (contentType ?? '').toLowerCase().includes('text/html');
+  // The start is all these checks need; a body of only whitespace is decoded whole to be sure.
+  const head = bytes.toString('utf8', 0, Math.min(bytes.length, HEAD_BYTES));
+  const looksHtml = /^\s*</.test(head) || (contentType ?? '').toLowerCase().includes('text/html');
   if (looksHtml) {
     return {
       kind: 'fatal',
@@ -93,7 +100,7 @@ function classifySuccess({ method, url, status, header, text }: ReceivedResponse
         redact(
           `Klaviyo API ${method} ${safeUrl(url.href)} answered ${statusLabel(status)} with ${
             contentType ?? 'no content type'
-          } instead of JSON:API (starts with "${truncate(text, 120)}"). Is KLAVIYO_BASE_URL pointing at the Klaviyo API?`,
+          } instead of JSON:API (starts with "${truncate(head, 120)}"). Is KLAVIYO_BASE_URL pointing at the Klaviyo API?`,
         ),
         {
           code: 'KLAVIYO_NOT_JSON_API',
@@ -102,7 +109,8 @@ function classifySuccess({ method, url, status, header, text }: ReceivedResponse
       ),
     };
   }
-  if (status === 204 || text.trim() === '') {
+  const blank = head.trim() === '' && (bytes.length <= HEAD_BYTES || bytes.toString('utf8').trim() === '');
+  if (status === 204 || blank) {
     if (status === 204) return { kind: 'success', doc: { data: null } };
     return {
       kind: 'retryable',
@@ -115,13 +123,13 @@ function classifySuccess({ method, url, status, header, text }: ReceivedResponse
   }
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = parseJsonBytes(bytes);
   } catch (error) {
     return {
       kind: 'retryable',
       failure: {
         cause: { kind: 'bad-body', reason: 'truncated or invalid JSON' },
-        summary: `${statusLabel(status)} with a truncated or invalid JSON body (${text.length} characters)`,
+        summary: `${statusLabel(status)} with a truncated or invalid JSON body (${bytes.length} bytes)`,
         hintMs: null,
         raw: error,
       },
@@ -144,7 +152,8 @@ function classifySuccess({ method, url, status, header, text }: ReceivedResponse
 
 /** A non-2xx status: retryable or fatal by the status table, with the API's own error detail. */
 function classifyFailure(response: ReceivedResponse, context: ClassifyContext): AttemptOutcome {
-  const { method, url, status, header, text, hadCursor } = response;
+  const { method, url, status, header, hadCursor } = response;
+  const text = response.body.toString('utf8');
   let body: unknown = null;
   try {
     body = text ? JSON.parse(text) : null;

@@ -6,7 +6,7 @@
  */
 import { Pool } from 'undici';
 import { redact } from '../../util/redact.js';
-import { BodyDecodeError, readResponseText } from '../response-body.js';
+import { BodyDecodeError, readResponseBytes } from '../response-body.js';
 
 export interface TransportOptions {
   /** Scheme, host and port; paths come with each request. */
@@ -47,11 +47,13 @@ export interface TransportResponse {
 }
 
 export interface ReceivedBody {
-  /** Empty when the body is undecodable. */
-  text: string;
+  /** The inflated body; empty when it is undecodable. Valid until `release()`. */
+  bytes: Buffer;
   /** Bytes as received, before inflating. */
   wireBytes: number;
   undecodable: BodyDecodeError | null;
+  /** Gives the body's buffer back for the next response (response-body.ts). */
+  release(): void;
 }
 
 export function createTransport(options: TransportOptions): Transport {
@@ -91,11 +93,19 @@ export function createTransport(options: TransportOptions): Transport {
         header,
         readBody: async () => {
           try {
-            const { text, wireBytes } = await readResponseText(res.body, header('content-encoding'));
-            return { text, wireBytes, undecodable: null };
+            const { bytes, wireBytes, release } = await readResponseBytes(
+              res.body,
+              header('content-encoding'),
+            );
+            return { bytes, wireBytes, undecodable: null, release };
           } catch (error) {
             if (!(error instanceof BodyDecodeError)) throw error;
-            return { text: '', wireBytes: error.wireBytes, undecodable: error };
+            return {
+              bytes: Buffer.alloc(0),
+              wireBytes: error.wireBytes,
+              undecodable: error,
+              release: () => {},
+            };
           }
         },
       };

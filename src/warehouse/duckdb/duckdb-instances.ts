@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ingestionError } from '../../util/errors.js';
+import { DUCKDB_ALLOCATOR_SETTINGS } from './duckdb-allocator.js';
 import { DuckDBInstance } from './duckdb-api.js';
 import { DuckDBMemoryCap, type MemoryPolicy, memoryPolicyFromEnv } from './duckdb-memory.js';
 
@@ -100,7 +101,8 @@ async function createInstance(path: string, policy?: MemoryPolicy): Promise<Open
     }
   }
   try {
-    const options = memory === null ? undefined : { memory_limit: `${memory.bytes}B` };
+    const options: Record<string, string> = { ...DUCKDB_ALLOCATOR_SETTINGS };
+    if (memory !== null) options.memory_limit = `${memory.bytes}B`;
     return { instance: await DuckDBInstance.create(path, options), memory };
   } catch (error) {
     throw openError(path, error);
