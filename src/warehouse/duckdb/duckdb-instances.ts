@@ -8,6 +8,7 @@ import { ingestionError } from '../../util/errors.js';
 import { DUCKDB_ALLOCATOR_SETTINGS } from './duckdb-allocator.js';
 import { DuckDBInstance } from './duckdb-api.js';
 import { DuckDBMemoryCap, type MemoryPolicy, memoryPolicyFromEnv } from './duckdb-memory.js';
+import { duckdbThreadsFromEnv } from './duckdb-threads.js';
 
 export const MEMORY_PATH = ':memory:';
 
@@ -86,9 +87,18 @@ export async function acquireInstance(path: string, policy?: MemoryPolicy): Prom
   };
 }
 
+/**
+ * The settings every DuckDB instance of a load opens with (DuckDB files and the Parquet writer): the
+ * allocator's purge thread and the worker threads. Throws the config error of a bad override.
+ */
+export function ingestInstanceSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return { ...DUCKDB_ALLOCATOR_SETTINGS, threads: String(duckdbThreadsFromEnv(env)) };
+}
+
 async function createInstance(path: string, policy?: MemoryPolicy): Promise<Opened> {
   // In-memory databases have no file to spill next to: leave them unlimited (tests, dry runs).
   const memory = path === MEMORY_PATH ? null : new DuckDBMemoryCap(policy ?? memoryPolicyFromEnv());
+  const settings = ingestInstanceSettings();
   if (path !== MEMORY_PATH) {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -101,8 +111,7 @@ async function createInstance(path: string, policy?: MemoryPolicy): Promise<Open
     }
   }
   try {
-    const options: Record<string, string> = { ...DUCKDB_ALLOCATOR_SETTINGS };
-    if (memory !== null) options.memory_limit = `${memory.bytes}B`;
+    const options = memory === null ? settings : { ...settings, memory_limit: `${memory.bytes}B` };
     return { instance: await DuckDBInstance.create(path, options), memory };
   } catch (error) {
     throw openError(path, error);

@@ -21,6 +21,7 @@ import type {
   UnfinishedLoad,
 } from '../destination.js';
 import { DuckDBInstance } from '../duckdb/duckdb-api.js';
+import { ingestInstanceSettings } from '../duckdb/duckdb-instances.js';
 import { DuckDBMemoryCap, type MemoryPolicy, memoryPolicyFromEnv } from '../duckdb/duckdb-memory.js';
 import { startSessionOn } from '../duckdb/duckdb-staging.js';
 import { safeTimestamp } from '../duckdb/duckdb-types.js';
@@ -97,6 +98,7 @@ export async function openParquetDestination(
   const memory = new DuckDBMemoryCap(options.memory ?? memoryPolicyFromEnv());
   // Spills go to a hidden folder of the dataset (every engine ignores `.` names).
   const instance = await DuckDBInstance.create(':memory:', {
+    ...ingestInstanceSettings(),
     memory_limit: `${memory.bytes}B`,
     temp_directory: path.join(folder, '.ki_tmp'),
   });
