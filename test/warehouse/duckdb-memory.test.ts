@@ -162,8 +162,9 @@ describe('a load session over the cap', () => {
     try {
       await dest.ensureSchema('src');
       const session = await dest.openLoad(target);
+      const all = rows(count);
       for (let offset = 0; offset < count; offset += 5_000)
-        await session.write(rows(count).slice(offset, offset + 5_000));
+        await session.write(all.slice(offset, offset + 5_000));
       const result = await session.commit([logRow({ table_name: 'events', records_processed: count })]);
       return { result, attempts, dest };
     } catch (error) {
@@ -174,10 +175,10 @@ describe('a load session over the cap', () => {
   it('commits a single large commit by raising the cap for it', async () => {
     const { result, attempts, dest } = await load(
       { baseBytes: 16 * MB, maxBytes: 1_000 * MB, source: 'default' },
-      80_000,
+      200_000,
     );
     try {
-      expect(result).toEqual({ inserted: 80_000, duplicatesSkipped: 0 });
+      expect(result).toEqual({ inserted: 200_000, duplicatesSkipped: 0 });
       expect(attempts).toBeGreaterThan(1);
       expect(dest.memory?.bytes).toBe(16 * MB);
       expect(await dest.query("SELECT current_setting('memory_limit') AS limit")).toEqual([
@@ -192,12 +193,12 @@ describe('a load session over the cap', () => {
   it('with a fixed cap, fails clearly and leaves the table and the log unchanged', async () => {
     const { error, attempts, dest } = await load(
       { baseBytes: 16 * MB, maxBytes: 16 * MB, source: 'env' },
-      80_000,
+      200_000,
     );
     try {
       expect(error).toMatchObject({ code: 'DESTINATION_OUT_OF_MEMORY' });
       expect((error as IngestError).message).toMatch(
-        /^src\.events: the commit of 80000 staged rows was rolled back; the table and ingestion_log are unchanged: DuckDB ran out of memory/,
+        /^src\.events: the commit of 200000 staged rows was rolled back; the table and ingestion_log are unchanged: DuckDB ran out of memory/,
       );
       expect(attempts).toBe(1);
       expect(await dest.tableColumns('src', 'events')).toBeNull();
