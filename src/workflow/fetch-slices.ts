@@ -96,6 +96,8 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   let rateBound = false;
   /** The sink's checkpoint ran since the window was last found spent. */
   let waitCommitted = false;
+  /** The shortest part the plans allowed so far while the window held the rest (request-plan.ts). */
+  let leastPart = 1;
   const workers = Math.max(1, input.workers);
 
   const subRange = input.sliceable
@@ -151,8 +153,10 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
         maxChains: concurrency.allowed(),
         workers,
         cycleMs: cycle.ms,
+        leastPartPages: leastPart,
       });
       if (plan.bound === 'steady') rateBound = true;
+      else leastPart = Math.max(leastPart, plan.minPartPages);
       const helpers = Math.min(idle, concurrency.allowed() - running, plan.chains - running);
       const shared = plan.partition
         ? queue.partition(plan.slicePages, subRange)

@@ -24,6 +24,11 @@ export interface PlanInput {
   /** Requests the fetch may ever have going (its concurrency's maximum); default `maxChains`. */
   workers?: number;
   /**
+   * The shortest part this load's earlier plans allowed while the window held the rest (default 1):
+   * never planned lower, so the last pages are not cut into ever smaller pieces.
+   */
+  leastPartPages?: number;
+  /**
    * Time one slice took per page lately (answer, flatten, stage, next request); null: the budget's
    * response time. On a busy machine it is longer than the API's latency.
    */
@@ -75,9 +80,10 @@ const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n
  *   spent, every page left waits for the reset, and then the burst alone bounds it. So cut the rest
  *   now into even parts, one per chain the burst keeps busy, and let them all start at the reset
  *   (cut later, by the pages of the first answers, the parts are uneven and the cuts many).
- * - The window holds the rest: up to what the burst allows, each slice an even share of the rest. With
- *   a rate limit, never a part shorter than `BUDGET_MIN_PART_PAGES` (the last pages are not cut into
- *   ever smaller pieces, each ending on a partial page); without one, down to a page.
+ * - The window holds the rest: up to what the burst allows, each slice an even share of the rest, and
+ *   no part shorter than that share (at most `BUDGET_MIN_PART_PAGES`) or than an earlier plan of the
+ *   load allowed (`leastPartPages`): the last pages are not cut into ever smaller pieces, each ending
+ *   on a partial page. Without a rate limit, down to a page.
  */
 export function planRequests(input: PlanInput): RequestPlan {
   const max = Math.max(1, Math.floor(input.maxChains));
@@ -114,15 +120,16 @@ export function planRequests(input: PlanInput): RequestPlan {
     };
   }
   // The window holds what is left: a cut's partial page costs budget that is there anyway, not time;
-  // but each is one more request of the account's budget, so no part under BUDGET_MIN_PART_PAGES.
+  // but each is one more request of the account's budget, so no part shorter than an even share of
+  // the rest (up to BUDGET_MIN_PART_PAGES), nor than any earlier plan of this load allowed.
   const wanted = pagesLeft === null ? max : Math.max(1, Math.ceil(pagesLeft));
   const chains = clamp(Math.min(burstChains, wanted), 1, max);
-  const share = pagesLeft === null ? LATENCY_SLICE_PAGES : Math.ceil(pagesLeft / chains);
+  const share = pagesLeft === null ? null : Math.ceil(pagesLeft / chains);
   return {
     bound: burstChains < Math.min(max, wanted) ? 'burst' : 'latency',
     chains,
-    slicePages: Math.max(LATENCY_SLICE_PAGES, share),
-    minPartPages: BUDGET_MIN_PART_PAGES,
+    slicePages: Math.max(LATENCY_SLICE_PAGES, share ?? 0),
+    minPartPages: Math.max(input.leastPartPages ?? 1, Math.min(BUDGET_MIN_PART_PAGES, share ?? 1)),
     partition: false,
   };
 }

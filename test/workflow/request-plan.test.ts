@@ -88,20 +88,26 @@ describe('planRequests', () => {
   });
 
   it('when the window holds the rest, the burst or the pages left bound it, and cuts are cheap', () => {
+    // 40 pages over 7 chains: parts of at least 6 pages (an even share).
     expect(planRequests({ budget: budget(), pagesLeft: 40, maxChains: 8 })).toEqual({
       bound: 'burst',
       chains: 7,
       slicePages: 10,
-      minPartPages: 8,
+      minPartPages: 6,
       partition: false,
     });
-    // Each chain an even share of the rest; never a part under 8 pages, so the last pages are not cut
-    // into ever smaller pieces that each end on a partial page.
+    // Each chain an even share of the rest, parts of at least 8 pages.
     expect(planRequests({ budget: budget(), pagesLeft: 140, maxChains: 8 })).toMatchObject({
       chains: 7,
       slicePages: 20,
       minPartPages: 8,
     });
+    // The last pages: never shorter parts than an earlier plan of the load allowed, so they are not
+    // cut into ever smaller pieces that each end on a partial page.
+    expect(planRequests({ budget: budget(), pagesLeft: 12, maxChains: 8 }).minPartPages).toBe(2);
+    expect(
+      planRequests({ budget: budget(), pagesLeft: 12, maxChains: 8, leastPartPages: 8 }).minPartPages,
+    ).toBe(8);
     // Three pages left: three slices of a page each at most.
     expect(planRequests({ budget: budget(), pagesLeft: 2.5, maxChains: 8 })).toMatchObject({
       bound: 'latency',
