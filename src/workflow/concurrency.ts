@@ -22,6 +22,9 @@ export interface AdaptiveOptions {
   sampleMs?: number;
   /** Event-loop utilisation (0..1) since the previous call; injectable for tests. */
   utilisation?: () => number;
+  /** Pages read so far and the API's mean response time (ms, null before an answer): see `fewestToKeepBusy`. */
+  pagesRead?: () => number;
+  latencyMs?: () => number | null;
 }
 
 /** Below this share of busy event-loop time, more requests in flight can still help; far below, much more. */
@@ -42,13 +45,17 @@ const SAMPLE_MS = 1000;
  * in flight is memory and garbage-collection work that slows every other one (measured: against a
  * local API, 1 in flight loads faster and in 40% less memory than 8). So start with one; while every
  * allowed request is in use, double when the event loop is mostly idle and add one when it is half
- * idle; halve while it is busy, so an excursion above what helps is short.
+ * idle; halve while it is busy, so an excursion above what helps is short, but never below what keeps
+ * the CPU busy while answers are slow (`fewestToKeepBusy`).
  */
 export function adaptiveConcurrency(options: AdaptiveOptions): Concurrency {
   const max = Math.max(1, Math.floor(options.max));
   const measure = options.utilisation ?? eventLoopUtilisation();
   const listeners: (() => void)[] = [];
   let limit = 1;
+  let sampledAt = performance.now();
+  let pagesAt = options.pagesRead?.() ?? 0;
+  let busyMsPerPage: number | null = null;
   const set = (next: number) => {
     if (next === limit) return;
     limit = next;
@@ -56,9 +63,16 @@ export function adaptiveConcurrency(options: AdaptiveOptions): Concurrency {
   };
   const tick = () => {
     const busy = measure();
+    const now = performance.now();
+    const pages = options.pagesRead?.() ?? 0;
+    // A sample that handled no page (a commit, a wait) keeps the last measure.
+    if (pages > pagesAt) busyMsPerPage = (busy * (now - sampledAt)) / (pages - pagesAt);
+    const least = Math.min(max, fewestToKeepBusy(busyMsPerPage, options.latencyMs?.() ?? null));
+    sampledAt = now;
+    pagesAt = pages;
     if (busy < GROW_BELOW && limit < max && options.saturated())
       set(Math.min(max, busy < DOUBLE_BELOW ? limit * 2 : limit + 1));
-    else if (busy > SHRINK_ABOVE && limit > 1) set(Math.max(1, Math.floor(limit / 2)));
+    else if (busy > SHRINK_ABOVE && limit > least) set(Math.max(least, Math.floor(limit / 2)));
   };
   const timer = max > 1 ? setInterval(tick, options.sampleMs ?? SAMPLE_MS) : null;
   timer?.unref();
@@ -69,6 +83,17 @@ export function adaptiveConcurrency(options: AdaptiveOptions): Concurrency {
       if (timer) clearInterval(timer);
     },
   };
+}
+
+/**
+ * While CPU-bound, the fewest requests in flight that still keep the CPU busy: a page takes
+ * `busyMsPerPage` of the event loop, and each waits `latencyMs` for its answer, so that rate needs
+ * `latencyMs / busyMsPerPage` of them on the way (Little's law). Against a local API that is one;
+ * against a slow one, halving below it leaves the CPU waiting on the network.
+ */
+export function fewestToKeepBusy(busyMsPerPage: number | null, latencyMs: number | null): number {
+  if (latencyMs === null || busyMsPerPage === null || !(busyMsPerPage > 0)) return 1;
+  return Math.max(1, Math.ceil(latencyMs / busyMsPerPage));
 }
 
 function eventLoopUtilisation(): () => number {

@@ -58,7 +58,7 @@ export function windowDone(slices: readonly Slice[], window: TimeWindow, ascendi
   return Math.min(1, Math.max(0, covered / (endMs - startMs)));
 }
 
-/** Readers ask for their next page early while at most this many requests are allowed. */
+/** Readers ask for their next page early while at most this many requests are allowed (CPU-bound). */
 const READ_AHEAD_UP_TO = 2;
 
 /**
@@ -89,10 +89,16 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   let running = 0;
   let idle = 0;
   let failure: unknown = null;
+  /**
+   * Once the per-minute budget bound this load, every slice asks for its next page before handling
+   * the current one: slices are few (each cut costs a request) and the limiter paces them anyway.
+   */
+  let rateBound = false;
+  /** The sink's checkpoint ran since the window was last found spent. */
+  let waitCommitted = false;
+  /** The shortest part the plans allowed so far while the window held the rest (request-plan.ts). */
+  let leastPart = 1;
   const workers = Math.max(1, input.workers);
-  const concurrency: Concurrency = input.adaptive
-    ? adaptiveConcurrency({ max: workers, saturated: () => running >= concurrency.allowed() })
-    : fixedConcurrency(workers);
 
   const subRange = input.sliceable
     ? (startMs: number, endMs: number) => streamFor(input.source, input.params, startMs, endMs)
@@ -107,6 +113,14 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
   };
   const first = input.streams[0];
   const budget = () => (first && input.fetcher.budget ? input.fetcher.budget(first.path, first.query) : null);
+  const concurrency: Concurrency = input.adaptive
+    ? adaptiveConcurrency({
+        max: workers,
+        saturated: () => running >= concurrency.allowed(),
+        pagesRead: () => counts.pages,
+        latencyMs: () => budget()?.latencyMs ?? null,
+      })
+    : fixedConcurrency(workers);
   const { startMs, endMs } = input.params.window;
   if (input.sliceable && input.streams[0]) queue.add(0, input.streams[0], startMs, endMs);
   else for (const [index, stream] of input.streams.entries()) queue.add(index, stream, null, null);
@@ -120,7 +134,7 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
     streamFor: subRange,
     counts,
     signal: abort.signal,
-    readAhead: () => concurrency.allowed() <= READ_AHEAD_UP_TO,
+    readAhead: () => rateBound || concurrency.allowed() <= READ_AHEAD_UP_TO,
     stopped: () => failure !== null,
     onPage: () => input.onPage?.(counts, windowDone(slices, input.params.window, ascending)),
     onPageArrived: (slice) => {
@@ -137,10 +151,21 @@ export async function fetchSlices(input: FetchInput): Promise<FetchCounts> {
         budget: budget(),
         pagesLeft: queue.pagesLeft(),
         maxChains: concurrency.allowed(),
+        workers,
         cycleMs: cycle.ms,
+        leastPartPages: leastPart,
       });
+      if (plan.bound === 'steady') rateBound = true;
+      else leastPart = Math.max(leastPart, plan.minPartPages);
       const helpers = Math.min(idle, concurrency.allowed() - running, plan.chains - running);
-      if (queue.share(helpers, subRange, plan)) change.notify();
+      const shared = plan.partition
+        ? queue.partition(plan.slicePages, subRange)
+        : queue.share(helpers, subRange, plan);
+      // Reading waits for the window's reset: the commit due then runs now, while nothing else does.
+      // A failed commit surfaces at the next write.
+      if (plan.partition && !waitCommitted) input.sink.checkpoint().catch(() => undefined);
+      waitCommitted = plan.partition;
+      if (shared) change.notify();
     },
   };
 

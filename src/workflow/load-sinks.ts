@@ -12,6 +12,11 @@ export interface LoadSink {
   register(slice: Slice): void;
   write(slice: Slice, rows: Row[]): Promise<void>;
   sliceDone(slice: Slice): Promise<void>;
+  /**
+   * Reading waits a while (the rate limit's window is spent): commit what may be committed now,
+   * rather than when reading resumes and the commit would compete with it.
+   */
+  checkpoint(): Promise<void>;
   /** Commits everything still staged; the last commit carries the log rows. */
   finish(logRows: FinalLogRows): Promise<LoadResult>;
   abort(): Promise<void>;
@@ -36,6 +41,9 @@ export class SingleCommitSink implements LoadSink {
   }
 
   async sliceDone(): Promise<void> {}
+
+  /** Nothing commits before the end. */
+  async checkpoint(): Promise<void> {}
 
   async finish(logRows: FinalLogRows): Promise<LoadResult> {
     this.session ??= this.open();
@@ -136,6 +144,21 @@ export class CheckpointSink implements LoadSink {
       }
       this.signal();
     });
+  }
+
+  /**
+   * The frontier's staged rows commit now, as they would at its next write once due; resolves when
+   * they are committed (writes go on meanwhile).
+   */
+  async checkpoint(): Promise<void> {
+    await this.mutex.run(async () => {
+      this.throwIfCommitFailed();
+      const front = this.frontier();
+      if (front && front !== this.slices.at(-1) && (this.staged.get(front.id)?.rows ?? 0) > 0)
+        this.commitInOrder(front);
+    });
+    await this.commits;
+    this.throwIfCommitFailed();
   }
 
   finish(logRows: FinalLogRows): Promise<LoadResult> {

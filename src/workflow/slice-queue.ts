@@ -7,6 +7,8 @@ export interface CutSizes {
   minPartPages: number;
 }
 
+type StreamFor = (startMs: number, endMs: number) => RequestStream;
+
 /**
  * The slices of one source's window: those waiting for a worker and those being read, both kept in
  * window order so the earliest (the commit frontier) is always served first.
@@ -86,11 +88,7 @@ export class SliceQueue {
    * while its next page is in flight: its reader drops records at or past the new end. `streamFor`
    * plans the request of a sub-range. True when new slices were added.
    */
-  share(
-    helpers: number,
-    streamFor: (startMs: number, endMs: number) => RequestStream,
-    sizes: CutSizes,
-  ): boolean {
+  share(helpers: number, streamFor: StreamFor, sizes: CutSizes): boolean {
     if (helpers <= 0 || this.pending.length > 0) return false;
     for (const slice of this.reading) {
       if (slice.lastValueMs === null || slice.endMs === null) continue;
@@ -112,5 +110,42 @@ export class SliceQueue {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Cuts the unread rest of every unfinished slice into even parts of about `partPages` pages (at the
+   * density it read, or the densest any slice read), whether or not a worker waits: the new slices
+   * wait for workers. A rest shorter than two parts stays whole, so cutting again cuts nothing. True
+   * when new slices were added.
+   */
+  partition(partPages: number, streamFor: StreamFor): boolean {
+    const spans = this.reading.map((s) => s.pageSpanMs).filter((span): span is number => span !== null);
+    if (spans.length === 0 || partPages <= 0) return false;
+    const fallback = Math.min(...spans);
+    let added = false;
+    for (const slice of [...this.reading, ...this.pending]) {
+      const from = slice.lastValueMs ?? slice.startMs;
+      if (from === null || slice.endMs === null) continue;
+      const pages = (slice.endMs - from) / (slice.pageSpanMs ?? fallback);
+      const parts = Math.floor(pages / partPages);
+      if (parts < 2) continue;
+      // Even parts on whole seconds after the last record read (splitPoints with no density known).
+      const points = splitPoints({
+        lastValueMs: slice.lastValueMs ?? from - 1000,
+        endMs: slice.endMs,
+        idle: parts - 1,
+        pageSpanMs: null,
+        slicePages: partPages,
+      });
+      if (points.length === 0) continue;
+      const end = slice.endMs;
+      slice.endMs = points[0] as number;
+      points.forEach((point, i) => {
+        const next = points[i + 1] ?? end;
+        this.add(slice.streamIndex, streamFor(point, next), point, next);
+      });
+      added = true;
+    }
+    return added;
   }
 }

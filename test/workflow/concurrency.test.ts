@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adaptiveConcurrency, fixedConcurrency } from '../../src/workflow/concurrency.js';
+import { adaptiveConcurrency, fewestToKeepBusy, fixedConcurrency } from '../../src/workflow/concurrency.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
 
@@ -46,6 +46,38 @@ describe('adaptive requests in flight', () => {
     await tick();
     expect(c.allowed()).toBe(1);
     c.stop();
+  });
+
+  it('while CPU-bound against a slow API, halves no lower than the requests that keep the CPU busy', async () => {
+    let busy = 0.1;
+    let pages = 0;
+    const c = adaptiveConcurrency({
+      max: 8,
+      saturated: () => true,
+      sampleMs: 5,
+      utilisation: () => busy,
+      pagesRead: () => pages,
+      // Answers take far longer than a sample's CPU time per page: keep all 8.
+      latencyMs: () => 10_000,
+    });
+    while (c.allowed() < 8) await tick();
+    busy = 0.97;
+    for (let i = 0; i < 4; i++) {
+      pages += 1;
+      await tick();
+    }
+    expect(c.allowed()).toBe(8);
+    c.stop();
+  });
+
+  it('the requests that keep the CPU busy: latency over the CPU time of a page (Little)', () => {
+    // 125 ms of CPU a page, answers in 500 ms: 4 on the way.
+    expect(fewestToKeepBusy(125, 500)).toBe(4);
+    // A local API: one.
+    expect(fewestToKeepBusy(125, 5)).toBe(1);
+    // Nothing known yet: one.
+    expect(fewestToKeepBusy(null, 500)).toBe(1);
+    expect(fewestToKeepBusy(125, null)).toBe(1);
   });
 
   it('a fixed limit (--concurrency) never changes', () => {
