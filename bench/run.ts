@@ -428,6 +428,8 @@ function minimalFirstUrl(sim: Simulator): string {
 interface ScenarioCpu {
   events: number;
   ours: Measured;
+  /** Runs of ours: a second one when the first filled the cache. */
+  oursRuns: number;
   minimal: Measured;
   minimalRuns: number;
 }
@@ -448,8 +450,18 @@ async function scenarioCpu(scale: number): Promise<ScenarioCpu> {
   const sim = await cpuBoundSimulator(events, true);
   try {
     const oursArgs = oursEventsArgs(sim);
-    // Fills the cache with the pages the runner asks for; the minimal loop then follows the same chain.
-    const ours = await measureRows(sim, 'ours', oursArgs);
+    // The first run fills the cache with the pages the runner asks for (the simulator builds them on
+    // the other core meanwhile); the measured run is served from the cache, as the minimal loop is,
+    // which then follows the same chain.
+    let ours = await measureRows(sim, 'ours', oursArgs);
+    let oursRuns = 1;
+    if (ours.cacheMisses > 0.05 * (ours.cacheHits + ours.cacheMisses)) {
+      log(
+        `scenario 3 ours: ${cpuMicrosPerRow(ours.result).toFixed(1)} µs CPU/row with ${ours.cacheMisses} cache misses (${ours.cacheHits} hits), measuring again`,
+      );
+      ours = await measureRows(sim, 'ours', oursArgs);
+      oursRuns++;
+    }
     log(
       `scenario 3 ours: ${ours.rowsPerSecond.toFixed(0)} rows/s, ${ours.result.rows} rows, ${cpuMicrosPerRow(ours.result).toFixed(1)} µs CPU/row, memory at peak ${JSON.stringify(ours.result.memoryAtPeakMB)}`,
     );
@@ -465,7 +477,7 @@ async function scenarioCpu(scale: number): Promise<ScenarioCpu> {
     log(
       `scenario 3 minimal: ${minimal.rowsPerSecond.toFixed(0)} rows/s, ${minimal.result.rows} rows, ${cpuMicrosPerRow(minimal.result).toFixed(1)} µs CPU/row`,
     );
-    return { events, ours, minimal, minimalRuns };
+    return { events, ours, oursRuns, minimal, minimalRuns };
   } finally {
     await sim.close();
   }
@@ -860,7 +872,7 @@ function tableRows(
         ratio: s3.ours.rowsPerSecond / s3.minimal.rowsPerSecond,
         target: 'information',
         pass: null,
-        note: `ours ${(s3.ours.result.ms / 1000).toFixed(1)} s (cpu ${((s3.ours.result.cpuUserMs + s3.ours.result.cpuSystemMs) / 1000).toFixed(1)} s: user ${(s3.ours.result.cpuUserMs / 1000).toFixed(1)}, system ${(s3.ours.result.cpuSystemMs / 1000).toFixed(1)}; cache ${s3.ours.cacheHits} hits/${s3.ours.cacheMisses} misses: the simulator built the pages on the other core), minimal ${(s3.minimal.result.ms / 1000).toFixed(1)} s from a warm cache (cpu ${((s3.minimal.result.cpuUserMs + s3.minimal.result.cpuSystemMs) / 1000).toFixed(1)} s${st ? `, fetch ${(st.fetchMs! / 1000).toFixed(1)} s, parse ${(st.parseMs! / 1000).toFixed(1)} s, append ${(st.appendMs! / 1000).toFixed(1)} s` : ''})`,
+        note: `ours ${(s3.ours.result.ms / 1000).toFixed(1)} s (cpu ${((s3.ours.result.cpuUserMs + s3.ours.result.cpuSystemMs) / 1000).toFixed(1)} s: user ${(s3.ours.result.cpuUserMs / 1000).toFixed(1)}, system ${(s3.ours.result.cpuSystemMs / 1000).toFixed(1)}; cache ${s3.ours.cacheHits} hits/${s3.ours.cacheMisses} misses${s3.oursRuns > 1 ? ', after a run that filled the cache' : ''}), minimal ${(s3.minimal.result.ms / 1000).toFixed(1)} s from a warm cache (cpu ${((s3.minimal.result.cpuUserMs + s3.minimal.result.cpuSystemMs) / 1000).toFixed(1)} s${st ? `, fetch ${(st.fetchMs! / 1000).toFixed(1)} s, parse ${(st.parseMs! / 1000).toFixed(1)} s, append ${(st.appendMs! / 1000).toFixed(1)} s` : ''})`,
       },
     );
   }
