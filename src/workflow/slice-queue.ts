@@ -101,12 +101,7 @@ export class SliceQueue {
         minPartPages: sizes.minPartPages,
       });
       if (points.length === 0) continue;
-      const end = slice.endMs;
-      slice.endMs = points[0] as number;
-      points.forEach((point, i) => {
-        const next = points[i + 1] ?? end;
-        this.add(slice.streamIndex, streamFor(point, next), point, next);
-      });
+      this.cutAt(slice, slice.endMs, points, streamFor);
       return true;
     }
     return false;
@@ -138,14 +133,18 @@ export class SliceQueue {
         slicePages: partPages,
       });
       if (points.length === 0) continue;
-      const end = slice.endMs;
-      slice.endMs = points[0] as number;
-      points.forEach((point, i) => {
-        const next = points[i + 1] ?? end;
-        this.add(slice.streamIndex, streamFor(point, next), point, next);
-      });
+      this.cutAt(slice, slice.endMs, points, streamFor);
       added = true;
     }
     return added;
+  }
+
+  /** Ends `slice` at the first point and adds a slice from each point to the next, the last to `end`. */
+  private cutAt(slice: Slice, end: number, points: readonly number[], streamFor: StreamFor): void {
+    slice.endMs = points[0] as number;
+    points.forEach((point, i) => {
+      const next = points[i + 1] ?? end;
+      this.add(slice.streamIndex, streamFor(point, next), point, next);
+    });
   }
 }
