@@ -88,7 +88,9 @@ describe('paginate', () => {
     });
     const client = bed.client(server.baseUrl);
     const doc = await client.get('/api/events');
-    expect(doc.data).toEqual([event('z')]);
+    // The client leaves out resource links (URLs nothing follows; see json-bytes.ts).
+    const { links: _links, ...withoutLinks } = event('z');
+    expect(doc.data).toEqual([withoutLinks]);
   });
 
   it("counts an identity body's bytes in the stats", async () => {

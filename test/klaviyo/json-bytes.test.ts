@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonBytes } from '../../src/klaviyo/json-bytes.js';
+import { parseJsonApiBytes, parseJsonBytes } from '../../src/klaviyo/json-bytes.js';
 
 /** parseJsonBytes must agree with JSON.parse of the decoded text: same value, or the same kind of error. */
 function expectSameAsJsonParse(text: string): void {
@@ -86,5 +86,101 @@ describe('parseJsonBytes', () => {
   it('decodes invalid UTF-8 the way Buffer#toString does (replacement characters)', () => {
     const bytes = Buffer.concat([Buffer.from('{"data":["a'), Buffer.from([0xff, 0xc3]), Buffer.from('"]}')]);
     expect(parseJsonBytes(bytes)).toStrictEqual(JSON.parse(bytes.toString('utf8')));
+  });
+});
+
+/**
+ * What parseJsonApiBytes must return, built the plain way: JSON.parse of the whole text, then the
+ * links of every resource in `data` and `included` and of their relationships deleted.
+ */
+function parsedWithoutResourceLinks(text: string): unknown {
+  const doc = JSON.parse(text) as Record<string, unknown>;
+  for (const member of ['data', 'included']) {
+    const value = doc[member];
+    for (const resource of Array.isArray(value) ? value : [value]) {
+      if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) continue;
+      delete resource.links;
+      for (const relationship of Object.values(resource.relationships ?? {}))
+        if (typeof relationship === 'object' && relationship !== null)
+          delete (relationship as { links?: unknown }).links;
+    }
+  }
+  return doc;
+}
+
+function expectResourcesWithoutLinks(text: string): void {
+  const expected = parsedWithoutResourceLinks(text);
+  const actual = parseJsonApiBytes(Buffer.from(text, 'utf8'));
+  expect(actual).toStrictEqual(expected);
+  // Same key order as JSON.parse, resource by resource.
+  expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
+}
+
+describe('parseJsonApiBytes', () => {
+  const event = (i: number) => ({
+    type: 'event',
+    id: `ev${i}`,
+    attributes: {
+      datetime: '2026-01-01T00:00:00+00:00',
+      event_properties: { links: 'kept: an attribute', n: i },
+    },
+    relationships: {
+      profile: {
+        data: { type: 'profile', id: `p${i}` },
+        links: { self: `https://a.klaviyo.com/api/events/ev${i}/relationships/profile/`, related: 'r' },
+      },
+      attributions: { links: { self: 's', related: 'r' } },
+      metric: { links: { self: 's' }, data: { type: 'metric', id: 'M' }, meta: { links: 'kept' } },
+    },
+    links: { self: `https://a.klaviyo.com/api/events/ev${i}/` },
+  });
+
+  it('leaves out the links of each resource and relationship, and keeps everything else as JSON.parse does', () => {
+    const page = {
+      data: Array.from({ length: 20 }, (_, i) => event(i)),
+      included: [{ type: 'metric', id: 'M', attributes: { name: 'Frühling 🌸' }, links: { self: 'x' } }],
+      links: { self: 'https://a.klaviyo.com/api/events', next: 'https://a.klaviyo.com/api/events?page=2' },
+    };
+    expectResourcesWithoutLinks(JSON.stringify(page));
+    expectResourcesWithoutLinks(JSON.stringify(page, null, 2));
+  });
+
+  it.each([
+    ['links first', '{"data":[{"links":{"self":"s"},"type":"t","id":"1"}]}'],
+    ['links only', '{"data":[{"links":{"self":"s"}}, { "links" : 1 } ]}'],
+    ['links twice', '{"data":[{"links":1,"links":2,"id":"1"},{"id":"2","links":1, "links":2}]}'],
+    [
+      'a relationship of only links',
+      '{"data":[{"id":"1","relationships":{"a":{"links":{}},"b":null,"c":[]}}]}',
+    ],
+    [
+      'links before relationships',
+      '{"data":[{"links":{"a":"}"},"relationships":{"r":{"data":null,"links":{}}},"x":1}]}',
+    ],
+    ['a single resource', '{"data":{"id":"1","links":{"self":"s"},"relationships":{"r":{"links":{}}}}}'],
+    ['scalars and arrays in data', '{"data":[1,"links",[{"links":1}],null],"included":[]}'],
+    [
+      'links elsewhere are kept',
+      '{"data":[],"links":{"next":null},"meta":{"links":1},"errors":[{"links":1}]}',
+    ],
+    [
+      'a page the scan leaves to JSON.parse',
+      '{"__proto__":1,"data":[{"id":"1","links":{},"relationships":{"r":{"links":1}}}]}',
+    ],
+    [
+      'a key that only starts like links',
+      '{"data":[{"linksX":1,"link":2,"relationships":{"r":{"linkz":3}}}]}',
+    ],
+  ])('agrees with JSON.parse less the resource links: %s', (_name, text) =>
+    expectResourcesWithoutLinks(text),
+  );
+
+  it.each([
+    ['truncated in a resource', '{"data":[{"id":"1","links":{"self":"s"'],
+    ['a bad value after the links', '{"data":[{"links":{},"id":tru}]}'],
+    ['a missing colon in a relationship', '{"data":[{"relationships":{"r" {}}}]}'],
+  ])('throws SyntaxError where JSON.parse does: %s', (_name, text) => {
+    expect(() => JSON.parse(text)).toThrow(SyntaxError);
+    expect(() => parseJsonApiBytes(Buffer.from(text))).toThrow(SyntaxError);
   });
 });

@@ -14,7 +14,7 @@ import {
   truncate,
 } from '../http-errors.js';
 import { firstApiError, type JsonApiDocument, parseJsonApiDocument } from '../json-api.js';
-import { parseJsonBytes } from '../json-bytes.js';
+import { parseJsonApiBytes } from '../json-bytes.js';
 import type { BodyDecodeError } from '../response-body.js';
 import {
   type FailureCause,
@@ -123,7 +123,7 @@ function classifySuccess({ method, url, status, header, body: bytes }: ReceivedR
   }
   let body: unknown;
   try {
-    body = parseJsonBytes(bytes);
+    body = parseJsonApiBytes(bytes);
   } catch (error) {
     return {
       kind: 'retryable',
