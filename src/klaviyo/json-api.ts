@@ -12,6 +12,7 @@ export interface ResourceIdentifier {
 
 export interface Relationship {
   data?: ResourceIdentifier | ResourceIdentifier[] | null;
+  /** Left out by the client's parse (`parseJsonApiBytes`): URLs nothing here follows. */
   links?: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -21,6 +22,7 @@ export interface Resource {
   id: string;
   attributes: Record<string, unknown>;
   relationships?: Record<string, Relationship>;
+  /** Left out by the client's parse, as a relationship's. */
   links?: Record<string, unknown>;
 }
 
