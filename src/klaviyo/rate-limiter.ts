@@ -135,6 +135,8 @@ export class RateLimiter {
   private burstCutAt = Number.NEGATIVE_INFINITY;
   /** The burst in force before that cut. */
   private burstBeforeCut = 0;
+  /** The most requests the server took in our second before a burst 429. */
+  private burstServedMost = 0;
   /** Since when our grants have filled the learned burst cap every second or so (null: not now). */
   private burstBindingSince: number | null = null;
   /** When a grant last filled it. */
@@ -284,6 +286,7 @@ export class RateLimiter {
     const before = refining ? this.burstBeforeCut : this.effectiveBurst();
     // Our second before the throttled request may reach back into the server's previous window
     // (fixed, of unknown phase), so the burst may be lower than what it served in ours: one less.
+    this.burstServedMost = Math.max(this.burstServedMost, Math.min(before, served));
     const cap = Math.max(1, Math.ceil(granted / 2), Math.min(before, served) - 1);
     if (cap >= this.effectiveBurst()) return;
     this.burstCap = cap;
@@ -367,11 +370,8 @@ export class RateLimiter {
     const burst = this.effectiveBurst();
     const steady = this.limits.steadyPerMinute;
     if (count >= burst) at = Math.max(at, (this.log[this.log.length - burst] as number) + this.burstWindow);
-    if (count > 0 && this.nearUnknownSteadyLimit(now, burst)) {
-      // About one in flight: the previous one's answer is due after a mean response time and its spread.
-      const answerMs = (this.latency as number) + this.latencyDeviation;
-      at = Math.max(at, (this.log[this.log.length - 1] as number) + answerMs);
-    }
+    const cautious = count > 0 ? this.cautiousIntervalMs(now) : null;
+    if (cautious !== null) at = Math.max(at, (this.log[this.log.length - 1] as number) + cautious);
     this.rollWindow(now);
     if (this.window) {
       // The server's own window: its budget, and the whole of it again from its reset.
@@ -399,8 +399,10 @@ export class RateLimiter {
     let lastSecond = 0;
     for (let i = this.log.length - 1; i >= this.head && (this.log[i] as number) > now - this.burstWindow; i--)
       lastSecond++;
-    // While requests go one answer at a time, that pace binds, not the cap.
-    if (lastSecond < cap || this.nearUnknownSteadyLimit(now, cap)) return;
+    if (lastSecond < cap) return;
+    // While requests go one answer at a time, slower than the cap, that pace binds, not the cap.
+    const cautious = this.cautiousIntervalMs(now);
+    if (cautious !== null && cautious * cap > this.burstWindow) return;
     if (this.burstBindingSince === null || now - this.burstFullAt > 2 * this.burstWindow)
       this.burstBindingSince = now;
     this.burstFullAt = now;
@@ -413,15 +415,20 @@ export class RateLimiter {
   /**
    * Without headers, after a burst 429 and before a steady one: past the fewest bursts any tier
    * allows per minute, the next request waits for about one answer (one in flight), so the first
-   * steady 429 finds about one request on its way instead of a second's worth.
+   * steady 429 finds about one request on its way instead of a second's worth. The burst counted is
+   * the most the server took in a second when it throttled us, not the cap: a storm of 429s from
+   * another client lowers the cap, but says nothing about our per-minute limit. Returns the wait
+   * between requests (ms), or null when not near it.
    */
-  private nearUnknownSteadyLimit(now: number, burst: number): boolean {
-    if (this.burstCap === null || this.steadyLearned || this.source === 'headers') return false;
-    if (this.latency === null) return false; // no answer yet to pace by
+  private cautiousIntervalMs(now: number): number | null {
+    if (this.burstCap === null || this.steadyLearned || this.source === 'headers') return null;
+    if (this.latency === null) return null; // no answer yet to pace by
     // Both logs hold the last steady window (pruned by nextGrantAt): granted and not throttled.
     this.prune(now);
     const served = this.log.length - this.head - this.throttleLog.length;
-    return served >= STEADY_BURSTS_AT_LEAST * burst;
+    if (served < STEADY_BURSTS_AT_LEAST * Math.max(this.burstCap, this.burstServedMost)) return null;
+    // The previous request's answer is due after a mean response time and its spread.
+    return this.latency + this.latencyDeviation;
   }
 
   /** Past the server's reset, its next window starts with the whole steady budget. */
