@@ -102,6 +102,10 @@ const BURST_RAISE_MS = 10_000;
  * XL 10). Past it, with the steady limit still unknown, requests go one answer at a time.
  */
 const STEADY_BURSTS_AT_LEAST = 9;
+/** ...and at most this many (S: 60/min = 20 x 3/s). */
+const STEADY_BURSTS_AT_MOST = 20;
+/** The careful pace still reaches that many this long before the minute (from our oldest grant in it) ends. */
+const CAUTIOUS_SPARE_MS = 5000;
 
 export class RateLimiter {
   readonly key: string;
@@ -414,21 +418,26 @@ export class RateLimiter {
 
   /**
    * Without headers, after a burst 429 and before a steady one: past the fewest bursts any tier
-   * allows per minute, the next request waits for about one answer (one in flight), so the first
-   * steady 429 finds about one request on its way instead of a second's worth. The burst counted is
-   * the most the server took in a second when it throttled us, not the cap: a storm of 429s from
-   * another client lowers the cap, but says nothing about our per-minute limit. Returns the wait
-   * between requests (ms), or null when not near it.
+   * allows per minute, requests go about one answer apart (one in flight), so the first steady 429
+   * finds about one request on its way instead of a second's worth; but no slower than would still
+   * reach the most any tier allows (20 bursts) a few seconds before the minute ends. The burst
+   * counted is what the server took in a second when it first throttled us, not the cap: a storm of
+   * 429s from another client lowers the cap but says nothing about our per-minute limit. Returns
+   * the wait between requests (ms), or null when not near it.
    */
   private cautiousIntervalMs(now: number): number | null {
-    if (this.burstCap === null || this.steadyLearned || this.source === 'headers') return null;
+    const cap = this.burstCap;
+    if (cap === null || this.steadyLearned || this.source === 'headers') return null;
     if (this.latency === null) return null; // no answer yet to pace by
     // Both logs hold the last steady window (pruned by nextGrantAt): granted and not throttled.
     this.prune(now);
     const served = this.log.length - this.head - this.throttleLog.length;
-    if (served < STEADY_BURSTS_AT_LEAST * Math.max(this.burstCap, this.burstServedMost)) return null;
-    // The previous request's answer is due after a mean response time and its spread.
-    return this.latency + this.latencyDeviation;
+    const burst = Math.max(cap, this.burstServedMost - 1);
+    if (served < STEADY_BURSTS_AT_LEAST * burst) return null;
+    const oneInFlight = this.latency + this.latencyDeviation;
+    const left = STEADY_BURSTS_AT_MOST * burst - served;
+    const msLeft = (this.log[this.head] as number) + STEADY_WINDOW_MS - CAUTIOUS_SPARE_MS - now;
+    return left > 0 && msLeft > 0 ? Math.min(oneInFlight, msLeft / left) : oneInFlight;
   }
 
   /** Past the server's reset, its next window starts with the whole steady budget. */
