@@ -436,7 +436,9 @@ export class RateLimiter {
     if (served < STEADY_BURSTS_AT_LEAST * burst) return null;
     const oneInFlight = this.latency + this.latencyDeviation;
     const left = STEADY_BURSTS_AT_MOST * burst - served;
-    const msLeft = (this.log[this.head] as number) + STEADY_WINDOW_MS - CAUTIOUS_SPARE_MS - now;
+    // From the last grant, which the wait is counted from, so the same wait whenever it is asked.
+    const last = this.log[this.log.length - 1] as number;
+    const msLeft = (this.log[this.head] as number) + STEADY_WINDOW_MS - CAUTIOUS_SPARE_MS - last;
     return left > 0 && msLeft > 0 ? Math.min(oneInFlight, msLeft / left) : oneInFlight;
   }
 

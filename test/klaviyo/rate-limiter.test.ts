@@ -253,6 +253,25 @@ describe('RateLimiter (pure)', () => {
     expect(after[1]).toBe(after[0]);
   });
 
+  it('the careful pace near an unknown steady limit still reaches 20 bursts before the minute ends', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    const t0 = clock.now();
+    limiter.observeLatency(8000); // answers too slow for one at a time to get far in a minute
+    for (let i = 0; i < 4; i++) await limiter.acquire();
+    clock.advanceTo(t0 + 500);
+    limiter.observeThrottle(1000, t0);
+    const times: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 37 }, () => limiter.acquire().then(() => times.push(clock.now() - t0))),
+    );
+    await clock.drive(all, () => true);
+    // 40 granted in all (20 bursts of 2) by 55 s after the first, not one per 8 s answer.
+    expect(times.at(-1)).toBeLessThanOrEqual(55_000);
+    const gaps = times.slice(15).map((t, i) => t - (times[i + 14] as number));
+    expect(gaps.every((g) => g > 1000 && g < 8000)).toBe(true);
+  });
+
   it('keeps the mean response time for planning', () => {
     const limiter = new RateLimiter('k', { burstPerSecond: 10, steadyPerMinute: 100 }, new ManualClock());
     expect(limiter.budget().latencyMs).toBeNull();
