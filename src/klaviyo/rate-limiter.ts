@@ -17,12 +17,13 @@
  * means the steady window is spent (what we sent in it is the steady limit, its end is now known,
  * and, unless a burst 429 taught it, the burst is taken as a fifteenth of it, as Klaviyo's tiers
  * have it). A short one means the burst window was full: the requests the server took in the second
- * before the throttled one became the burst cap (`learnBurst`): at most one cut per episode, never
- * below half of what we had sent, raised again by one while it binds and no 429 came for a while.
- * Until a steady 429 tells the steady limit, a learned burst also says where it may be: past 9
- * bursts in a minute (the fewest of any tier), requests go one answer at a time, so running into the
- * unknown limit throttles about one request, not all those in flight. Any 429 pauses the whole
- * bucket. Response times are kept too, for planning (see `budget()`).
+ * before the throttled one, less one, became the burst cap (`learnBurst`): at most one cut per
+ * episode, never below half of what we had sent, raised again by one after 10 s at the cap without a
+ * 429 (`raiseBurst`). Until a steady 429 tells the steady limit, a learned burst also says where it
+ * may be: past 9 bursts in a minute (the fewest of any tier), requests go about one answer apart, but
+ * fast enough to reach 20 bursts (the most) before the minute ends (`cautiousIntervalMs`), so running
+ * into the unknown limit throttles one or two requests, not all those in flight. Any 429 pauses the
+ * whole bucket. Response times are kept too, for planning (see `budget()`).
  *
  * Limiters live in a registry keyed by (base URL, API key fingerprint, bucket) so every client in
  * the process that talks to the same account and endpoint shares one. All waiting uses the Clock.
