@@ -15,8 +15,15 @@
  * say the window is spent), and when it resets the whole new budget may go at once. Without the
  * headers the limits are learned from the first 429s: a `Retry-After` longer than the burst window
  * means the steady window is spent (what we sent in it is the steady limit, its end is now known,
- * and the burst is taken as a fifteenth of it, as Klaviyo's tiers have it); a short one only pauses.
- * Any 429 pauses the whole bucket. Response times are kept too, for planning (see `budget()`).
+ * and, unless a burst 429 taught it, the burst is taken as a fifteenth of it, as Klaviyo's tiers
+ * have it). A short one means the burst window was full: the requests the server took in the second
+ * before the throttled one, less one, became the burst cap (`learnBurst`): at most one cut per
+ * episode, never below half of what we had sent, raised again by one after 10 s at the cap without a
+ * 429 (`raiseBurst`). Until a steady 429 tells the steady limit, a learned burst also says where it
+ * may be: past 9 bursts in a minute (the fewest of any tier), requests go about one answer apart, but
+ * fast enough to reach 20 bursts (the most) before the minute ends (`cautiousIntervalMs`), so running
+ * into the unknown limit throttles one or two requests, not all those in flight. Any 429 pauses the
+ * whole bucket. Response times are kept too, for planning (see `budget()`).
  *
  * Limiters live in a registry keyed by (base URL, API key fingerprint, bucket) so every client in
  * the process that talks to the same account and endpoint shares one. All waiting uses the Clock.
@@ -85,6 +92,21 @@ const MIN_STEADY = 15;
 const BURST_SHARE_OF_STEADY = 15;
 /** Weight of the newest response time in the running mean. */
 const LATENCY_WEIGHT = 0.2;
+/**
+ * A learned burst cap is raised by one (a tenth, for large caps) once it has bound this long without
+ * a burst 429: a one-off 429 (another client's burst on the account) does not cut our rate for the
+ * whole run, and a cap that is right costs about one throttled request per this long at the cap.
+ */
+const BURST_RAISE_MS = 10_000;
+/**
+ * Klaviyo's tiers allow at least this many bursts per minute (L: 700/min = 9.3 x 75/s; XS-M 15-20,
+ * XL 10). Past it, with the steady limit still unknown, requests go one answer at a time.
+ */
+const STEADY_BURSTS_AT_LEAST = 9;
+/** ...and at most this many (S: 60/min = 20 x 3/s). */
+const STEADY_BURSTS_AT_MOST = 20;
+/** The careful pace still reaches that many this long before the minute (from our oldest grant in it) ends. */
+const CAUTIOUS_SPARE_MS = 5000;
 
 export class RateLimiter {
   readonly key: string;
@@ -109,7 +131,25 @@ export class RateLimiter {
   private throttleLog: number[] = [];
   private source: LimitSource = 'configured';
   private latency: number | null = null;
+  /** Mean deviation of response times from `latency`. */
+  private latencyDeviation = 0;
   private grantedSinceThrottle = 0;
+  /** Without headers: the burst learned from short 429s (null: none learned, or headers tell it). */
+  private burstCap: number | null = null;
+  /** When the burst cap was last cut: 429s of requests sent before then were sent under the old cap. */
+  private burstCutAt = Number.NEGATIVE_INFINITY;
+  /** The burst in force before that cut. */
+  private burstBeforeCut = 0;
+  /** The most requests the server took in our second before a burst 429. */
+  private burstServedMost = 0;
+  /** Since when our grants have filled the learned burst cap every second or so (null: not now). */
+  private burstBindingSince: number | null = null;
+  /** When a grant last filled it. */
+  private burstFullAt = 0;
+  /** Send times of the requests answered with a 429, ascending (within the steady window). */
+  private throttledSends: number[] = [];
+  /** Whether a 429 with a long Retry-After taught the steady limit (no headers). */
+  private steadyLearned = false;
 
   constructor(key: string, limits: RateLimits, clock: Clock, options: RateLimiterOptions = {}) {
     this.key = key;
@@ -167,6 +207,11 @@ export class RateLimiter {
         next.steadyPerMinute > this.limits.steadyPerMinute;
       this.limits = next;
       this.source = 'headers';
+      if (this.burstCap !== null) {
+        // What the server says beats what 429s suggested.
+        this.burstCap = null;
+        this.pump();
+      }
       if (raised) this.pump();
     }
     const remaining = toInt(headers.remaining);
@@ -190,12 +235,15 @@ export class RateLimiter {
   }
 
   /**
-   * A 429 arrived; `retryAfterMs` is the server's wait, if it said. With headers, only the window's
-   * phase is learned; without them, the limit that was hit as well (only ever lowered).
+   * A 429 arrived; `retryAfterMs` is the server's wait, if it said; `sentAt` when the throttled
+   * request was sent (default: now). With headers, only the window's phase is learned; without
+   * them, the limit that was hit as well.
    */
-  observeThrottle(retryAfterMs: number | null): void {
+  observeThrottle(retryAfterMs: number | null, sentAt?: number): void {
     const now = this.clock.now();
+    const sent = Math.min(now, sentAt ?? now);
     this.throttleLog.push(now);
+    insertSorted(this.throttledSends, sent);
     this.grantedSinceThrottle = 0;
     this.prune(now);
     if (retryAfterMs !== null && retryAfterMs > BURST_WINDOW_MS) {
@@ -207,20 +255,59 @@ export class RateLimiter {
         if (served >= MIN_STEADY && served < this.limits.steadyPerMinute) {
           // Klaviyo's tiers allow a burst of 1/10 (L, XL) to 1/20 (S) of the steady limit per second:
           // until a 429 says otherwise, assume the middle of that, not the configured tier's burst.
-          const burst = Math.min(this.limits.burstPerSecond, Math.floor(served / BURST_SHARE_OF_STEADY));
+          const burst =
+            this.burstCap === null
+              ? Math.min(this.limits.burstPerSecond, Math.floor(served / BURST_SHARE_OF_STEADY))
+              : this.limits.burstPerSecond;
           this.limits = sanitize({ burstPerSecond: burst, steadyPerMinute: served });
           this.source = 'learned';
+          this.steadyLearned = true;
         }
       }
       this.window = { remaining: 0, resetAt };
+    } else if (retryAfterMs !== null && this.source !== 'headers') {
+      this.learnBurst(sent, now);
     }
-    // A short wait teaches nothing: a storm of them (another client on the account, a struggling
-    // server) would otherwise ratchet the burst down for good; the pause alone honours it.
+  }
+
+  /**
+   * A 429 with a short `Retry-After` (the burst window was full) of a request sent at `sent`: the
+   * server took what we sent in the second before it, less what it throttled, so the burst is at
+   * most that. One cut per episode: a 429 of a request sent before the last cut (sent under the old
+   * cap) only refines that cut with what more is now known to have been throttled. Never below half
+   * of what we sent in that second, so a storm of 429s from another client on the account cannot
+   * ratchet it down at once; `raiseBurst` recovers it.
+   */
+  private learnBurst(sent: number, now: number): void {
+    const from = sent - BURST_WINDOW_MS;
+    let granted = 0;
+    for (let i = this.log.length - 1; i >= this.head && (this.log[i] as number) > from; i--)
+      if ((this.log[i] as number) <= sent) granted++;
+    let throttled = 0;
+    for (let i = this.throttledSends.length - 1; i >= 0 && (this.throttledSends[i] as number) > from; i--)
+      if ((this.throttledSends[i] as number) <= sent) throttled++;
+    const served = Math.max(0, granted - throttled);
+    const refining = sent < this.burstCutAt;
+    const before = refining ? this.burstBeforeCut : this.effectiveBurst();
+    // Our second before the throttled request may reach back into the server's previous window
+    // (fixed, of unknown phase), so the burst may be lower than what it served in ours: one less.
+    this.burstServedMost = Math.max(this.burstServedMost, Math.min(before, served));
+    const cap = Math.max(1, Math.ceil(granted / 2), Math.min(before, served) - 1);
+    if (cap >= this.effectiveBurst()) return;
+    this.burstCap = cap;
+    this.burstBindingSince = null;
+    if (!refining) {
+      this.burstBeforeCut = before;
+      this.burstCutAt = now;
+    }
+    if (this.source === 'configured') this.source = 'learned';
   }
 
   /** A response took `ms` from send to answer. */
   observeLatency(ms: number): void {
     if (!(ms >= 0)) return;
+    if (this.latency !== null)
+      this.latencyDeviation += LATENCY_WEIGHT * (Math.abs(ms - this.latency) - this.latencyDeviation);
     this.latency = this.latency === null ? ms : this.latency + LATENCY_WEIGHT * (ms - this.latency);
   }
 
@@ -236,7 +323,7 @@ export class RateLimiter {
     };
     const window = this.window;
     return {
-      limits: { ...this.limits },
+      limits: this.getLimits(),
       steadyRemaining: window ? Math.max(0, window.remaining) : sliding.remaining,
       msToSteadyReset: Math.max(0, window ? window.resetAt - now : sliding.ms),
       latencyMs: this.latency,
@@ -250,8 +337,15 @@ export class RateLimiter {
     this.pump();
   }
 
+  /** The limits the limiter keeps now: a learned burst cap lowers the burst. */
   getLimits(): RateLimits {
-    return { ...this.limits };
+    return { burstPerSecond: this.effectiveBurst(), steadyPerMinute: this.limits.steadyPerMinute };
+  }
+
+  private effectiveBurst(): number {
+    return this.burstCap === null
+      ? this.limits.burstPerSecond
+      : Math.min(this.limits.burstPerSecond, this.burstCap);
   }
 
   snapshot(): RateLimiterSnapshot {
@@ -262,7 +356,7 @@ export class RateLimiter {
       lastSecond++;
     return {
       key: this.key,
-      limits: { ...this.limits },
+      limits: this.getLimits(),
       grantedLastMinute: this.log.length - this.head,
       grantedLastSecond: lastSecond,
       waiting: this.waiters.length - this.waiterHead,
@@ -278,8 +372,11 @@ export class RateLimiter {
     this.prune(now);
     let at = Math.max(now, this.pausedUntil);
     const count = this.log.length - this.head;
-    const { burstPerSecond: burst, steadyPerMinute: steady } = this.limits;
+    const burst = this.effectiveBurst();
+    const steady = this.limits.steadyPerMinute;
     if (count >= burst) at = Math.max(at, (this.log[this.log.length - burst] as number) + this.burstWindow);
+    const cautious = count > 0 ? this.cautiousIntervalMs(now) : null;
+    if (cautious !== null) at = Math.max(at, (this.log[this.log.length - 1] as number) + cautious);
     this.rollWindow(now);
     if (this.window) {
       // The server's own window: its budget, and the whole of it again from its reset.
@@ -294,6 +391,56 @@ export class RateLimiter {
     this.log.push(now);
     this.grantedSinceThrottle++;
     if (this.window) this.window.remaining--;
+    this.raiseBurst(now);
+  }
+
+  /**
+   * Additive increase: a learned burst cap goes up again once it has bound for a while (our grants
+   * filled it every second or so) without a burst 429.
+   */
+  private raiseBurst(now: number): void {
+    const cap = this.burstCap;
+    if (cap === null) return;
+    let lastSecond = 0;
+    for (let i = this.log.length - 1; i >= this.head && (this.log[i] as number) > now - this.burstWindow; i--)
+      lastSecond++;
+    if (lastSecond < cap) return;
+    // While requests go one answer at a time, slower than the cap, that pace binds, not the cap.
+    const cautious = this.cautiousIntervalMs(now);
+    if (cautious !== null && cautious * cap > this.burstWindow) return;
+    if (this.burstBindingSince === null || now - this.burstFullAt > 2 * this.burstWindow)
+      this.burstBindingSince = now;
+    this.burstFullAt = now;
+    if (now - this.burstBindingSince < BURST_RAISE_MS) return;
+    const raised = cap + Math.max(1, Math.floor(cap / 10));
+    this.burstCap = raised >= this.limits.burstPerSecond ? null : raised;
+    this.burstBindingSince = null;
+  }
+
+  /**
+   * Without headers, after a burst 429 and before a steady one: past the fewest bursts any tier
+   * allows per minute, requests go about one answer apart (one in flight), so the first steady 429
+   * finds about one request on its way instead of a second's worth; but no slower than would still
+   * reach the most any tier allows (20 bursts) a few seconds before the minute ends. The burst
+   * counted is what the server took in a second when it first throttled us, not the cap: a storm of
+   * 429s from another client lowers the cap but says nothing about our per-minute limit. Returns
+   * the wait between requests (ms), or null when not near it.
+   */
+  private cautiousIntervalMs(now: number): number | null {
+    const cap = this.burstCap;
+    if (cap === null || this.steadyLearned || this.source === 'headers') return null;
+    if (this.latency === null) return null; // no answer yet to pace by
+    // Both logs hold the last steady window (pruned by nextGrantAt): granted and not throttled.
+    this.prune(now);
+    const served = this.log.length - this.head - this.throttleLog.length;
+    const burst = Math.max(cap, this.burstServedMost - 1);
+    if (served < STEADY_BURSTS_AT_LEAST * burst) return null;
+    const oneInFlight = this.latency + this.latencyDeviation;
+    const left = STEADY_BURSTS_AT_MOST * burst - served;
+    // From the last grant, which the wait is counted from, so the same wait whenever it is asked.
+    const last = this.log[this.log.length - 1] as number;
+    const msLeft = (this.log[this.head] as number) + STEADY_WINDOW_MS - CAUTIOUS_SPARE_MS - last;
+    return left > 0 && msLeft > 0 ? Math.min(oneInFlight, msLeft / left) : oneInFlight;
   }
 
   /** Past the server's reset, its next window starts with the whole steady budget. */
@@ -320,6 +467,8 @@ export class RateLimiter {
     const cutoff = now - this.steadyWindow;
     while (this.head < this.log.length && (this.log[this.head] as number) <= cutoff) this.head++;
     while (this.throttleLog.length > 0 && (this.throttleLog[0] as number) <= cutoff) this.throttleLog.shift();
+    while (this.throttledSends.length > 0 && (this.throttledSends[0] as number) <= cutoff)
+      this.throttledSends.shift();
     if (this.head > 1024 && this.head * 2 > this.log.length) {
       this.log = this.log.slice(this.head);
       this.head = 0;
@@ -414,6 +563,12 @@ export function parseRateLimitLimit(
     out.steadyPerMinute = n;
   }
   return out.burstPerSecond === undefined && out.steadyPerMinute === undefined ? null : out;
+}
+
+function insertSorted(times: number[], t: number): void {
+  let i = times.length;
+  while (i > 0 && (times[i - 1] as number) > t) i--;
+  times.splice(i, 0, t);
 }
 
 function sanitize(limits: RateLimits): RateLimits {

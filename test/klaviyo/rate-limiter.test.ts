@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { bucketsFor, normalizeEndpoint } from '../../src/klaviyo/limits.js';
 import { parseRateLimitLimit, RateLimiter, RateLimiterRegistry } from '../../src/klaviyo/rate-limiter.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { systemClock } from '../../src/util/clock.js';
 import { ManualClock } from '../support/clocks.js';
 import { apiError, event, sendJson } from '../support/http-server.js';
 import { klaviyoTestbed } from '../support/klaviyo-client.js';
 
-const bed = klaviyoTestbed({ apiKey: 'pk_limits_0123456789abcdef' });
+const KEY = 'pk_limits_0123456789abcdef';
+const bed = klaviyoTestbed({ apiKey: KEY });
 
 /** The largest number of times inside any window of `windowMs` (half-open). */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -126,20 +129,147 @@ describe('RateLimiter (pure)', () => {
     expect(limiter.getLimits()).toEqual({ burstPerSecond: 350, steadyPerMinute: 3500 });
   });
 
-  it('a short Retry-After only pauses; with headers a 429 teaches no limit either', async () => {
+  it('with headers, a 429 teaches no limit, short or long', async () => {
     const clock = new ManualClock();
-    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
-    for (let i = 0; i < 8; i++) await limiter.acquire();
-    limiter.observeThrottle(1000);
-    limiter.observeThrottle(null);
-    expect(limiter.getLimits()).toEqual({ burstPerSecond: 350, steadyPerMinute: 3500 });
-
     const told = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
     told.observeHeaders({ limit: '3500, 350;w=1, 3500;w=60', remaining: '3000', reset: '40' });
     for (let i = 0; i < 30; i++) await told.acquire();
+    told.observeThrottle(1000, clock.now());
+    expect(told.getLimits()).toEqual({ burstPerSecond: 350, steadyPerMinute: 3500 });
     told.observeThrottle(20_000);
     expect(told.getLimits()).toEqual({ burstPerSecond: 350, steadyPerMinute: 3500 });
     expect(told.budget()).toMatchObject({ steadyRemaining: 0, msToSteadyReset: 20_050 });
+  });
+
+  it('without headers, short 429s cap the burst at what the server took, so the next seconds stay under it', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    const t0 = clock.now();
+    // 14 sent at once into a server that takes 10 a second: 4 come back throttled, one by one.
+    for (let i = 0; i < 14; i++) await limiter.acquire();
+    clock.advanceTo(t0 + 400);
+    limiter.observeThrottle(1000, t0);
+    // What is known after the first: 13 served at most, and our second may reach into the server's
+    // previous window, so one less.
+    expect(limiter.getLimits().burstPerSecond).toBe(12);
+    expect(limiter.budget().source).toBe('learned');
+    for (let i = 0; i < 3; i++) limiter.observeThrottle(1000, t0);
+    // The same episode (all sent before the cut): refined to 10 served, less one; not cut 4 times.
+    expect(limiter.getLimits()).toEqual({ burstPerSecond: 9, steadyPerMinute: 3500 });
+    limiter.pause(1000);
+    const times: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 40 }, () => limiter.acquire().then(() => times.push(clock.now()))),
+    );
+    await clock.drive(all, () => true);
+    expect(maxInWindow(times, 1000)).toBe(9);
+    expect((times[0] as number) - t0).toBe(1400);
+  });
+
+  it('a 429 of a request sent after the cut cuts again, never below half of what was sent in its second', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    const t0 = clock.now();
+    for (let i = 0; i < 12; i++) await limiter.acquire();
+    clock.advanceTo(t0 + 300);
+    limiter.observeThrottle(1000, t0);
+    expect(limiter.getLimits().burstPerSecond).toBe(10);
+    // Another client on the account takes the burst: all 10 of our next second come back throttled.
+    clock.advanceTo(t0 + 1500);
+    const t1 = clock.now();
+    for (let i = 0; i < 10; i++) await limiter.acquire();
+    clock.advanceTo(t1 + 300);
+    for (let i = 0; i < 10; i++) limiter.observeThrottle(1000, t1);
+    expect(limiter.getLimits().burstPerSecond).toBe(5);
+  });
+
+  it('a one-off 429 does not cut the rate for the whole run: it recovers while it binds', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 20, steadyPerMinute: 100_000 }, clock);
+    const t0 = clock.now();
+    for (let i = 0; i < 20; i++) await limiter.acquire();
+    clock.advanceTo(t0 + 200);
+    limiter.observeThrottle(1000, t0);
+    expect(limiter.getLimits().burstPerSecond).toBe(18);
+    // Demand above the limit for a minute, and no other 429.
+    const times: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 1150 }, () => limiter.acquire().then(() => times.push(clock.now() - t0))),
+    );
+    await clock.drive(all, () => true);
+    // The most granted within the limiter's window (a second and its margin) from second s on.
+    const rateAt = (s: number) =>
+      maxInWindow(
+        times.filter((t) => t >= s * 1000 && t < (s + 3) * 1000),
+        1050,
+      );
+    expect(rateAt(2)).toBe(18);
+    // Raised by one after 10 s at the cap, and again after the next 10.
+    expect(rateAt(15)).toBe(19);
+    // Back at the configured limit, and the cap is gone.
+    expect(rateAt(40)).toBe(20);
+    expect(limiter.getLimits().burstPerSecond).toBe(20);
+  });
+
+  it('headers, once they come, win over a burst learned from 429s', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    for (let i = 0; i < 12; i++) await limiter.acquire();
+    limiter.observeThrottle(1000, clock.now());
+    expect(limiter.getLimits().burstPerSecond).toBe(10);
+    limiter.observeHeaders({ limit: '700, 75;w=1, 700;w=60', remaining: '600', reset: '30' });
+    expect(limiter.getLimits()).toEqual({ burstPerSecond: 75, steadyPerMinute: 700 });
+    expect(limiter.budget().source).toBe('headers');
+  });
+
+  it('with a learned burst and the steady limit unknown, past 9 bursts a minute requests go one answer at a time', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    const t0 = clock.now();
+    limiter.observeLatency(1000);
+    for (let i = 0; i < 4; i++) await limiter.acquire();
+    clock.advanceTo(t0 + 500);
+    limiter.observeThrottle(1000, t0);
+    expect(limiter.getLimits().burstPerSecond).toBe(2);
+    const times: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 34 }, () => limiter.acquire().then(() => times.push(clock.now() - t0))),
+    );
+    await clock.drive(all, () => true);
+    // 2 a second while fewer than 9 x 2 were served this minute (3 of the first 4 were), then one
+    // per answer (1 s) instead of 2 at once: fast enough still to reach 20 x 2 well within the minute.
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    expect(gaps.slice(0, 13).some((g) => g === 0)).toBe(true);
+    expect(gaps.slice(14)).toEqual(Array.from({ length: 19 }, () => 1000));
+    // A steady 429 tells the limit: no more caution, the burst again.
+    limiter.observeThrottle(30_000);
+    expect(limiter.getLimits().burstPerSecond).toBe(2);
+    clock.advanceTo(clock.now() + 31_000);
+    const after: number[] = [];
+    const more = Promise.all(
+      Array.from({ length: 4 }, () => limiter.acquire().then(() => after.push(clock.now()))),
+    );
+    await clock.drive(more, () => true);
+    expect(after[1]).toBe(after[0]);
+  });
+
+  it('the careful pace near an unknown steady limit still reaches 20 bursts before the minute ends', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter('k', { burstPerSecond: 350, steadyPerMinute: 3500 }, clock);
+    const t0 = clock.now();
+    limiter.observeLatency(8000); // answers too slow for one at a time to get far in a minute
+    for (let i = 0; i < 4; i++) await limiter.acquire();
+    clock.advanceTo(t0 + 500);
+    limiter.observeThrottle(1000, t0);
+    const times: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 37 }, () => limiter.acquire().then(() => times.push(clock.now() - t0))),
+    );
+    await clock.drive(all, () => true);
+    // 40 granted in all (20 bursts of 2) by 55 s after the first, not one per 8 s answer.
+    expect(times.at(-1)).toBeLessThanOrEqual(55_000);
+    const gaps = times.slice(15).map((t, i) => t - (times[i + 14] as number));
+    expect(gaps.every((g) => g > 1000 && g < 8000)).toBe(true);
   });
 
   it('keeps the mean response time for planning', () => {
@@ -259,6 +389,39 @@ describe('rate limiting over HTTP', () => {
     const client = bed.client(server.baseUrl, { clock, maxConcurrency: 3 });
     await Promise.all(Array.from({ length: 9 }, () => client.get('/api/events')));
     expect(peak).toBe(3);
+  });
+
+  it('without RateLimit headers, 429s teach the burst: none after the first second', async () => {
+    const sim = await startSimulator({
+      seed: 3,
+      now: Date.UTC(2026, 0, 1),
+      start: Date.UTC(2025, 11, 1),
+      events: 200,
+      profiles: 10,
+      apiKeys: [KEY],
+      rateLimits: 'real',
+      rateLimitOverrides: { events: { burst: 10, steady: 1000 } },
+      rateLimitWindows: 'first-request',
+      rateLimitHeaders: false,
+      latencyMs: 60,
+    });
+    try {
+      const client = bed.client(sim.baseUrl, { clock: systemClock, maxConcurrency: 14 });
+      await Promise.all(Array.from({ length: 28 }, () => client.get('/api/events', { 'page[size]': '1' })));
+      const log = sim.requestLog().filter((e) => e.endpoint === 'events');
+      const t0 = Math.min(...log.map((e) => e.startedAt));
+      const throttled = log.filter((e) => e.status === 429);
+      // 14 at once into a burst of 10, and more as answers come back until the first 429 does: the
+      // server's first second (its windows start at the first request) throttles those; from the
+      // next on, the client keeps under the burst it learned.
+      expect(throttled.length).toBeGreaterThan(0);
+      expect(throttled.every((e) => e.startedAt - t0 < 1000)).toBe(true);
+      const later = log.filter((e) => e.startedAt - t0 >= 1000).map((e) => e.startedAt);
+      expect(maxInWindow(later, 1000)).toBeLessThanOrEqual(10);
+      expect(log.filter((e) => e.status === 200)).toHaveLength(28);
+    } finally {
+      await sim.close();
+    }
   });
 
   it('a 429 pauses the whole bucket, shared by two clients of the same account', async () => {

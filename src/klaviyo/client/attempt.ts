@@ -96,7 +96,7 @@ export function createAttempt({
             for (const limiter of limiters) limiter.observeLatency(clock.now() - started);
         }
         try {
-          return classifyResponse(
+          const outcome = classifyResponse(
             {
               method,
               url,
@@ -108,6 +108,10 @@ export function createAttempt({
             },
             { credentials, now: () => clock.now() },
           );
+          // A limiter learning from a 429 counts what it granted before this request.
+          return outcome.kind === 'retryable'
+            ? { kind: 'retryable', failure: { ...outcome.failure, sentAt: started } }
+            : outcome;
         } finally {
           // What classifying keeps (the parsed document, messages) no longer refers to the bytes.
           body.release();

@@ -37,6 +37,8 @@ export interface RetryableFailure {
   summary: string;
   /** The server's wait in ms (Retry-After, or a 429's "Expected available in N seconds"). */
   hintMs: number | null;
+  /** When the attempt was sent (clock time), once it was. */
+  sentAt?: number;
   /** The underlying error, kept (sanitized) as the final error's cause. */
   raw?: unknown;
 }

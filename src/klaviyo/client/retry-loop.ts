@@ -84,7 +84,7 @@ export function createRetryLoop(
         // RateLimit headers the limiter learns the limit that was hit from this 429 (a request that
         // consumes two buckets cannot tell which one it hit).
         for (const limiter of limiters) {
-          if (limiters.length === 1) limiter.observeThrottle(failure.hintMs);
+          if (limiters.length === 1) limiter.observeThrottle(failure.hintMs, failure.sentAt);
           limiter.pause(delayMs);
         }
       }
