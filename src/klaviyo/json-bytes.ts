@@ -13,7 +13,7 @@
  * `parseJsonApiBytes` also leaves out the `links` of each resource and of its relationships: URLs
  * (`self`, `related`) that nothing here follows, yet about half of an event page's bytes. They are cut
  * from each resource's bytes during the same scan, so they are never decoded, parsed or kept in memory:
- * parsing a 1,000-event page went from 9.3 to 5.0 µs per event (the page from 1.15 MB to 0.61 MB).
+ * parsing a 1,000-event page (1.15 MB, 0.61 MB without them) went from 7.3 to 6.5 µs of CPU per event.
  */
 
 const QUOTE = 0x22;
