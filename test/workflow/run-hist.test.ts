@@ -19,7 +19,10 @@ describe.each(DESTINATION_KINDS)(
     it('windows each source on its created field from default_start_time, campaigns on created_at', async () => {
       const report = await h.run({ workflow: 'hist', clock: clockFrom(NOW) });
       expect(report.workflow).toBe('klaviyo_ingest_hist.dig');
-      expect(report.sources.map((s) => `${s.table} ${s.status} ${s.startTime}`)).toEqual([
+      // A failed source's error is in the diff, so a failure says why.
+      expect(
+        report.sources.map((s) => `${s.table} ${s.status} ${s.startTime}${s.error ? ` (${s.error})` : ''}`),
+      ).toEqual([
         'klaviyo_events_hist SUCCESS 2023-09-01T00:00:00.000000',
         'klaviyo_email_templates_hist SUCCESS 2023-09-01T00:00:00.000000',
         'klaviyo_campaigns_hist SUCCESS 2023-09-01T00:00:00.000000',
