@@ -47,8 +47,10 @@ export function parseJsonApiBytes(bytes: Buffer): unknown {
 
 /** Byte ranges [from, to) cut from the resource being scanned; reused for every resource. */
 const cuts: number[] = [];
-/** Where a resource's bytes are joined without its cuts; grown when a resource is larger. */
+/** Where a resource's bytes are joined without its cuts; grown when a resource is larger, up to a cap. */
 let joined = Buffer.allocUnsafe(64 * 1024);
+/** A larger resource (a template's HTML) gets a buffer of its own, so one does not stay held for good. */
+const JOINED_KEPT_MAX = 1024 * 1024;
 
 /**
  * The object the bytes hold, or null when they are not one this scan takes apart (see above). With
@@ -180,15 +182,19 @@ function isKey(bytes: Buffer, start: number, end: number, key: Buffer): boolean 
 /** The text of [start, end) without the ranges in `cuts`. */
 function textWithoutCuts(bytes: Buffer, start: number, end: number): string {
   if (cuts.length === 0) return bytes.toString('utf8', start, end);
-  if (joined.length < end - start) joined = Buffer.allocUnsafe(end - start);
+  let target = joined;
+  if (target.length < end - start) {
+    target = Buffer.allocUnsafe(end - start);
+    if (target.length <= JOINED_KEPT_MAX) joined = target;
+  }
   let length = 0;
   let from = start;
   for (let k = 0; k < cuts.length; k += 2) {
-    length += bytes.copy(joined, length, from, cuts[k]);
+    length += bytes.copy(target, length, from, cuts[k]);
     from = cuts[k + 1]!;
   }
-  length += bytes.copy(joined, length, from, end);
-  return joined.toString('utf8', 0, length);
+  length += bytes.copy(target, length, from, end);
+  return target.toString('utf8', 0, length);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

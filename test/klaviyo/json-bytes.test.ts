@@ -145,6 +145,17 @@ describe('parseJsonApiBytes', () => {
     expectResourcesWithoutLinks(JSON.stringify(page, null, 2));
   });
 
+  it('joins resources larger than its buffer (a template of 100 KB, one of 1.5 MB) and small ones after them', () => {
+    const template = (id: string, size: number) => ({
+      type: 'template',
+      id,
+      attributes: { html: `<p>${'é'.repeat(size / 2)}</p>` },
+      links: { self: `https://a.klaviyo.com/api/templates/${id}/` },
+    });
+    for (const size of [100_000, 1_500_000, 10])
+      expectResourcesWithoutLinks(JSON.stringify({ data: [template('a', size), template('b', 10)] }));
+  });
+
   it.each([
     ['links first', '{"data":[{"links":{"self":"s"},"type":"t","id":"1"}]}'],
     ['links only', '{"data":[{"links":{"self":"s"}}, { "links" : 1 } ]}'],
