@@ -80,18 +80,14 @@ function parseTopLevelObject(bytes: Buffer, resources: boolean): Record<string, 
         at = skipWhitespace(bytes, at + 1);
         if (bytes[at] !== CLOSE_BRACKET) {
           for (;;) {
-            if (areResources && bytes[at] === OPEN_BRACE) {
-              cuts.length = 0;
-              const elementEnd = membersEnd(bytes, at, RESOURCE);
-              if (elementEnd < 0) return null;
-              elements.push(JSON.parse(textWithoutCuts(bytes, at, elementEnd)));
-              at = skipWhitespace(bytes, elementEnd);
-            } else {
-              const elementEnd = valueEnd(bytes, at);
-              if (elementEnd < 0) return null;
-              elements.push(JSON.parse(bytes.toString('utf8', at, elementEnd)));
-              at = skipWhitespace(bytes, elementEnd);
-            }
+            cuts.length = 0;
+            const elementEnd =
+              areResources && bytes[at] === OPEN_BRACE
+                ? membersEnd(bytes, at, RESOURCE)
+                : valueEnd(bytes, at);
+            if (elementEnd < 0) return null;
+            elements.push(JSON.parse(textWithoutCuts(bytes, at, elementEnd)));
+            at = skipWhitespace(bytes, elementEnd);
             if (bytes[at] === COMMA) {
               at = skipWhitespace(bytes, at + 1);
               continue;

@@ -280,12 +280,8 @@ export class RateLimiter {
    */
   private learnBurst(sent: number, now: number): void {
     const from = sent - BURST_WINDOW_MS;
-    let granted = 0;
-    for (let i = this.log.length - 1; i >= this.head && (this.log[i] as number) > from; i--)
-      if ((this.log[i] as number) <= sent) granted++;
-    let throttled = 0;
-    for (let i = this.throttledSends.length - 1; i >= 0 && (this.throttledSends[i] as number) > from; i--)
-      if ((this.throttledSends[i] as number) <= sent) throttled++;
+    const granted = countBetween(this.log, this.head, from, sent);
+    const throttled = countBetween(this.throttledSends, 0, from, sent);
     const served = Math.max(0, granted - throttled);
     const refining = sent < this.burstCutAt;
     const before = refining ? this.burstBeforeCut : this.effectiveBurst();
@@ -351,9 +347,7 @@ export class RateLimiter {
   snapshot(): RateLimiterSnapshot {
     const now = this.clock.now();
     this.prune(now);
-    let lastSecond = 0;
-    for (let i = this.log.length - 1; i >= this.head && (this.log[i] as number) > now - BURST_WINDOW_MS; i--)
-      lastSecond++;
+    const lastSecond = countBetween(this.log, this.head, now - BURST_WINDOW_MS, Number.POSITIVE_INFINITY);
     return {
       key: this.key,
       limits: this.getLimits(),
@@ -401,9 +395,7 @@ export class RateLimiter {
   private raiseBurst(now: number): void {
     const cap = this.burstCap;
     if (cap === null) return;
-    let lastSecond = 0;
-    for (let i = this.log.length - 1; i >= this.head && (this.log[i] as number) > now - this.burstWindow; i--)
-      lastSecond++;
+    const lastSecond = countBetween(this.log, this.head, now - this.burstWindow, Number.POSITIVE_INFINITY);
     if (lastSecond < cap) return;
     // While requests go one answer at a time, slower than the cap, that pace binds, not the cap.
     const cautious = this.cautiousIntervalMs(now);
@@ -563,6 +555,14 @@ export function parseRateLimitLimit(
     out.steadyPerMinute = n;
   }
   return out.burstPerSecond === undefined && out.steadyPerMinute === undefined ? null : out;
+}
+
+/** How many of the ascending `times`, from index `head` on, lie in (after, upTo]. */
+function countBetween(times: readonly number[], head: number, after: number, upTo: number): number {
+  let count = 0;
+  for (let i = times.length - 1; i >= head && (times[i] as number) > after; i--)
+    if ((times[i] as number) <= upTo) count++;
+  return count;
 }
 
 function insertSorted(times: number[], t: number): void {
