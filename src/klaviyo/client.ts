@@ -107,6 +107,7 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
     url: URL,
     payload: string | undefined,
     signal: AbortSignal | undefined,
+    rawJsonAttributes = false,
   ): Promise<JsonApiDocument> => {
     const endpoint = urls.endpointOf(url);
     return sendWithRetries({
@@ -117,12 +118,13 @@ export function createKlaviyoClient(options: KlaviyoClientOptions): KlaviyoClien
       endpoint,
       limiters: limitersFor(url, endpoint),
       hadCursor: url.searchParams.has('page[cursor]'),
+      rawJsonAttributes,
     });
   };
 
   const pages: PageSource = {
     resolve: urls.resolve,
-    get: (url, signal) => send('GET', url, undefined, signal),
+    get: (url, signal, rawJsonAttributes) => send('GET', url, undefined, signal, rawJsonAttributes),
     now: () => clock.now(),
   };
 

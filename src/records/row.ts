@@ -3,8 +3,21 @@
  * produce rows, the runner stamps them, destinations store them; none of them owns the shape.
  */
 
-/** A column value. Objects and arrays stay nested; destinations store them as JSON. */
-export type RowValue = string | number | bigint | boolean | null | RowValue[] | { [key: string]: RowValue };
+import type { RawJson } from '../util/raw-json.js';
+
+/**
+ * A column value. Objects and arrays stay nested, or come as the API's JSON text (`RawJson`);
+ * destinations store both as JSON.
+ */
+export type RowValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | RawJson
+  | RowValue[]
+  | { [key: string]: RowValue };
 
 export type Row = Record<string, RowValue>;
 

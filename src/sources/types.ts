@@ -17,7 +17,11 @@ export interface PageFetcher {
   paginate(
     path: string,
     query: Record<string, string>,
-    options?: { signal?: AbortSignal },
+    options?: {
+      signal?: AbortSignal;
+      /** Object and array attributes as `RawJson`: for records that are only flattened and stored. */
+      rawJsonAttributes?: boolean;
+    },
   ): AsyncIterable<ResourcePage>;
 }
 

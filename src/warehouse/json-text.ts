@@ -1,5 +1,8 @@
+import { RawJson } from '../util/raw-json.js';
+
 /** JSON text for object and array values, with bigints written as plain JSON numbers. */
 export function toJsonText(value: unknown): string {
+  if (value instanceof RawJson) return value.text;
   try {
     return JSON.stringify(value) ?? 'null';
   } catch (error) {

@@ -216,7 +216,10 @@ export async function loadChildren(input: LoadChildrenInput): Promise<LoadOutcom
       return { rows, pages };
     }
     for (const stream of source.plan({ ...params, window: windowOf(cursor) }, parentId)) {
-      for await (const page of fetcher.paginate(stream.path, stream.query, { signal })) {
+      for await (const page of fetcher.paginate(stream.path, stream.query, {
+        signal,
+        rawJsonAttributes: true,
+      })) {
         pages++;
         const included = indexIncluded(page.included);
         const found: Row[] = [];

@@ -90,7 +90,11 @@ export async function readSlice(slice: Slice, reading: SliceReading): Promise<vo
   };
   for (let restarts = 0; ; restarts++) {
     try {
-      const pages = reading.fetcher.paginate(stream.path, stream.query, { signal: reading.signal });
+      // Rows are flattened and stored: nested attributes can stay the API's JSON text.
+      const pages = reading.fetcher.paginate(stream.path, stream.query, {
+        signal: reading.signal,
+        rawJsonAttributes: true,
+      });
       // With few requests allowed (CPU-bound), ask for the next page while this one is flattened and
       // staged, unless it already reaches the end; with more, parallel slices already hide round trips.
       const early = (page: ResourcePage) => page.nextUrl !== null && reading.readAhead() && !reachesEnd(page);

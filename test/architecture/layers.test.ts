@@ -19,7 +19,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   warehouse: ['records', 'util'],
   klaviyo: ['util'],
   simulator: ['klaviyo', 'util'],
-  records: [],
+  records: ['util'],
   util: [],
 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseJsonApiBytes, parseJsonBytes } from '../../src/klaviyo/json-bytes.js';
+import { RawJson } from '../../src/util/raw-json.js';
 
 /** parseJsonBytes must agree with JSON.parse of the decoded text: same value, or the same kind of error. */
 function expectSameAsJsonParse(text: string): void {
@@ -193,5 +194,135 @@ describe('parseJsonApiBytes', () => {
   ])('throws SyntaxError where JSON.parse does: %s', (_name, text) => {
     expect(() => JSON.parse(text)).toThrow(SyntaxError);
     expect(() => parseJsonApiBytes(Buffer.from(text))).toThrow(SyntaxError);
+  });
+});
+
+describe('parseJsonApiBytes with rawJsonAttributes', () => {
+  const parseRaw = (text: string) =>
+    parseJsonApiBytes(Buffer.from(text, 'utf8'), { rawJsonAttributes: true });
+
+  /** Every RawJson in the parsed page, with the attribute it stands for. */
+  function rawValues(doc: unknown): RawJson[] {
+    const found: RawJson[] = [];
+    const { data, included } = doc as { data?: unknown; included?: unknown };
+    for (const list of [data, included])
+      for (const resource of Array.isArray(list) ? list : [])
+        for (const value of Object.values((resource as { attributes?: object }).attributes ?? {}))
+          if (value instanceof RawJson) found.push(value);
+    return found;
+  }
+
+  /**
+   * Object and array attributes come as RawJson holding exactly their text; with each read back, the
+   * page is what JSON.parse less the resource links gives, in the same key order.
+   */
+  function expectRawAttributes(text: string, expectedRaw: number): void {
+    const input = Buffer.from(text, 'utf8');
+    const actual = parseJsonApiBytes(input, { rawJsonAttributes: true });
+    const raws = rawValues(actual);
+    expect(raws).toHaveLength(expectedRaw);
+    const texts = raws.map((raw) => raw.text);
+    for (const raw of texts) expect(text).toContain(raw);
+    // Its own bytes: the body's buffer is reused for the next page.
+    input.fill(0x20);
+    expect(raws.map((raw) => raw.text)).toEqual(texts);
+    const expected = parsedWithoutResourceLinks(text);
+    // With each RawJson parsed in its place, the page is JSON.parse's, keys in the same order.
+    for (const list of Object.values(actual as Record<string, unknown>))
+      for (const resource of Array.isArray(list) ? list : []) {
+        const attributes = (resource as { attributes?: Record<string, unknown> }).attributes ?? {};
+        for (const [key, value] of Object.entries(attributes))
+          if (value instanceof RawJson) attributes[key] = JSON.parse(value.text);
+      }
+    expect(actual).toStrictEqual(expected);
+    expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
+  }
+
+  const event = (i: number, properties: string) =>
+    `{"type":"event","id":"ev${i}","attributes":{"timestamp":${i},"event_properties":${properties},"datetime":"2026-01-01T00:00:00+00:00"},"relationships":{"profile":{"data":{"type":"profile","id":"p"},"links":{"self":"s"}}},"links":{"self":"s"}}`;
+
+  it('keeps object and array attributes as their exact text, in their place among the others', () => {
+    const values = [
+      '{"Subject":"Neu: Frühlingskollektion 🌸","$value":12.5,"items":[{"a":[1,2.5e3,-0,true,false,null]},[],{}]}',
+      '{"q":"quote \\" and \\\\ backslash \\" }]","esc":"caf\\u00e9 \\ud83d\\ude80 \\/ \\b\\f\\n\\r\\t"}',
+      '[ 1 , -0.5E+10 , 1e-2 , "x" , [ ] , { } ]',
+      '{}',
+      '[]',
+      '{ "": { "": [ ] } }',
+      `${'['.repeat(40)}0${']'.repeat(40)}`,
+    ];
+    const page = `{"data":[${values.map((v, i) => event(i, v)).join(',')}],"included":[{"type":"metric","id":"M","attributes":{"name":"Placed Order","integration":{"name":"Shopify","category":"eCommerce"}},"links":{"self":"s"}}],"links":{"next":null}}`;
+    expectRawAttributes(page, values.length + 1);
+    const first = rawValues(parseRaw(page))[0]!;
+    expect(first.text).toBe(values[0]);
+  });
+
+  it('keeps an attribute named links, and scalars and nulls as JSON.parse gives them', () => {
+    expectRawAttributes(
+      '{"data":[{"id":"1","attributes":{"links":{"self":"an attribute"},"n":1,"s":"x","z":null,"b":false}}]}',
+      1,
+    );
+  });
+
+  it.each([
+    ['an object, then a scalar', '{"data":[{"id":"1","attributes":{"a":{"x":1},"a":2}}]}', 0],
+    ['a scalar, then an object', '{"data":[{"id":"1","attributes":{"a":2,"a":{"x":1}}}]}', 1],
+    ['two objects', '{"data":[{"id":"1","attributes":{"a":{"x":1},"b":0,"a":[2]}}]}', 1],
+    ['an escaped key', '{"data":[{"id":"1","attributes":{"a\\"b\\u00e9":{"x":1}}}]}', 1],
+  ])('gives duplicate and escaped keys what JSON.parse gives them: %s', (_name, text, raws) =>
+    expectRawAttributes(text, raws),
+  );
+
+  it('parses the page whole, without RawJson, when an attribute is called __proto__ or the body is not UTF-8', () => {
+    const proto = '{"data":[{"id":"1","attributes":{"__proto__":{"x":1},"y":[1]}}]}';
+    const parsed = parseRaw(proto);
+    expect(rawValues(parsed)).toEqual([]);
+    expect(parsed).toStrictEqual(JSON.parse(proto));
+    const invalid = Buffer.concat([
+      Buffer.from('{"data":[{"id":"1","attributes":{"p":{"s":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}}}]}'),
+    ]);
+    const fromInvalid = parseJsonApiBytes(invalid, { rawJsonAttributes: true });
+    expect(rawValues(fromInvalid)).toEqual([]);
+    expect(fromInvalid).toStrictEqual(JSON.parse(invalid.toString('utf8')));
+  });
+
+  it('gives no RawJson without the option', () => {
+    expect(rawValues(parseJsonApiBytes(Buffer.from(`{"data":[${event(1, '{"a":1}')}]}`)))).toEqual([]);
+  });
+
+  it.each([
+    'tru',
+    '{"a":tru}',
+    '[1,]',
+    '{"a":1,}',
+    '{"a" 1}',
+    '{1:2}',
+    "{'a':1}",
+    '[01]',
+    '[1.]',
+    '[.5]',
+    '[+1]',
+    '[-]',
+    '[1e]',
+    '[1e+]',
+    '[NaN]',
+    '[Infinity]',
+    '["\\x"]',
+    '["\\u12"]',
+    '["\\u12g4"]',
+    '["tab\there"]',
+    '["line\nbreak"]',
+    '[1 2]',
+    '{"a":1 "b":2}',
+    '[[1]',
+    '{"a":{"b":1}',
+    '[nul]',
+    '[truex]',
+  ])('throws SyntaxError, as JSON.parse does, for an invalid attribute value: %s', (value) => {
+    const text = `{"data":[${event(1, value)}]}`;
+    expect(() => JSON.parse(text)).toThrow(SyntaxError);
+    expect(() => parseRaw(text)).toThrow(SyntaxError);
   });
 });

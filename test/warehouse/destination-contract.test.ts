@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Row } from '../../src/records/row.js';
 import { IngestError } from '../../src/util/errors.js';
+import { RawJson } from '../../src/util/raw-json.js';
 import type {
   ColumnType,
   Destination,
@@ -486,6 +487,22 @@ describe.each(DESTINATIONS)('$name', (factory) => {
       expect(await select('j', `SELECT id, j FROM ${S}.j ORDER BY id`)).toEqual([
         { id: '1', j: factory.jsonObjectAsText },
         { id: '2', j: 'plain' },
+      ]);
+    });
+
+    it("stores the API's own JSON text (RawJson) as that JSON, and as its text in a text column", async () => {
+      const t = target('raw', 'append', 'updated');
+      // Escapes as the API may write them, a surrogate pair among them, and the same emoji unescaped.
+      const text = '{"s":"caf\\u00e9 \\ud83c\\udf38 🌸","n":[1,2.5,-0.5e1],"e":{},"q":"a\\"b\\\\"}';
+      await load(t, [
+        { id: '1', updated: 'a', j: new RawJson(Buffer.from(text)), k: 'plain' },
+        { id: '2', updated: 'a', j: new RawJson(Buffer.from('[]')), k: new RawJson(Buffer.from('{"a":1}')) },
+      ]);
+      expect(await dest.tableColumns(S, 'raw')).toContainEqual({ name: 'j', type: 'JSON' });
+      expect(await dest.tableColumns(S, 'raw')).toContainEqual({ name: 'k', type: 'VARCHAR' });
+      expect(await select('raw', `SELECT id, j, k FROM ${S}.raw ORDER BY id`)).toEqual([
+        { id: '1', j: { s: 'café 🌸 🌸', n: [1, 2.5, -5], e: {}, q: 'a"b\\' }, k: 'plain' },
+        { id: '2', j: [], k: '{"a":1}' },
       ]);
     });
 

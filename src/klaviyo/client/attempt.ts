@@ -27,6 +27,8 @@ export interface PreparedRequest {
   /** One per rate-limit bucket the request consumes. */
   limiters: RateLimiter[];
   hadCursor: boolean;
+  /** Parse object and array attributes of the page's resources as `RawJson` (see json-bytes.ts). */
+  rawJsonAttributes: boolean;
 }
 
 /** `attemptNo` counts from 1. An abort (of `request.signal`) is thrown; every other failure is an outcome. */
@@ -101,6 +103,7 @@ export function createAttempt({
               method,
               url,
               hadCursor: request.hadCursor,
+              rawJsonAttributes: request.rawJsonAttributes,
               status,
               header: response.header,
               body: body.bytes,

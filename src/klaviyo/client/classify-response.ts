@@ -54,6 +54,8 @@ export interface ReceivedResponse {
   /** The (inflated) body, as bytes: a success page is parsed from them, never decoded whole. */
   body: Buffer;
   undecodable: BodyDecodeError | null;
+  /** Parse object and array attributes of the page's resources as `RawJson` (see json-bytes.ts). */
+  rawJsonAttributes?: boolean | undefined;
 }
 
 export interface ClassifyContext {
@@ -90,7 +92,14 @@ export function classifyResponse(response: ReceivedResponse, context: ClassifyCo
  * A 2xx is a success only with a JSON:API body. HTML (a proxy, a login page) or JSON of another
  * shape is not the Klaviyo API answering: fatal. An empty or cut-off body is retryable.
  */
-function classifySuccess({ method, url, status, header, body: bytes }: ReceivedResponse): AttemptOutcome {
+function classifySuccess({
+  method,
+  url,
+  status,
+  header,
+  body: bytes,
+  rawJsonAttributes,
+}: ReceivedResponse): AttemptOutcome {
   const contentType = header('content-type');
   // The start is all these checks need; a body of only whitespace is decoded whole to be sure.
   const head = bytes.toString('utf8', 0, Math.min(bytes.length, HEAD_BYTES));
@@ -125,7 +134,7 @@ function classifySuccess({ method, url, status, header, body: bytes }: ReceivedR
   }
   let body: unknown;
   try {
-    body = parseJsonApiBytes(bytes);
+    body = parseJsonApiBytes(bytes, { rawJsonAttributes });
   } catch (error) {
     return {
       kind: 'retryable',

@@ -13,7 +13,7 @@ import { withQuery } from './urls.js';
 export interface PageSource {
   /** An absolute URL for a path, or for a `links.next` relative to the page it came from. */
   resolve(pathOrUrl: string, relativeTo?: string): URL;
-  get(url: URL, signal: AbortSignal | undefined): Promise<JsonApiDocument>;
+  get(url: URL, signal: AbortSignal | undefined, rawJsonAttributes?: boolean): Promise<JsonApiDocument>;
   now(): number;
 }
 
@@ -25,12 +25,12 @@ export async function* paginate(
   query: QueryInput,
   options: PaginateOptions,
 ): AsyncGenerator<Page, void, undefined> {
-  const { signal, maxPages } = options;
+  const { signal, maxPages, rawJsonAttributes = false } = options;
   let url: URL | null = source.resolve(withQuery(path, query));
   let previous: string | null = null;
   let pageNumber = 0;
   while (url) {
-    const doc = await source.get(url, signal);
+    const doc = await source.get(url, signal, rawJsonAttributes);
     pageNumber++;
     const nextLink = doc.links?.next;
     const next: URL | null =

@@ -80,6 +80,11 @@ export interface RequestOptions {
 export interface PaginateOptions extends RequestOptions {
   /** Safety cap: more pages than this is an error. */
   maxPages?: number | undefined;
+  /**
+   * Object and array attribute values of the resources come as `RawJson` (the API's JSON text, checked
+   * but not parsed), for a caller that stores them as JSON columns without reading inside them.
+   */
+  rawJsonAttributes?: boolean | undefined;
 }
 
 export interface Page {

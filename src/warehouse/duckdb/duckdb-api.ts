@@ -6,3 +6,5 @@
 import './duckdb-allocator.js';
 
 export { DuckDBDataChunk, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+// The C API itself, for the staging hot path (stage-chunk.ts); the same version node-api wraps.
+export { default as duckdbBindings } from '@duckdb/node-bindings';

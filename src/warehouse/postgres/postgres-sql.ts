@@ -43,11 +43,20 @@ export async function prepareConnection(client: ClientBase): Promise<void> {
 
 /**
  * A JSON value's text as jsonb accepts it: jsonb refuses `\u0000` and unpaired surrogates (which
- * JSON.stringify writes as escapes); both become U+FFFD.
+ * JSON.stringify writes as escapes); both become U+FFFD. A pair written as two escapes (as the API's
+ * own text may be) is kept. Each match is a whole escape, so an escaped backslash is never misread.
  */
 export function jsonbText(value: unknown): string {
-  return toJsonText(value).replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi, '$1\\ufffd');
+  const text = toJsonText(value);
+  if (!text.includes('\\u')) return text;
+  return text.replace(JSONB_ESCAPES, (match, pair: string | undefined) =>
+    pair === undefined && REFUSED_ESCAPE.test(match) ? '\\ufffd' : match,
+  );
 }
+
+/** A surrogate pair written as two escapes (kept whole), or any other single escape. */
+const JSONB_ESCAPES = /(\\ud[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2})|\\(?:u[0-9a-f]{4}|.)/gi;
+const REFUSED_ESCAPE = /^\\u(?:0000|d[89a-f][0-9a-f]{2})$/i;
 
 /** Text as PostgreSQL stores it: it cannot hold NUL characters, which become U+FFFD. */
 export function pgText(value: string): string {
