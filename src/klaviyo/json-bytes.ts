@@ -287,31 +287,22 @@ function dropLinks(resource: Record<string, unknown>): void {
 
 /**
  * Where the value starting at `at` ends (exclusive), or -1 when the bytes end first. Only the nesting
- * is followed here; a value's own validity is `JSON.parse`'s to check. Inside a string every quote is
- * escaped, so a quote preceded by a backslash (itself not escaped) does not end it.
+ * is followed here; a value's own validity is `JSON.parse`'s to check.
  */
 function valueEnd(bytes: Buffer, at: number): number {
   const end = bytes.length;
   let i = at;
   const first = bytes[i];
-  if (first === QUOTE) {
-    for (i++; i < end; i++) {
-      const byte = bytes[i];
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) return i + 1;
-    }
-    return -1;
-  }
+  if (first === QUOTE) return stringEnd(bytes, at);
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     let depth = 0;
-    let inString = false;
     for (; i < end; i++) {
       const byte = bytes[i];
-      if (inString) {
-        if (byte === BACKSLASH) i++;
-        else if (byte === QUOTE) inString = false;
-      } else if (byte === QUOTE) inString = true;
-      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth++;
+      if (byte === QUOTE) {
+        const after = stringEnd(bytes, i);
+        if (after < 0) return -1;
+        i = after - 1;
+      } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth++;
       else if ((byte === CLOSE_BRACE || byte === CLOSE_BRACKET) && --depth === 0) return i + 1;
     }
     return -1;
@@ -414,6 +405,36 @@ function digitsEnd(bytes: Buffer, at: number): number {
   let i = at;
   while (isDigit(bytes[i])) i++;
   return i;
+}
+
+/** Bytes of a string walked one by one before the rest is searched natively (keys and ids end sooner). */
+const SHORT_STRING = 32;
+
+/**
+ * Where the string whose opening quote is at `at` ends (after its closing quote), or -1. Inside a
+ * string every quote is escaped, so a quote after an odd run of backslashes does not end it. Long
+ * strings (the `links` URLs, text) are searched with `indexOf`, a native `memchr`.
+ */
+function stringEnd(bytes: Buffer, at: number): number {
+  const end = bytes.length;
+  const walked = Math.min(end, at + SHORT_STRING);
+  let i = at + 1;
+  for (; i < walked; i++) {
+    const byte = bytes[i];
+    if (byte === BACKSLASH) i++;
+    else if (byte === QUOTE) return i + 1;
+  }
+  // `i` is where a character starts (never the middle of an escape), so a run of backslashes just
+  // before a quote is counted from there at the furthest.
+  while (i < end) {
+    const quote = bytes.indexOf(QUOTE, i);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    while (quote - backslashes - 1 >= i && bytes[quote - backslashes - 1] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    i = quote + 1;
+  }
+  return -1;
 }
 
 function isWhitespace(byte: number): boolean {

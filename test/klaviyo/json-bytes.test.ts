@@ -257,6 +257,25 @@ describe('parseJsonApiBytes with rawJsonAttributes', () => {
     expect(first.text).toBe(values[0]);
   });
 
+  it('finds the end of long strings with escaped quotes and runs of backslashes at any offset', () => {
+    // Strings are walked byte by byte for their first 32 bytes and searched natively after that.
+    const texts: string[] = [];
+    for (let offset = 0; offset < 70; offset++)
+      for (const tail of ['"', '\\', '\\"', '\\\\', '\\\\"x', '}]"{['])
+        texts.push(`${'a'.repeat(offset)}${tail}${'b'.repeat(offset % 7)}`);
+    const page = {
+      data: texts.map((text, i) => ({
+        id: String(i),
+        attributes: { text, props: { text, [text]: [text] } },
+        relationships: { r: { links: { self: text, related: `${text}/` } } },
+        links: { self: `https://a.klaviyo.com/api/x/${text}` },
+      })),
+    };
+    // Every resource's props as RawJson: the scan itself found every end (a page it cannot take apart
+    // would be parsed whole, without RawJson).
+    expectRawAttributes(JSON.stringify(page), texts.length);
+  });
+
   it('keeps an attribute named links, and scalars and nulls as JSON.parse gives them', () => {
     expectRawAttributes(
       '{"data":[{"id":"1","attributes":{"links":{"self":"an attribute"},"n":1,"s":"x","z":null,"b":false}}]}',
