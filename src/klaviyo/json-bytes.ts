@@ -52,8 +52,12 @@ export function parseJsonApiBytes(bytes: Buffer, options: JsonApiParseOptions = 
   let scanned: Record<string, unknown> | null;
   try {
     scanned = parseTopLevelObject(bytes, true);
+    if (scanned !== null) placeRawAttributes();
   } finally {
     rawAttributes = false;
+    raw.length = 0;
+    rawBytes = 0;
+    if (rawText.length > RAW_TEXT_KEPT_MAX) rawText = Buffer.allocUnsafe(RAW_TEXT_START);
   }
   if (scanned !== null) return scanned;
   const whole: unknown = JSON.parse(bytes.toString('utf8'));
@@ -70,6 +74,15 @@ const cuts: number[] = [];
 let rawAttributes = false;
 /** Per such attribute of the resource being scanned: its key's and its value's byte ranges (4 numbers). */
 const raws: number[] = [];
+/**
+ * The page's such attributes, until the page is parsed: their text is gathered in `rawText` and then
+ * copied into one buffer for the page (one allocation, not one per value), which they all refer to.
+ */
+const raw: { attributes: Record<string, unknown>; key: string; at: number; length: number }[] = [];
+let rawText = Buffer.allocUnsafe(256 * 1024);
+let rawBytes = 0;
+const RAW_TEXT_START = 256 * 1024;
+const RAW_TEXT_KEPT_MAX = 4 * 1024 * 1024;
 /** Where a resource's bytes are joined without its cuts; grown when a resource is larger, up to a cap. */
 let joined = Buffer.allocUnsafe(64 * 1024);
 /** A larger resource (a template's HTML) gets a buffer of its own, so one does not stay held for good. */
@@ -215,9 +228,8 @@ const RELATIONSHIPS_KEY = Buffer.from('"relationships"');
 const ATTRIBUTES_KEY = Buffer.from('"attributes"');
 
 /**
- * Puts each attribute in `raws` into the parsed resource as `RawJson`; false when the page must be
- * parsed whole instead (a `__proto__` key). Of same-named members the last one wins, as in JSON.parse:
- * a value is only replaced while it is still an object or array (its `{}`/`[]` or an earlier RawJson).
+ * Keeps the text of each attribute in `raws` for `placeRawAttributes`; false when the page must be
+ * parsed whole instead (a `__proto__` key).
  */
 function attachRawAttributes(resource: unknown, bytes: Buffer): boolean {
   const attributes = isObject(resource) ? resource.attributes : undefined;
@@ -225,13 +237,32 @@ function attachRawAttributes(resource: unknown, bytes: Buffer): boolean {
   for (let k = 0; k < raws.length; k += 4) {
     const key = keyText(bytes, raws[k]!, raws[k + 1]!);
     if (key === '__proto__') return false;
-    const current = attributes[key];
-    if (typeof current !== 'object' || current === null) continue;
-    const value = Buffer.allocUnsafe(raws[k + 3]! - raws[k + 2]!);
-    bytes.copy(value, 0, raws[k + 2], raws[k + 3]);
-    attributes[key] = new RawJson(value);
+    const length = raws[k + 3]! - raws[k + 2]!;
+    if (rawBytes + length > rawText.length) {
+      const larger = Buffer.allocUnsafe(Math.max(2 * rawText.length, rawBytes + length));
+      rawText.copy(larger, 0, 0, rawBytes);
+      rawText = larger;
+    }
+    bytes.copy(rawText, rawBytes, raws[k + 2], raws[k + 3]);
+    raw.push({ attributes, key, at: rawBytes, length });
+    rawBytes += length;
   }
   return true;
+}
+
+/**
+ * Puts the page's kept attributes into their resources as `RawJson`, all in one buffer. Of same-named
+ * members the last one wins, as in JSON.parse: a value is only replaced while it is still an object or
+ * array (its `{}`/`[]` or an earlier RawJson).
+ */
+function placeRawAttributes(): void {
+  if (raw.length === 0) return;
+  const page = Buffer.allocUnsafeSlow(rawBytes);
+  rawText.copy(page, 0, 0, rawBytes);
+  for (const { attributes, key, at, length } of raw) {
+    const current = attributes[key];
+    if (typeof current === 'object' && current !== null) attributes[key] = new RawJson(page, at, length);
+  }
 }
 
 /** The text of the key at [start, end), quotes included. */

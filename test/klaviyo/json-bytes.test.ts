@@ -276,6 +276,12 @@ describe('parseJsonApiBytes with rawJsonAttributes', () => {
     expectRawAttributes(JSON.stringify(page), texts.length);
   });
 
+  it("gathers a page's values past the size of its reused buffer (256 KB, kept up to 4 MB), page after page", () => {
+    const many = `{"data":[${Array.from({ length: 2000 }, (_, i) => event(i, `{"i":${i},"pad":"${'x'.repeat(200)}"}`)).join(',')}]}`;
+    const huge = `{"data":[${[0, 1, 2].map((i) => event(i, `["${'é'.repeat(1_000_000)}",${i}]`)).join(',')}]}`;
+    for (const text of [many, huge, many]) expectRawAttributes(text, text === many ? 2000 : 3);
+  });
+
   it('keeps an attribute named links, and scalars and nulls as JSON.parse gives them', () => {
     expectRawAttributes(
       '{"data":[{"id":"1","attributes":{"links":{"self":"an attribute"},"n":1,"s":"x","z":null,"b":false}}]}',
