@@ -475,6 +475,9 @@ async function scenarioCpu(scale: number): Promise<ScenarioCpu> {
     // which follows the same chain. The machines are noisy (another tenant can take a third of a core
     // for a minute), so ours and the minimal loop run in turn and each reports its median run.
     const rounds = cpuRounds();
+    // Ours cuts the window by timing, so a run can ask for pages the cache does not hold yet: its runs
+    // count once the cache serves 95% of them, and all do after this many.
+    const maxOursRuns = rounds + 6;
     const oursRunsMeasured: Measured[] = [];
     const minimalRunsMeasured: Measured[] = [];
     let oursRuns = 0;
@@ -484,7 +487,8 @@ async function scenarioCpu(scale: number): Promise<ScenarioCpu> {
         const run = await measureRows(sim, 'ours', oursArgs);
         oursRuns++;
         const cpu = cpuMicrosPerRow(run.result).toFixed(1);
-        if (run.cacheMisses > 0.05 * (run.cacheHits + run.cacheMisses)) {
+        const warm = run.cacheMisses <= 0.05 * (run.cacheHits + run.cacheMisses);
+        if (!warm && oursRuns <= maxOursRuns - rounds) {
           log(
             `scenario 3 ours: ${cpu} µs CPU/row with ${run.cacheMisses} cache misses (${run.cacheHits} hits), not counted`,
           );
