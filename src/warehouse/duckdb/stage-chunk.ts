@@ -5,7 +5,8 @@
  * BigInt mask, allocating BigInts for every value once a column holds one NULL; a BIGINT also had to
  * become a BigInt first. Here numbers go into reused typed arrays (an integer as its two 32-bit
  * halves), NULLs into a reused byte mask, strings straight into the vector with one native call each
- * (a `RawJson` as its bytes), and each column is copied into the chunk once per chunk. Measured in issue 14: see docs/MEMORY.md.
+ * (a `RawJson` as its bytes), and each column is copied into the chunk once per chunk. Measured in
+ * issue 14: see docs/MEMORY.md.
  */
 import { endianness } from 'node:os';
 import type { DuckDBDataChunk } from '@duckdb/node-api';
@@ -32,7 +33,10 @@ interface ColumnBuffers {
   readonly int64: BigInt64Array;
   readonly float64: Float64Array;
   readonly bytes: Uint8Array;
-  /** One bit per row, set = valid (DuckDB's layout). */
+  /**
+   * One bit per row, set = valid: DuckDB's 64-bit words as bytes, which is their layout on the
+   * little-endian machines (x64, arm64) DuckDB's Node packages are built for.
+   */
   readonly validityData: ArrayBuffer;
   readonly validity: Uint8Array;
 }
