@@ -476,8 +476,8 @@ async function scenarioCpu(scale: number): Promise<ScenarioCpu> {
     // for a minute), so ours and the minimal loop run in turn and each reports its median run.
     const rounds = cpuRounds();
     // Ours cuts the window by timing, so a run can ask for pages the cache does not hold yet: its runs
-    // count once the cache serves 95% of them, and all do after this many.
-    const maxOursRuns = rounds + 6;
+    // count once the cache serves 95% of them, and all do after this many that did not.
+    const warmUpRuns = 6;
     const oursRunsMeasured: Measured[] = [];
     const minimalRunsMeasured: Measured[] = [];
     let oursRuns = 0;
@@ -488,7 +488,7 @@ async function scenarioCpu(scale: number): Promise<ScenarioCpu> {
         oursRuns++;
         const cpu = cpuMicrosPerRow(run.result).toFixed(1);
         const warm = run.cacheMisses <= 0.05 * (run.cacheHits + run.cacheMisses);
-        if (!warm && oursRuns <= maxOursRuns - rounds) {
+        if (!warm && oursRuns <= warmUpRuns) {
           log(
             `scenario 3 ours: ${cpu} µs CPU/row with ${run.cacheMisses} cache misses (${run.cacheHits} hits), not counted`,
           );

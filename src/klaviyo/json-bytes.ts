@@ -55,7 +55,7 @@ export function parseJsonApiBytes(bytes: Buffer, options: JsonApiParseOptions = 
     if (scanned !== null) placeRawAttributes();
   } finally {
     rawAttributes = false;
-    raw.length = 0;
+    pageRaws.length = 0;
     rawBytes = 0;
     if (rawText.length > RAW_TEXT_KEPT_MAX) rawText = Buffer.allocUnsafe(RAW_TEXT_START);
   }
@@ -78,7 +78,7 @@ const raws: number[] = [];
  * The page's such attributes, until the page is parsed: their text is gathered in `rawText` and then
  * copied into one buffer for the page (one allocation, not one per value), which they all refer to.
  */
-const raw: { attributes: Record<string, unknown>; key: string; at: number; length: number }[] = [];
+const pageRaws: { attributes: Record<string, unknown>; key: string; at: number; length: number }[] = [];
 let rawText = Buffer.allocUnsafe(256 * 1024);
 let rawBytes = 0;
 const RAW_TEXT_START = 256 * 1024;
@@ -244,7 +244,7 @@ function attachRawAttributes(resource: unknown, bytes: Buffer): boolean {
       rawText = larger;
     }
     bytes.copy(rawText, rawBytes, raws[k + 2], raws[k + 3]);
-    raw.push({ attributes, key, at: rawBytes, length });
+    pageRaws.push({ attributes, key, at: rawBytes, length });
     rawBytes += length;
   }
   return true;
@@ -256,10 +256,10 @@ function attachRawAttributes(resource: unknown, bytes: Buffer): boolean {
  * array (its `{}`/`[]` or an earlier RawJson).
  */
 function placeRawAttributes(): void {
-  if (raw.length === 0) return;
+  if (pageRaws.length === 0) return;
   const page = Buffer.allocUnsafeSlow(rawBytes);
   rawText.copy(page, 0, 0, rawBytes);
-  for (const { attributes, key, at, length } of raw) {
+  for (const { attributes, key, at, length } of pageRaws) {
     const current = attributes[key];
     if (typeof current === 'object' && current !== null) attributes[key] = new RawJson(page, at, length);
   }

@@ -34,10 +34,9 @@ export class DuckDBStaging implements StagingDriver {
   private readonly physical = new Map<string, string>();
   private appender: DuckDBAppender | null = null;
   /**
-   * One data chunk, refilled for every batch: a chunk's memory is native and a dropped one is only
-   * freed when V8 collects its wrapper, so a chunk per batch let native memory pile up between GCs.
+   * Fills one data chunk, refilled for every batch: a chunk's memory is native and a dropped one is
+   * only freed when V8 collects its wrapper, so a chunk per batch let native memory pile up between GCs.
    */
-  private chunk: DuckDBDataChunk | null = null;
   private writer: StageChunkWriter | null = null;
 
   constructor(
@@ -81,7 +80,7 @@ export class DuckDBStaging implements StagingDriver {
     const writer = this.writer!;
     for (let offset = 0; offset < rows.length; offset += CHUNK_ROWS) {
       writer.fill(rows, offset, Math.min(CHUNK_ROWS, rows.length - offset), columns, firstSeq + offset);
-      appender.appendDataChunk(this.chunk!);
+      appender.appendDataChunk(writer.chunk);
     }
     appender.flushSync();
   }
@@ -239,15 +238,13 @@ export class DuckDBStaging implements StagingDriver {
     const appender = await this.connection.createAppender(this.stageName, 'main', 'temp');
     // The staging table's column types, as the appender reports them (ki_seq first).
     const types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
-    this.chunk = DuckDBDataChunk.create(types);
-    this.writer = new StageChunkWriter(this.chunk);
+    this.writer = new StageChunkWriter(DuckDBDataChunk.create(types));
     this.appender = appender;
   }
 
   private closeAppender(): void {
     const appender = this.appender;
     this.appender = null;
-    this.chunk = null;
     this.writer = null;
     appender?.closeSync();
   }

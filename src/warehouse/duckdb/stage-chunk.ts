@@ -62,7 +62,7 @@ export class StageChunkWriter {
   private readonly buffers: ColumnBuffers[] = [];
 
   /** `chunk`: the appender's chunk, the sequence (INTEGER) first, then one column per stage column. */
-  constructor(private readonly chunk: DuckDBDataChunk) {}
+  constructor(readonly chunk: DuckDBDataChunk) {}
 
   /**
    * Fills the chunk with rows [offset, offset + size) of `rows` (size at most CHUNK_ROWS), the sequence
