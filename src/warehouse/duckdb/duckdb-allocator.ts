@@ -4,8 +4,9 @@
  * pages go back to the system within a second instead of being kept (and counted in RSS) for 5 s and
  * then lazily, and one arena serves all threads. A shorter decay costs CPU: every page given back is
  * an madvise, a TLB shootdown and, when DuckDB allocates again, a page fault the kernel zeroes (decay
- * 0 halved the rows per CPU-second; 100 ms cost ~5 µs per event more than 1 s at about the same peak
- * RSS). A `DUCKDB_JE_MALLOC_CONF` the user set is left as it is. Measurements: docs/MEMORY.md.
+ * 0 halved the rows per CPU-second; 100 ms cost ~5 µs per event more than 1 s, which holds ~20 MB
+ * more at 5,000,000 events). A `DUCKDB_JE_MALLOC_CONF` the user set is left as it is. Measurements:
+ * docs/MEMORY.md.
  */
 export const DUCKDB_ALLOCATOR_CONF = 'dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:1';
 
