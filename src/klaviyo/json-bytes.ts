@@ -79,10 +79,10 @@ const raws: number[] = [];
  * copied into one buffer for the page (one allocation, not one per value), which they all refer to.
  */
 const pageRaws: { attributes: Record<string, unknown>; key: string; at: number; length: number }[] = [];
-let rawText = Buffer.allocUnsafe(256 * 1024);
-let rawBytes = 0;
 const RAW_TEXT_START = 256 * 1024;
 const RAW_TEXT_KEPT_MAX = 4 * 1024 * 1024;
+let rawText = Buffer.allocUnsafe(RAW_TEXT_START);
+let rawBytes = 0;
 /** Where a resource's bytes are joined without its cuts; grown when a resource is larger, up to a cap. */
 let joined = Buffer.allocUnsafe(64 * 1024);
 /** A larger resource (a template's HTML) gets a buffer of its own, so one does not stay held for good. */
